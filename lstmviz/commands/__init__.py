@@ -1,0 +1,1 @@
+"""One module per subcommand of the `lstmviz` command line (see lstmviz/cli.py)."""

@@ -1,0 +1,213 @@
+"""Stepping an LSTM cell: one step from any (h, c), and a recorded run over a sequence.
+
+The run is the hot path. It projects every input with one matrix product up front, then per
+step makes a handful of in-place NumPy calls on preallocated rows; at n <= 64 the cost is
+Python call overhead, not arithmetic (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstmviz.core.activations import activation
+from lstmviz.core.params import LSTMParams, describe_nonfinite
+from lstmviz.core.trace import Trace
+from lstmviz.errors import LstmvizError
+
+# Internal gate order of the fast path: the three sigmoid gates first, so one call covers them.
+FAST_ORDER = "ifog"
+
+
+@dataclass
+class Step:
+    """Everything one step computes, per gate in PyTorch's order."""
+
+    zi: np.ndarray
+    zf: np.ndarray
+    zg: np.ndarray
+    zo: np.ndarray
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    c: np.ndarray
+    h: np.ndarray
+
+
+def step(params: LSTMParams, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray) -> Step:
+    """One step from any state: the window uses it to step from an edited (h, c)."""
+    x = np.asarray(x, dtype=np.float64)
+    rec = activation(params.recurrent_activation)
+    act = activation(params.cell_activation)
+    z = {k: params.W(k) @ x + params.U(k) @ h_prev + params.b(k) for k in "ifgo"}
+    if params.p_i is not None:
+        z["i"] = z["i"] + params.p_i * c_prev
+    if params.p_f is not None:
+        z["f"] = z["f"] + params.p_f * c_prev
+    i, f, g = rec(z["i"]), rec(z["f"]), act(z["g"])
+    c = f * c_prev + i * g
+    if params.p_o is not None:
+        z["o"] = z["o"] + params.p_o * c  # the output peephole looks at the new c_t
+    o = rec(z["o"])
+    h = o * act(c)
+    return Step(z["i"], z["f"], z["g"], z["o"], i, f, g, o, c, h)
+
+
+def check_sequence(xs, m: int, source: str | None = None) -> np.ndarray:
+    """A (T, m) float array, or an error that names the problem (and the file)."""
+    xs = np.asarray(xs, dtype=np.float64)
+    if xs.ndim == 1 and m == 1:
+        xs = xs[:, None]
+    if xs.ndim != 2:
+        raise LstmvizError(f"input sequence has shape {xs.shape}, expected (T, {m})", source=source)
+    if xs.shape[0] == 0:
+        raise LstmvizError("input sequence is empty (no steps)", source=source)
+    if xs.shape[1] != m:
+        raise LstmvizError(
+            f"input has {xs.shape[1]} columns but the model expects m = {m} inputs per step",
+            source=source,
+        )
+    problem = describe_nonfinite("x", xs)
+    if problem:
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(xs))[0])
+        raise LstmvizError(f"input row {row + 1}, column {col + 1} ({problem})", source=source)
+    return xs
+
+
+def _initial(value, params_value, n: int, name: str, dtype) -> np.ndarray:
+    if value is None:
+        value = params_value
+    if value is None:
+        return np.zeros(n, dtype=dtype)
+    value = np.asarray(value, dtype=np.float64).reshape(-1)
+    if value.shape != (n,):
+        raise LstmvizError(f"{name} has {value.size} entries, expected n = {n}")
+    problem = describe_nonfinite(name, value)
+    if problem:
+        raise LstmvizError(problem)
+    return value.astype(dtype)
+
+
+def layer_inputs(params: LSTMParams, xs: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """The sequence this cell actually reads: upstream layers applied, reversed if backward."""
+    xs = check_sequence(xs, params.input_size)
+    for directions in params.upstream:
+        outputs = []
+        for cell in directions:
+            inner = xs[::-1] if cell.reverse else xs
+            h = run_cell(cell, inner, dtype=dtype).h
+            outputs.append(h[::-1] if cell.reverse else h)
+        xs = np.concatenate(outputs, axis=1)
+    return np.ascontiguousarray(xs[::-1] if params.reverse else xs)
+
+
+def run(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trace:
+    """Run the cell over a sequence (T, m) and record everything (see Trace).
+
+    For a layer inside a stack, or the backward direction, the upstream layers run first and
+    the trace's x is what this cell really saw.
+    """
+    dtype = np.dtype(dtype)
+    if params.upstream or params.reverse:
+        xs = layer_inputs(params, xs, dtype=np.float64)
+    return run_cell(params, xs, h0=h0, c0=c0, dtype=dtype)
+
+
+def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trace:
+    """Run exactly this cell over xs, with no upstream layers and no reversal."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise LstmvizError(f"dtype {dtype} is not supported (float64 or float32)")
+    xs = check_sequence(xs, params.m)
+    n = params.n
+    h_init = _initial(h0, params.h0, n, "h0", dtype)
+    c_init = _initial(c0, params.c0, n, "c0", dtype)
+    fast = (
+        params.recurrent_activation == "sigmoid"
+        and params.cell_activation == "tanh"
+        and not params.has_peepholes
+    )
+    if fast:
+        return _run_fast(params, xs, h_init, c_init, dtype)
+    return _run_general(params, xs, h_init, c_init, dtype)
+
+
+def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
+    T, n = xs.shape[0], params.n
+    W, U, b = params.stacked(FAST_ORDER)
+    # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
+    # Scaling by 0.5 is exact in binary floating point, so the doubled z recorded at the end
+    # is the same number an unscaled product would give.
+    W[: 3 * n] *= 0.5
+    U[: 3 * n] *= 0.5
+    b[: 3 * n] *= 0.5
+    W, U, b = W.astype(dtype), np.ascontiguousarray(U.astype(dtype)), b.astype(dtype)
+    x = xs.astype(dtype)
+    z = np.empty((T, 4 * n), dtype=dtype)
+    np.matmul(x, W.T, out=z)
+    z += b
+    a = np.empty((T, 4 * n), dtype=dtype)
+    c = np.empty((T, n), dtype=dtype)
+    h = np.empty((T, n), dtype=dtype)
+    buf = np.empty(4 * n, dtype=dtype)
+    tmp = np.empty(n, dtype=dtype)
+    h_prev, c_prev = h_init, c_init
+    matmul, tanh, multiply, add = np.matmul, np.tanh, np.multiply, np.add
+    sig = slice(0, 3 * n)
+    for t in range(T):
+        zt, at, ct, ht = z[t], a[t], c[t], h[t]
+        matmul(U, h_prev, out=buf)
+        add(zt, buf, out=zt)
+        tanh(zt, out=at)
+        s = at[sig]
+        multiply(s, 0.5, out=s)
+        add(s, 0.5, out=s)
+        multiply(at[n : 2 * n], c_prev, out=ct)
+        multiply(at[:n], at[3 * n :], out=tmp)
+        add(ct, tmp, out=ct)
+        tanh(ct, out=tmp)
+        multiply(at[2 * n : 3 * n], tmp, out=ht)
+        h_prev, c_prev = ht, ct
+    z[:, : 3 * n] *= 2.0
+    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER)
+
+
+def _run_general(params, xs, h_init, c_init, dtype) -> Trace:
+    """Any activations and peepholes; a little slower, same recording."""
+    T, n = xs.shape[0], params.n
+    W, U, b = (arr.astype(dtype) for arr in params.stacked("ifgo"))
+    rec = activation(params.recurrent_activation)
+    act = activation(params.cell_activation)
+    p_i, p_f, p_o = (
+        None if p is None else p.astype(dtype) for p in (params.p_i, params.p_f, params.p_o)
+    )
+    x = xs.astype(dtype)
+    z = np.empty((T, 4 * n), dtype=dtype)
+    np.matmul(x, W.T, out=z)
+    z += b
+    a = np.empty((T, 4 * n), dtype=dtype)
+    c = np.empty((T, n), dtype=dtype)
+    h = np.empty((T, n), dtype=dtype)
+    tmp = np.empty(n, dtype=dtype)
+    h_prev, c_prev = h_init, c_init
+    zi, zf, zg, zo = (slice(k * n, (k + 1) * n) for k in range(4))
+    for t in range(T):
+        zt, at, ct, ht = z[t], a[t], c[t], h[t]
+        zt += U @ h_prev
+        if p_i is not None:
+            zt[zi] += p_i * c_prev
+        if p_f is not None:
+            zt[zf] += p_f * c_prev
+        rec(zt[: 2 * n], out=at[: 2 * n])
+        act(zt[zg], out=at[zg])
+        np.multiply(at[zf], c_prev, out=ct)
+        ct += at[zi] * at[zg]
+        if p_o is not None:
+            zt[zo] += p_o * ct
+        rec(zt[zo], out=at[zo])
+        act(ct, out=tmp)
+        np.multiply(at[zo], tmp, out=ht)
+        h_prev, c_prev = ht, ct
+    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order="ifgo")

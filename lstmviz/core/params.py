@@ -1,0 +1,208 @@
+"""The parameters of one LSTM cell (one layer, one direction), in PyTorch's notation.
+
+z_k = W_k x_t + U_k h_{t-1} + b_k  for each gate k in (i, f, g, o)   [+ p_k * c for peepholes]
+i, f, o = recurrent_activation(z);  g = cell_activation(z)
+c_t = f * c_{t-1} + i * g;          h_t = o * cell_activation(c_t)
+
+The classic diagrams write W_f . [h_{t-1}, x_t]: that matrix is [U_f | W_f] side by side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstmviz.core.activations import ACTIVATIONS
+from lstmviz.errors import LstmvizError
+
+GATES = ("i", "f", "g", "o")
+GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate (C~)", "o": "output gate"}
+PEEPHOLES = ("p_i", "p_f", "p_o")
+WEIGHT_KEYS = tuple(f"{kind}_{gate}" for kind in ("W", "U", "b") for gate in GATES)
+
+
+def describe_nonfinite(name: str, array: np.ndarray) -> str | None:
+    """'W_f[2, 1] is NaN' for the first non-finite entry, or None when all are finite."""
+    bad = ~np.isfinite(array)
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = array[index]
+    kind = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
+    where = f"[{', '.join(map(str, index))}]" if index else ""
+    return f"{name}{where} is {kind}"
+
+
+@dataclass
+class LSTMParams:
+    """One LSTM cell: input size m, hidden size n.
+
+    upstream: the layers that feed this one, run first on the user's sequence (layer k of a
+    stack sees layer k-1's output); each entry is a tuple of directions whose h are
+    concatenated (forward first, then the reverse direction re-reversed in time).
+    reverse: this cell reads its input sequence back to front (the backward direction of a
+    bidirectional layer); step t of its trace is the t-th element it reads.
+    """
+
+    W_i: np.ndarray
+    W_f: np.ndarray
+    W_g: np.ndarray
+    W_o: np.ndarray
+    U_i: np.ndarray
+    U_f: np.ndarray
+    U_g: np.ndarray
+    U_o: np.ndarray
+    b_i: np.ndarray
+    b_f: np.ndarray
+    b_g: np.ndarray
+    b_o: np.ndarray
+    p_i: np.ndarray | None = None
+    p_f: np.ndarray | None = None
+    p_o: np.ndarray | None = None
+    h0: np.ndarray | None = None
+    c0: np.ndarray | None = None
+    recurrent_activation: str = "sigmoid"
+    cell_activation: str = "tanh"
+    name: str = ""
+    source: str = ""
+    upstream: tuple[tuple["LSTMParams", ...], ...] = ()
+    reverse: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0"):
+            value = getattr(self, key)
+            if value is not None:
+                setattr(self, key, np.asarray(value, dtype=np.float64))
+        self.validate()
+
+    # -- shapes -----------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Hidden size: the number of units; c_t and h_t both have n entries."""
+        return int(self.b_i.shape[0]) if self.b_i.ndim == 1 else -1
+
+    @property
+    def m(self) -> int:
+        """Input size: the number of entries of x_t."""
+        return int(self.W_i.shape[1]) if self.W_i.ndim == 2 else -1
+
+    @property
+    def has_peepholes(self) -> bool:
+        return any(getattr(self, k) is not None for k in PEEPHOLES)
+
+    @property
+    def input_size(self) -> int:
+        """Columns of the sequence the user supplies (the first upstream layer's m)."""
+        return self.upstream[0][0].input_size if self.upstream else self.m
+
+    def expected_shape(self, key: str) -> tuple[int, ...]:
+        n, m = self.n, self.m
+        if key.startswith("W_"):
+            return (n, m)
+        if key.startswith("U_"):
+            return (n, n)
+        return (n,)
+
+    def validate(self) -> None:
+        if self.b_i.ndim != 1:
+            raise LstmvizError(f"b_i has shape {self.b_i.shape}, expected a vector (n,)")
+        if self.W_i.ndim != 2:
+            raise LstmvizError(f"W_i has shape {self.W_i.shape}, expected (n, m) = ({self.n}, m)")
+        for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0"):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            expected = self.expected_shape(key)
+            if value.shape != expected:
+                raise LstmvizError(
+                    f"{key} has shape {value.shape}, expected {expected} (n={self.n}, m={self.m})"
+                )
+            problem = describe_nonfinite(key, value)
+            if problem:
+                raise LstmvizError(problem)
+        for key in ("recurrent_activation", "cell_activation"):
+            if getattr(self, key) not in ACTIVATIONS:
+                raise LstmvizError(
+                    f"{key} {getattr(self, key)!r} is not supported "
+                    f"(supported: {', '.join(sorted(ACTIVATIONS))})"
+                )
+
+    # -- access -----------------------------------------------------------------------------
+    def W(self, gate: str) -> np.ndarray:
+        return getattr(self, f"W_{gate}")
+
+    def U(self, gate: str) -> np.ndarray:
+        return getattr(self, f"U_{gate}")
+
+    def b(self, gate: str) -> np.ndarray:
+        return getattr(self, f"b_{gate}")
+
+    def peephole(self, gate: str) -> np.ndarray | None:
+        return getattr(self, f"p_{gate}", None) if gate != "g" else None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array by its native .npz key (W_i ... b_o, and p_*, h0, c0 when present)."""
+        out = {k: getattr(self, k) for k in WEIGHT_KEYS}
+        for key in (*PEEPHOLES, "h0", "c0"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    def stacked(self, order: str = "ifgo") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(W (4n, m), U (4n, n), b (4n)) with the gates stacked in `order`."""
+        W = np.concatenate([self.W(g) for g in order])
+        U = np.concatenate([self.U(g) for g in order])
+        b = np.concatenate([self.b(g) for g in order])
+        return W, U, b
+
+    def concatenated(self, gate: str, h_first: bool = True) -> np.ndarray:
+        """The diagram's W_gate acting on [h_{t-1}, x_t] (or [x_t, h_{t-1}]): n x (n + m)."""
+        blocks = (self.U(gate), self.W(gate)) if h_first else (self.W(gate), self.U(gate))
+        return np.hstack(blocks)
+
+    def replace(self, **changes) -> "LSTMParams":
+        """A copy with some fields changed (arrays are copied so edits never alias)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields.update(changes)
+        for key, value in fields.items():
+            if isinstance(value, np.ndarray) and key not in changes:
+                fields[key] = value.copy()
+        return LSTMParams(**fields)
+
+    @classmethod
+    def from_stacked(
+        cls, W: np.ndarray, U: np.ndarray, b: np.ndarray, order: str = "ifgo", **kwargs
+    ) -> "LSTMParams":
+        """Split stacked (4n, m), (4n, n), (4n,) arrays whose gate blocks come in `order`."""
+        W, U, b = np.asarray(W), np.asarray(U), np.asarray(b)
+        if W.ndim != 2 or W.shape[0] % 4:
+            raise LstmvizError(f"stacked input weights have shape {W.shape}, expected (4n, m)")
+        n = W.shape[0] // 4
+        if U.shape != (4 * n, n):
+            raise LstmvizError(f"stacked recurrent weights have shape {U.shape}, expected {(4 * n, n)}")
+        if b.shape != (4 * n,):
+            raise LstmvizError(f"stacked bias has shape {b.shape}, expected {(4 * n,)}")
+        arrays = {}
+        for index, gate in enumerate(order):
+            rows = slice(index * n, (index + 1) * n)
+            arrays[f"W_{gate}"] = W[rows]
+            arrays[f"U_{gate}"] = U[rows]
+            arrays[f"b_{gate}"] = b[rows]
+        return cls(**arrays, **kwargs)
+
+    @classmethod
+    def random(cls, n: int, m: int, seed: int = 0, forget_bias: float | None = None) -> "LSTMParams":
+        """PyTorch's default initialisation: every weight and bias uniform in +-1/sqrt(n)."""
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(n)
+        arrays = {}
+        for gate in GATES:
+            arrays[f"W_{gate}"] = rng.uniform(-bound, bound, (n, m))
+            arrays[f"U_{gate}"] = rng.uniform(-bound, bound, (n, n))
+            arrays[f"b_{gate}"] = rng.uniform(-bound, bound, n)
+        if forget_bias is not None:
+            arrays["b_f"] = np.full(n, float(forget_bias))
+        return cls(**arrays, name=f"random n={n} m={m} seed={seed}")

@@ -1,0 +1,104 @@
+"""Trace CSV: the schema shared by `lstmviz trace`, Trace.to_csv and the window's export.
+
+wide: one row per step t:  t, x_0..x_{m-1}, [zi_*, zf_*, zg_*, zo_*], i_*, f_*, g_*, o_*, c_*, h_*
+long: one row per (t, unit):  t, unit, [zi, zf, zg, zo], i, f, g, o, c, h
+
+Floats are written with Python's shortest round-trip repr, so float() reads back the same bits.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from lstmviz.core.trace import PREACTIVATIONS, STATES, Trace
+from lstmviz.errors import LstmvizError
+from lstmviz.io.atomic import atomic_write
+
+LAYOUTS = ("wide", "long")
+ROWS_PER_BLOCK = 2048
+
+
+class ExportCancelled(Exception):
+    """The progress callback asked to stop; nothing was written."""
+
+
+def format_rows(values: np.ndarray, prefixes: Sequence[str] | None = None) -> str:
+    """CSV lines for a 2-D float block, each line optionally prefixed (e.g. 't,')."""
+    if values.shape[0] == 0:
+        return ""
+    # repr of a nested list formats every float in C with the shortest round-trip digits.
+    text = repr(values.tolist())[2:-2].replace("], [", "\n").replace(", ", ",")
+    if prefixes is None:
+        return text + "\n"
+    return "".join(f"{p}{line}\n" for p, line in zip(prefixes, text.split("\n")))
+
+
+def _quantities(preactivations: bool) -> tuple[str, ...]:
+    return (*PREACTIVATIONS, *STATES) if preactivations else STATES
+
+
+def header(trace: Trace, layout: str, preactivations: bool, units: Sequence[int]) -> str:
+    names = _quantities(preactivations)
+    if layout == "long":
+        return ",".join(("t", "unit", *names))
+    cols = ["t", *(f"x_{j}" for j in range(trace.m))]
+    for name in names:
+        cols.extend(f"{name}_{k}" for k in units)
+    return ",".join(cols)
+
+
+def iter_trace_csv(
+    trace: Trace,
+    layout: str = "wide",
+    preactivations: bool = False,
+    units: Sequence[int] | None = None,
+    steps: tuple[int, int] | None = None,
+):
+    """Yield (text, fraction_done) chunks of the CSV, header first."""
+    if layout not in LAYOUTS:
+        raise LstmvizError(f"unknown layout {layout!r} (wide or long)")
+    units = list(range(trace.n)) if units is None else [int(k) for k in units]
+    bad = [k for k in units if not 0 <= k < trace.n]
+    if bad or not units:
+        raise LstmvizError(f"units {bad or '(none)'} are not in 0..{trace.n - 1}")
+    start, stop = (0, trace.T) if steps is None else steps
+    if not 0 <= start < stop <= trace.T:
+        raise LstmvizError(f"step range {start}..{stop - 1} is not within 0..{trace.T - 1}")
+    names = _quantities(preactivations)
+    arrays = [trace.quantity(name) for name in names]
+    all_units = units == list(range(trace.n))
+    yield header(trace, layout, preactivations, units) + "\n", 0.0
+    rows = ROWS_PER_BLOCK if layout == "wide" else max(1, ROWS_PER_BLOCK * 8 // len(units))
+    for lo in range(start, stop, rows):
+        hi = min(lo + rows, stop)
+        picked = [a[lo:hi] if all_units else a[lo:hi, units] for a in arrays]
+        if layout == "wide":
+            block = np.hstack([trace.x[lo:hi], *picked])
+            text = format_rows(block, [f"{t}," for t in range(lo, hi)])
+        else:
+            block = np.stack(picked, axis=-1).reshape(-1, len(names))
+            prefixes = [f"{t},{k}," for t in range(lo, hi) for k in units]
+            text = format_rows(block, prefixes)
+        yield text, (hi - start) / (stop - start)
+
+
+def write_trace_csv(
+    trace: Trace,
+    path,
+    layout: str = "wide",
+    preactivations: bool = False,
+    units: Sequence[int] | None = None,
+    steps: tuple[int, int] | None = None,
+    progress: Callable[[float], bool] | None = None,
+) -> None:
+    """Write atomically; `progress(fraction)` returning False cancels (raises ExportCancelled)."""
+    chunks = iter_trace_csv(trace, layout, preactivations, units, steps)
+    first = next(chunks)  # validates the options before any file is created
+    with atomic_write(path) as handle:
+        handle.write(first[0])
+        for text, done in chunks:
+            handle.write(text)
+            if progress is not None and progress(done) is False:
+                raise ExportCancelled()

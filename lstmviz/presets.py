@@ -1,0 +1,140 @@
+"""Built-in examples: the worked examples learners ask about, a memory cell, a random cell.
+
+Each preset is a real cell with an input sequence; nothing here needs Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from lstmviz.core.params import LSTMParams
+from lstmviz.errors import LstmvizError
+
+
+@dataclass
+class Preset:
+    name: str
+    title: str
+    description: str
+    params: LSTMParams
+    xs: np.ndarray
+    select: str = "f"  # the diagram component selected when it opens
+    step: int = 0
+    input_names: tuple[str, ...] = field(default=())
+
+
+def _worked_cell() -> LSTMParams:
+    # The thread in shared/user-questions/000: W_f . [x_t, h_{t-1}] with rows (1..6), (5..10),
+    # (3..8); the first three columns multiply x_t = (1, 2, 3), the last three h_{t-1} = (4, 5, 6).
+    rows_f = np.array([np.arange(1, 7), np.arange(5, 11), np.arange(3, 9)], dtype=float)
+    rows_i = np.repeat(np.array([[1.0], [2.0], [3.0]]), 6, axis=1)
+    arrays = {
+        "W_f": rows_f[:, :3], "U_f": rows_f[:, 3:], "b_f": np.array([1.0, 2.0, 3.0]),
+        "W_i": rows_i[:, :3], "U_i": rows_i[:, 3:], "b_i": np.ones(3),
+        # Small made-up weights for g and o, so tanh and the output gate are not saturated.
+        "W_g": np.array([[0.1, -0.2, 0.1], [0.0, 0.1, -0.1], [-0.1, 0.0, 0.2]]),
+        "U_g": np.array([[0.05, 0.0, -0.05], [0.0, -0.05, 0.05], [0.05, 0.05, 0.0]]),
+        "b_g": np.array([0.0, 0.1, -0.1]),
+        "W_o": np.full((3, 3), 0.1), "U_o": np.full((3, 3), -0.05), "b_o": np.zeros(3),
+    }
+    return LSTMParams(
+        **arrays, h0=np.array([4.0, 5.0, 6.0]), c0=np.zeros(3), name="worked example", source="preset"
+    )
+
+
+def _worked_inputs() -> np.ndarray:
+    return np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+
+
+def forget_worked() -> Preset:
+    return Preset(
+        "forget-worked",
+        "Worked example: the forget gate",
+        "m = n = 3, x_0 = (1, 2, 3), h_{-1} = (4, 5, 6): W_f . [x_0, h_{-1}] + b_f = (92, 177, 136), "
+        "so f_0 = sigmoid(z) is 1 to machine precision: keep everything.",
+        _worked_cell(), _worked_inputs(), select="f",
+    )
+
+
+def input_worked() -> Preset:
+    return Preset(
+        "input-worked",
+        "Worked example: the input gate",
+        "Same cell: W_i rows all 1, all 2, all 3 and b_i = 1 give z_i = (22, 43, 64) "
+        "(the thread printed 42 and 62: an arithmetic slip).",
+        _worked_cell(), _worked_inputs(), select="i",
+    )
+
+
+def memory_cell_params() -> LSTMParams:
+    """Two units, inputs (value, write, erase). Unit 0 stores tanh(value) when write fires;
+    unit 1 is a flag that says 'something is stored'. Erase closes the forget gate."""
+    zero = np.zeros((2, 2))
+    return LSTMParams(
+        # columns: value, write, erase
+        W_i=np.array([[0.0, 16.0, 0.0], [0.0, 16.0, 0.0]]), U_i=zero, b_i=np.array([-8.0, -8.0]),
+        W_f=np.array([[0.0, -16.0, -16.0], [0.0, 0.0, -16.0]]), U_f=zero, b_f=np.array([8.0, 8.0]),
+        W_g=np.array([[1.0, 0.0, 0.0], [0.0, 4.0, 0.0]]), U_g=zero, b_g=np.zeros(2),
+        W_o=np.zeros((2, 3)), U_o=zero, b_o=np.array([8.0, 8.0]),
+        name="memory cell", source="preset",
+    )
+
+
+def memory_cell_inputs(T: int = 40, seed: int = 7) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    xs = np.zeros((T, 3))
+    xs[:, 0] = np.round(rng.uniform(-1, 1, T), 2)  # the value line carries noise at every step
+    writes = {3: 0.8, 20: -0.6}
+    for t, value in writes.items():
+        if t < T:
+            xs[t, 0], xs[t, 1] = value, 1.0
+    for t in (14, 32):
+        if t < T:
+            xs[t, 2] = 1.0
+    return xs
+
+
+def memory_cell() -> Preset:
+    return Preset(
+        "memory-cell",
+        "Memory cell: write, hold, erase",
+        "Inputs (value, write, erase). When write = 1 the input gate opens and c stores "
+        "tanh(value); while the forget gate stays near 1 the value is held, whatever the noisy "
+        "value line does; erase drives the forget gate near 0 and wipes it.",
+        memory_cell_params(), memory_cell_inputs(), select="f", step=3,
+        input_names=("value", "write", "erase"),
+    )
+
+
+def random_sine(n: int = 8, T: int = 200, seed: int = 0) -> Preset:
+    params = LSTMParams.random(n, 1, seed=seed)
+    params.source = "preset"
+    t = np.arange(T)
+    return Preset(
+        "random-sine",
+        f"Random cell (n = {n}, seed {seed}) on a sine wave",
+        "PyTorch's default initialisation (uniform +-1/sqrt(n)) driven by sin(2 pi t / 25).",
+        params, np.sin(2 * np.pi * t / 25.0)[:, None], select="c",
+    )
+
+
+PRESETS: dict[str, Callable[[], Preset]] = {
+    "memory-cell": memory_cell,
+    "forget-worked": forget_worked,
+    "input-worked": input_worked,
+    "random-sine": random_sine,
+}
+DEFAULT_PRESET = "memory-cell"
+
+
+def load_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise LstmvizError(
+            f"unknown preset {name!r} (presets: {', '.join(PRESETS)})", source="--preset"
+        ) from None
+

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the whole test suite (creating .venv and installing lstmviz[test] when needed).
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/core -x
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+EXTRAS=test source "$root/scripts/setup_env.sh"
+cd "$root"
+echo "== ruff" >&2
+.venv/bin/ruff check lstmviz tests scripts
+echo "== pytest" >&2
+export QT_QPA_PLATFORM=offscreen
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
