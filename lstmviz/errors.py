@@ -15,7 +15,7 @@ class LstmvizError(ValueError):
         self.problem = message
         super().__init__(f"{source}: {message}" if source else message)
 
-    def with_source(self, source: str) -> "LstmvizError":
+    def with_source(self, source: str) -> LstmvizError:
         """The same problem, attributed to a file (kept if a source is already named)."""
         if self.source:
             return self

@@ -15,7 +15,10 @@ def add_parser(subparsers):
     )
     add_model_input_args(parser)
     parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV, or - for stdout")
-    parser.add_argument("--layout", choices=LAYOUTS, default="wide", help="wide: a row per step; long: a row per (step, unit)")
+    parser.add_argument(
+        "--layout", choices=LAYOUTS, default="wide",
+        help="wide: a row per step; long: a row per (step, unit)",
+    )
     parser.add_argument("--preactivations", action="store_true", help="also write zi, zf, zg, zo")
     return parser
 

@@ -7,7 +7,7 @@ Every function is written so that it never overflows or warns for any finite inp
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstmviz.core.activations import activation
+from lstmviz.core.blas import blas_threads
 from lstmviz.core.params import LSTMParams, describe_nonfinite
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
@@ -129,9 +130,24 @@ def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trac
         and params.cell_activation == "tanh"
         and not params.has_peepholes
     )
-    if fast:
-        return _run_fast(params, xs, h_init, c_init, dtype)
-    return _run_general(params, xs, h_init, c_init, dtype)
+    with blas_threads(n):
+        if fast:
+            return _run_fast(params, xs, h_init, c_init, dtype)
+        return _run_general(params, xs, h_init, c_init, dtype)
+
+
+def _cast(values: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:
+    """values as dtype (C-contiguous), refusing values the dtype cannot hold."""
+    if dtype != values.dtype and values.size:
+        limit = np.finfo(dtype).max
+        if np.abs(values).max() > limit:
+            raise LstmvizError(
+                f"weights or inputs up to {np.abs(values).max():.3g} do not fit in {dtype.name} "
+                f"(largest {limit:.3g}); run in float64"
+            )
+    if copy:
+        return np.array(values, dtype=dtype, order="C", copy=True)
+    return np.ascontiguousarray(values, dtype=dtype)
 
 
 def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
@@ -143,8 +159,8 @@ def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
     W[: 3 * n] *= 0.5
     U[: 3 * n] *= 0.5
     b[: 3 * n] *= 0.5
-    W, U, b = W.astype(dtype), np.ascontiguousarray(U.astype(dtype)), b.astype(dtype)
-    x = xs.astype(dtype)
+    W, U, b = (_cast(v, dtype) for v in (W, U, b))
+    x = _cast(xs, dtype, copy=True)  # the trace owns its x: later edits of xs never alias it
     z = np.empty((T, 4 * n), dtype=dtype)
     np.matmul(x, W.T, out=z)
     z += b
@@ -154,16 +170,17 @@ def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
     buf = np.empty(4 * n, dtype=dtype)
     tmp = np.empty(n, dtype=dtype)
     h_prev, c_prev = h_init, c_init
-    matmul, tanh, multiply, add = np.matmul, np.tanh, np.multiply, np.add
+    dot, tanh, multiply, add = np.dot, np.tanh, np.multiply, np.add
+    half = dtype.type(0.5)
     sig = slice(0, 3 * n)
     for t in range(T):
         zt, at, ct, ht = z[t], a[t], c[t], h[t]
-        matmul(U, h_prev, out=buf)
+        dot(U, h_prev, out=buf)
         add(zt, buf, out=zt)
         tanh(zt, out=at)
         s = at[sig]
-        multiply(s, 0.5, out=s)
-        add(s, 0.5, out=s)
+        multiply(s, half, out=s)
+        add(s, half, out=s)
         multiply(at[n : 2 * n], c_prev, out=ct)
         multiply(at[:n], at[3 * n :], out=tmp)
         add(ct, tmp, out=ct)
@@ -177,13 +194,13 @@ def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
 def _run_general(params, xs, h_init, c_init, dtype) -> Trace:
     """Any activations and peepholes; a little slower, same recording."""
     T, n = xs.shape[0], params.n
-    W, U, b = (arr.astype(dtype) for arr in params.stacked("ifgo"))
+    W, U, b = (_cast(arr, dtype) for arr in params.stacked("ifgo"))
     rec = activation(params.recurrent_activation)
     act = activation(params.cell_activation)
     p_i, p_f, p_o = (
         None if p is None else p.astype(dtype) for p in (params.p_i, params.p_f, params.p_o)
     )
-    x = xs.astype(dtype)
+    x = _cast(xs, dtype, copy=True)
     z = np.empty((T, 4 * n), dtype=dtype)
     np.matmul(x, W.T, out=z)
     z += b

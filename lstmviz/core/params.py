@@ -67,7 +67,7 @@ class LSTMParams:
     cell_activation: str = "tanh"
     name: str = ""
     source: str = ""
-    upstream: tuple[tuple["LSTMParams", ...], ...] = ()
+    upstream: tuple[tuple[LSTMParams, ...], ...] = ()
     reverse: bool = False
     notes: tuple[str, ...] = field(default=())
 
@@ -163,7 +163,7 @@ class LSTMParams:
         blocks = (self.U(gate), self.W(gate)) if h_first else (self.W(gate), self.U(gate))
         return np.hstack(blocks)
 
-    def replace(self, **changes) -> "LSTMParams":
+    def replace(self, **changes) -> LSTMParams:
         """A copy with some fields changed (arrays are copied so edits never alias)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         fields.update(changes)
@@ -175,7 +175,7 @@ class LSTMParams:
     @classmethod
     def from_stacked(
         cls, W: np.ndarray, U: np.ndarray, b: np.ndarray, order: str = "ifgo", **kwargs
-    ) -> "LSTMParams":
+    ) -> LSTMParams:
         """Split stacked (4n, m), (4n, n), (4n,) arrays whose gate blocks come in `order`."""
         W, U, b = np.asarray(W), np.asarray(U), np.asarray(b)
         if W.ndim != 2 or W.shape[0] % 4:
@@ -194,7 +194,7 @@ class LSTMParams:
         return cls(**arrays, **kwargs)
 
     @classmethod
-    def random(cls, n: int, m: int, seed: int = 0, forget_bias: float | None = None) -> "LSTMParams":
+    def random(cls, n: int, m: int, seed: int = 0, forget_bias: float | None = None) -> LSTMParams:
         """PyTorch's default initialisation: every weight and bias uniform in +-1/sqrt(n)."""
         rng = np.random.default_rng(seed)
         bound = 1.0 / np.sqrt(n)

@@ -11,8 +11,9 @@ import errno
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from lstmviz.errors import LstmvizError
 

@@ -8,7 +8,7 @@ Floats are written with Python's shortest round-trip repr, so float() reads back
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -17,6 +17,8 @@ OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0")
 def read_npz_model(path) -> LSTMParams:
     source = str(path)
     readable_file(path)
+    if not zipfile.is_zipfile(path):
+        raise LstmvizError("not a readable .npz archive (not a zip file, or truncated)", source=source)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
