@@ -52,7 +52,7 @@ class Document:
         self._dirty = False
 
     @classmethod
-    def from_preset(cls, preset) -> "Document":
+    def from_preset(cls, preset) -> Document:
         doc = cls(preset.params, preset.xs, title=preset.title, input_names=preset.input_names)
         doc._selection = preset.select
         doc._step = min(preset.step, doc.T - 1)

@@ -5,8 +5,8 @@ Each preset is a real cell with an input sequence; nothing here needs Qt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
