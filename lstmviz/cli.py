@@ -13,7 +13,7 @@ import sys
 from lstmviz.errors import LstmvizError
 
 # Subcommand modules under lstmviz.commands, in the order `--help` lists them.
-COMMANDS = ("trace", "demo")
+COMMANDS = ("trace", "analyze", "inspect", "demo")
 DEFAULT_COMMAND = "demo"
 
 

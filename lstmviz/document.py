@@ -56,6 +56,7 @@ class Document:
         doc = cls(preset.params, preset.xs, title=preset.title, input_names=preset.input_names)
         doc._selection = preset.select
         doc._step = min(preset.step, doc.T - 1)
+        doc._unit = min(getattr(preset, "unit", 0), doc.n - 1)
         doc.preset_name = preset.name
         return doc
 

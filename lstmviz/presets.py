@@ -24,6 +24,8 @@ class Preset:
     select: str = "f"  # the diagram component selected when it opens
     step: int = 0
     input_names: tuple[str, ...] = field(default=())
+    unit: int = 0  # the unit the inspector and the analysis views start on
+    text: str | None = None  # for character-level presets: the text xs one-hot encodes
 
 
 def _worked_cell() -> LSTMParams:
@@ -121,11 +123,46 @@ def random_sine(n: int = 8, T: int = 200, seed: int = 0) -> Preset:
     )
 
 
+def brackets() -> Preset:
+    """The small trained model in resources/models/ (scripts/train_bracket_model.py, docs/bracket_model.md)
+    on its sample text, one-hot over its characters; NumPy only."""
+    import json
+    from pathlib import Path
+
+    from lstmviz.core.text import Vocabulary
+    from lstmviz.io.npz import read_npz_model
+
+    here = Path(__file__).resolve().parent
+    folders = (here / "resources" / "models", here.parent / "resources" / "models")
+    model = next((d / "bracket.npz" for d in folders if (d / "bracket.npz").is_file()), None)
+    if model is None:
+        raise LstmvizError("the bundled bracket model is missing (resources/models/bracket.npz)")
+    params = read_npz_model(model)
+    params.name, params.source = "bracket model", "preset"
+    vocab = Vocabulary.load(model.with_name("bracket.vocab.json"))
+    text = model.with_name("bracket.sample.txt").read_text(encoding="utf-8")
+    info = json.loads(model.with_name("bracket.info.json").read_text(encoding="utf-8"))
+    depth, quote = info.get("depth_unit"), info.get("quote_unit")
+    levels = np.cumsum([(ch == "(") - (ch == ")") for ch in text])
+    return Preset(
+        "brackets",
+        "Trained model: a unit that counts brackets",
+        f"A {params.n}-unit LSTM trained to predict the next character of text with nested brackets "
+        f"and quotes. Unit {depth}'s cell state counts the open brackets: it steps up by about 1 at "
+        f"each '(' (input gate open, g near +1), down at each ')', and holds in between (forget gate "
+        f"near 1); at the end of a line its forget gate closes. Unit {quote} tracks quoted text. "
+        "See docs/bracket_model.md.",
+        params, vocab.encode(text), select="c", step=int(np.argmax(levels)),
+        input_names=vocab.chars, unit=int(depth) if depth is not None else 0, text=text,
+    )
+
+
 PRESETS: dict[str, Callable[[], Preset]] = {
     "memory-cell": memory_cell,
     "forget-worked": forget_worked,
     "input-worked": input_worked,
     "random-sine": random_sine,
+    "brackets": brackets,
 }
 DEFAULT_PRESET = "memory-cell"
 
