@@ -13,8 +13,8 @@ import sys
 from lstmviz.errors import LstmvizError
 
 # Subcommand modules under lstmviz.commands, in the order `--help` lists them.
-COMMANDS = ("trace", "analyze", "inspect", "demo")
-DEFAULT_COMMAND = "demo"
+COMMANDS = ("open", "trace", "analyze", "inspect", "screenshot", "demo")
+DEFAULT_COMMAND = "open"
 
 
 def build_parser() -> argparse.ArgumentParser:

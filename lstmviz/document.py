@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from psygnal import Signal
 
+from lstmviz.core.analysis.whatif import rerun
 from lstmviz.core.cell import check_sequence, run
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
@@ -18,7 +19,15 @@ from lstmviz.errors import LstmvizError
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "concat_h_first": True,  # inspector: W . [h_{t-1}, x_t] (True) or W . [x_t, h_{t-1}]
+    "show_concat": False,  # inspector: also lay a gate out in the concatenated form W . [..]
     "playback_fps": 10.0,
+    # trace panels (lstmviz.gui.panels)
+    "trace_animation": "cursor",  # during playback: "cursor" (whole trace, moving cursor) | "grow"
+    "trace_follow": False,  # scroll the time axis with the cursor ...
+    "trace_window": 200,  # ... showing this many steps
+    "trace_display": "auto",  # "auto" (a few units as lines, many as heatmaps) | "lines" | "heatmap"
+    "trace_show_x": False,  # also plot the input x_t
+    "trace_show_z": False,  # also plot the pre-activations z_i, z_f, z_g, z_o
 }
 
 
@@ -33,6 +42,7 @@ class Document:
     option_changed = Signal(str, object)
     source_changed = Signal()  # model/input file names, title
     dirty_changed = Signal(bool)
+    interventions_changed = Signal(tuple)  # what-if interventions (lstmviz.core.analysis.whatif)
 
     def __init__(self, params: LSTMParams, xs, *, title: str = "", input_names=()):
         self._params = params
@@ -40,6 +50,8 @@ class Document:
         self._h0: np.ndarray | None = None
         self._c0: np.ndarray | None = None
         self._trace = run(params, self._xs)
+        self._baseline_trace = self._trace  # the run without the what-if interventions
+        self._interventions: tuple = ()
         self._step = 0
         self._selection = "f"
         self._unit = 0
@@ -49,6 +61,8 @@ class Document:
         self.input_names = tuple(input_names)
         self.model_path: str | None = None
         self.input_path: str | None = None
+        self.model_sha256: str | None = None  # of the model file when it was opened
+        self.document_path: str | None = None  # the .lstmviz file this was opened from / saved to
         self._dirty = False
 
     @classmethod
@@ -72,6 +86,8 @@ class Document:
     h0 = property(lambda self: self._h0)
     c0 = property(lambda self: self._c0)
     dirty = property(lambda self: self._dirty)
+    interventions = property(lambda self: self._interventions)
+    baseline_trace: Trace = property(lambda self: self._baseline_trace)
 
     @property
     def T(self) -> int:
@@ -121,6 +137,41 @@ class Document:
             self.input_changed.emit(xs)
         self._apply_trace(trace)
 
+    def set_state(self, params: LSTMParams, xs, h0=None, c0=None, *, trace: Trace | None = None,
+                  input_names=None, sources: dict | None = None) -> None:
+        """Replace the model, the input and the initial state at once (undo, documents).
+
+        h0/c0 None: from the params (or zeros). `trace`, when given, is run(params, xs, h0, c0)
+        computed elsewhere (a background thread); otherwise it runs here. `sources` sets
+        model_path / model_sha256 / input_path exactly (None clears). On any error nothing
+        changes.
+        """
+        xs = check_sequence(xs, params.input_size)
+        h0 = None if h0 is None else np.asarray(h0, dtype=np.float64)
+        c0 = None if c0 is None else np.asarray(c0, dtype=np.float64)
+        if trace is None:
+            trace = run(params, xs, h0=h0, c0=c0)
+        elif trace.T != xs.shape[0] or trace.n != params.n:
+            raise LstmvizError("the precomputed trace does not match the parameters and input")
+        params_changed, input_changed = params is not self._params, xs is not self._xs
+        self._params, self._xs, self._h0, self._c0 = params, xs, h0, c0
+        if input_names is not None:
+            self.input_names = tuple(input_names)
+        self._unit = min(self._unit, params.n - 1)
+        self._units = tuple(k for k in self._units if k < params.n) or tuple(range(min(params.n, 8)))
+        sources_changed = False
+        for key, value in (sources or {}).items():
+            if key in ("model_path", "model_sha256", "input_path") and getattr(self, key) != value:
+                setattr(self, key, value)
+                sources_changed = True
+        if params_changed:
+            self.params_changed.emit(params)
+        if input_changed:
+            self.input_changed.emit(xs)
+        if sources_changed:
+            self.source_changed.emit()
+        self._apply_trace(trace)
+
     def set_initial_state(self, h0=None, c0=None) -> None:
         trace = run(self._params, self._xs, h0=h0, c0=c0)
         self._h0 = None if h0 is None else np.asarray(h0, dtype=np.float64)
@@ -128,11 +179,42 @@ class Document:
         self._apply_trace(trace)
 
     def _apply_trace(self, trace: Trace) -> None:
+        self._baseline_trace = trace
+        dropped = False
+        if self._interventions:  # what-if stays on: rerun the new run with the interventions that fit
+            keep = []
+            for iv in self._interventions:
+                try:
+                    iv.validate(trace.n, trace.T)
+                    keep.append(iv)
+                except LstmvizError:
+                    dropped = True
+            self._interventions = tuple(keep)
+            if keep:
+                trace = rerun(self._params, trace, self._interventions)
         self._trace = trace
+        if dropped:
+            self.interventions_changed.emit(self._interventions)
         self._set_dirty(True)
         self.trace_changed.emit(trace)
         if self._step >= trace.T:
             self.set_step(trace.T - 1)
+
+    def set_interventions(self, interventions) -> None:
+        """What-if: rerun the trace with these interventions (ClampGate, ZeroUnit, BiasOffset of
+        lstmviz.core.analysis.whatif, applied in order); () goes back to the plain run.
+        `baseline_trace` keeps the run without them. They stay on when the model or input
+        changes (those that no longer fit are dropped). On an error nothing changes."""
+        interventions = tuple(interventions)
+        if interventions == self._interventions:
+            return
+        base = self._baseline_trace
+        trace = rerun(self._params, base, interventions) if interventions else base
+        self._interventions = interventions
+        self._trace = trace
+        self._set_dirty(True)
+        self.interventions_changed.emit(interventions)
+        self.trace_changed.emit(trace)
 
     # -- write: view state -----------------------------------------------------------------
     def set_step(self, step: int) -> None:
@@ -173,11 +255,16 @@ class Document:
             self._options[key] = value
             self.option_changed.emit(key, value)
 
-    def set_sources(self, model_path=None, input_path=None, title: str | None = None) -> None:
+    def set_sources(self, model_path=None, input_path=None, title: str | None = None,
+                    model_sha256: str | None = None, document_path=None) -> None:
         if model_path is not None:
             self.model_path = str(model_path)
         if input_path is not None:
             self.input_path = str(input_path)
+        if model_sha256 is not None:
+            self.model_sha256 = model_sha256
+        if document_path is not None:
+            self.document_path = str(document_path)
         if title is not None:
             self.title = title
         self.source_changed.emit()

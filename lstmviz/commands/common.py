@@ -12,10 +12,19 @@ from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
 
-def add_model_input_args(parser: argparse.ArgumentParser, dtype: bool = True) -> None:
-    parser.add_argument("--model", required=True, metavar="FILE", help="model file (.npz, .pt, ...)")
+def add_model_input_args(parser: argparse.ArgumentParser, dtype: bool = True, document: bool = False) -> None:
+    """--model and --input (required), or with document=True, --document as the alternative."""
+    parser.add_argument("--model", required=not document, metavar="FILE", help="model file (.npz, .pt, ...)")
     parser.add_argument("--layer", metavar="NAME", help="which LSTM layer (see `lstmviz inspect`)")
-    parser.add_argument("--input", required=True, metavar="FILE", help="sequence (.csv or .npy), T x m")
+    parser.add_argument(
+        "--input", required=not document, metavar="FILE", help="sequence (.csv or .npy), T x m"
+    )
+    if document:
+        parser.add_argument(
+            "--document", metavar="FILE.lstmviz",
+            help="a document saved by the window (its model, input and initial state), "
+                 "instead of --model and --input",
+        )
     parser.add_argument("--h0", metavar="FILE", help="initial hidden state, n values (.csv or .npy)")
     parser.add_argument("--c0", metavar="FILE", help="initial cell state, n values (.csv or .npy)")
     if dtype:
@@ -33,6 +42,8 @@ def load_state_vector(path, n: int, name: str) -> np.ndarray:
 
 
 def load_model_and_input(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    if hasattr(args, "document") and (args.document or not (args.model and args.input)):
+        return _load_document(args)
     params = load_model(args.model, layer=args.layer)
     xs = load_sequence(args.input)
     if xs.shape[1] != params.input_size:
@@ -42,4 +53,19 @@ def load_model_and_input(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | Non
         )
     h0 = load_state_vector(args.h0, params.n, "h0") if args.h0 else None
     c0 = load_state_vector(args.c0, params.n, "c0") if args.c0 else None
+    return params, xs, h0, c0
+
+
+def _load_document(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    if not args.document:
+        raise LstmvizError("give --model and --input, or --document FILE.lstmviz")
+    if args.model or args.input or args.layer:
+        raise LstmvizError("a document holds the model and the input: give --document without "
+                           "--model, --input or --layer", source=args.document)
+    from lstmviz.io.document_file import read_document
+
+    state = read_document(args.document)
+    params, xs = state.params, state.xs
+    h0 = load_state_vector(args.h0, params.n, "h0") if args.h0 else state.h0
+    c0 = load_state_vector(args.c0, params.n, "c0") if args.c0 else state.c0
     return params, xs, h0, c0

@@ -13,7 +13,7 @@ def add_parser(subparsers):
         help="run a model over a sequence and write the gate traces as CSV",
         description="Run the cell over the input and write t, x, [z], i, f, g, o, c, h per step.",
     )
-    add_model_input_args(parser)
+    add_model_input_args(parser, document=True)
     parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV, or - for stdout")
     parser.add_argument(
         "--layout", choices=LAYOUTS, default="wide",

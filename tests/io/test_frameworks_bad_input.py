@@ -9,12 +9,12 @@ import zipfile
 
 import numpy as np
 import pytest
-from frameworks_helpers import FIXTURES, keras3_file, torch_zip
 
 import lstmviz
 from lstmviz.errors import LstmvizError
 from lstmviz.io import torch_pt
 from lstmviz.io.models import inspect_model
+from tests.io.frameworks_helpers import FIXTURES, keras3_file, torch_zip
 
 SAMPLES = [
     "torch_bidir.pt",

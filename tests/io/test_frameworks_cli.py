@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from frameworks_helpers import FIXTURES
 
 from lstmviz.cli import main
+from tests.io.frameworks_helpers import FIXTURES
 
 
 def test_inspect_lists_layers(capsys):

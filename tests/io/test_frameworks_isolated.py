@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from frameworks_helpers import FIXTURES
 
 import lstmviz
 from lstmviz.errors import LstmvizError
@@ -15,6 +14,7 @@ from lstmviz.io.isolated import (
     params_to_arrays,
 )
 from lstmviz.io.models import inspect_model, needs_isolation
+from tests.io.frameworks_helpers import FIXTURES
 
 
 def _same(a, b):
@@ -66,7 +66,7 @@ def test_errors_in_the_child_keep_their_message():
 def test_a_crashing_reader_becomes_an_error(loader):
     path = FIXTURES / "keras2_model.h5"
     with pytest.raises(LstmvizError) as caught:
-        load_model_isolated(path, timeout=60, loader=f"frameworks_helpers:{loader}")
+        load_model_isolated(path, timeout=60, loader=f"tests.io.frameworks_helpers:{loader}")
     message = str(caught.value)
     assert message.startswith(f"{path}: the reader crashed on this file (killed by signal SIG")
     assert "\n" not in message
@@ -75,7 +75,7 @@ def test_a_crashing_reader_becomes_an_error(loader):
 def test_a_hanging_reader_is_stopped():
     path = FIXTURES / "onnx_bidir.onnx"
     with pytest.raises(LstmvizError, match="took longer than 2 s"):
-        load_model_isolated(path, timeout=2, loader="frameworks_helpers:slow_loader")
+        load_model_isolated(path, timeout=2, loader="tests.io.frameworks_helpers:slow_loader")
 
 
 def test_an_unexpected_exception_is_reported_in_one_line():
@@ -83,4 +83,4 @@ def test_an_unexpected_exception_is_reported_in_one_line():
     with pytest.raises(
         LstmvizError, match="the reader failed on this file .RuntimeError: something unexpected"
     ):
-        load_model_isolated(path, timeout=60, loader="frameworks_helpers:broken_loader")
+        load_model_isolated(path, timeout=60, loader="tests.io.frameworks_helpers:broken_loader")

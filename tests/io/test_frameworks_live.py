@@ -12,11 +12,11 @@ import warnings
 
 import numpy as np
 import pytest
-from frameworks_helpers import FIXTURES
 
 import lstmviz
 from lstmviz.io import torch_pt
 from lstmviz.io.models import inspect_model
+from tests.io.frameworks_helpers import FIXTURES
 
 
 def _import(name):

@@ -7,11 +7,11 @@ import struct
 
 import numpy as np
 import pytest
-from frameworks_helpers import torch_zip
 
 import lstmviz
 from lstmviz.errors import LstmvizError
 from lstmviz.io import torch_pt
+from tests.io.frameworks_helpers import torch_zip
 
 
 class _CreatesFile:

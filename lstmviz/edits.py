@@ -1,0 +1,280 @@
+"""Undoable changes to a Document, as plain objects (no Qt).
+
+Each edit knows the model state it leads to (`after`) and the one it came from (`before`);
+`do` and `undo` apply them through Document setters. The window wraps edits in
+QUndoCommands (lstmviz/gui/undo.py) and, for long sequences, computes the trace of
+`after(doc)` in a background thread first, then applies it with `apply_state(..., trace)`.
+
+Edits are made against the document as it is when they are created and replayed in stack
+order, so an edit may store only what it changes (one cell of a 1 000 000-step input is two
+numbers, not two copies of the sequence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstmviz.core.cell import check_sequence, run
+from lstmviz.core.params import GATES, PEEPHOLES, WEIGHT_KEYS, LSTMParams
+from lstmviz.core.trace import Trace
+from lstmviz.errors import LstmvizError
+
+SOURCE_KEYS = ("model_path", "model_sha256", "input_path")
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """What a trace is computed from, plus where the model and input came from."""
+
+    params: LSTMParams
+    xs: np.ndarray
+    h0: np.ndarray | None = None
+    c0: np.ndarray | None = None
+    input_names: tuple[str, ...] = ()
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def T(self) -> int:
+        return int(self.xs.shape[0])
+
+    def cost(self) -> int:
+        """A rough measure of the work of a trace (steps x per-step size)."""
+        n = self.params.n
+        layers = 1 + sum(len(d) for d in self.params.upstream)
+        return self.T * layers * (4 * n * (n + self.params.m) + 40)
+
+
+def current_state(doc) -> ModelState:
+    return ModelState(
+        doc.params, doc.xs, doc.h0, doc.c0, tuple(doc.input_names),
+        {key: getattr(doc, key, None) for key in SOURCE_KEYS},
+    )
+
+
+def compute_trace(state: ModelState) -> Trace:
+    """The trace a state leads to (safe to call from a worker thread)."""
+    return run(state.params, state.xs, h0=state.h0, c0=state.c0)
+
+
+def apply_state(doc, state: ModelState, trace: Trace | None = None) -> None:
+    doc.set_state(
+        state.params, state.xs, state.h0, state.c0, trace=trace,
+        input_names=state.input_names, sources=state.sources or None,
+    )
+
+
+class Edit:
+    """Base: subclasses give `text` and `after`/`before` (the state from the document now)."""
+
+    text = "Edit"
+
+    def after(self, doc) -> ModelState:
+        raise NotImplementedError
+
+    def before(self, doc) -> ModelState:
+        raise NotImplementedError
+
+    def do(self, doc, trace: Trace | None = None) -> None:
+        apply_state(doc, self.after(doc), trace)
+
+    def undo(self, doc, trace: Trace | None = None) -> None:
+        apply_state(doc, self.before(doc), trace)
+
+
+class StateEdit(Edit):
+    """From one whole state to another (model opened, input generated, weights randomised)."""
+
+    def __init__(self, before: ModelState, after: ModelState, text: str):
+        self._before, self._after, self.text = before, after, text
+
+    def after(self, doc) -> ModelState:
+        return self._after
+
+    def before(self, doc) -> ModelState:
+        return self._before
+
+
+def set_input(doc, xs, names=None, text: str = "Change the input", input_path=None) -> StateEdit:
+    """Replace the input sequence (generated, loaded, pasted). Checked against the model now."""
+    before = current_state(doc)
+    xs = check_sequence(xs, doc.params.input_size)
+    names = tuple(names) if names is not None else ()
+    sources = dict(before.sources, input_path=None if input_path is None else str(input_path))
+    after = ModelState(doc.params, xs, doc.h0, doc.c0, names, sources)
+    return StateEdit(before, after, text)
+
+
+def set_params(doc, params: LSTMParams, text: str = "Change the weights") -> StateEdit:
+    """New parameters for the same input (their m must match the sequence)."""
+    before = current_state(doc)
+    if params.input_size != doc.xs.shape[1]:
+        raise LstmvizError(
+            f"the model expects m = {params.input_size} inputs per step but the current "
+            f"sequence has {doc.xs.shape[1]} columns"
+        )
+    h0, c0 = _keep_state(doc, params.n)
+    after = ModelState(params, doc.xs, h0, c0, before.input_names, before.sources)
+    return StateEdit(before, after, text)
+
+
+def set_model(doc, params: LSTMParams, xs=None, text: str = "Open a model", model_path=None,
+              model_sha256=None, names=None, input_path=None) -> StateEdit:
+    """A model from a file (and, when its m differs, a new input for it)."""
+    before = current_state(doc)
+    sources = dict(before.sources)
+    if xs is not None:
+        sources["input_path"] = None if input_path is None else str(input_path)
+    if xs is None:
+        if params.input_size != doc.xs.shape[1]:
+            raise LstmvizError(
+                f"the model expects m = {params.input_size} inputs per step but the current "
+                f"sequence has {doc.xs.shape[1]} columns",
+                source=None if model_path is None else str(model_path),
+            )
+        xs, names = doc.xs, before.input_names if names is None else names
+    xs = check_sequence(xs, params.input_size)
+    h0, c0 = _keep_state(doc, params.n)
+    if model_path is not None:
+        sources.update(model_path=str(model_path), model_sha256=model_sha256)
+    after = ModelState(params, xs, h0, c0, tuple(names or ()), sources)
+    return StateEdit(before, after, text)
+
+
+def set_initial_state(doc, h0=None, c0=None, text: str = "Change the initial state") -> StateEdit:
+    before = current_state(doc)
+    after = ModelState(doc.params, doc.xs, h0, c0, before.input_names, before.sources)
+    return StateEdit(before, after, text)
+
+
+def _keep_state(doc, n: int):
+    h0 = doc.h0 if doc.h0 is not None and doc.h0.shape == (n,) else None
+    c0 = doc.c0 if doc.c0 is not None and doc.c0.shape == (n,) else None
+    return h0, c0
+
+
+def parse_number(text, field_name: str) -> float:
+    """A finite float from what the user typed, or an error naming the field."""
+    if isinstance(text, (int, float, np.floating, np.integer)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        raw = str(text).strip()
+        if not raw:
+            raise LstmvizError(f"{field_name}: empty; type a number")
+        try:
+            value = float(raw.replace("\u2212", "-"))
+        except ValueError:
+            raise LstmvizError(f"{field_name}: {raw!r} is not a number") from None
+    if not np.isfinite(value):
+        raise LstmvizError(f"{field_name}: {value} is not a finite number")
+    return value
+
+
+class SetInputValue(Edit):
+    """One value of the input sequence: x_t[j] = value."""
+
+    def __init__(self, doc, row: int, col: int, value):
+        T, m = doc.xs.shape
+        if not (0 <= row < T and 0 <= col < m):
+            raise LstmvizError(f"input cell ({row}, {col}) is outside the {T} x {m} sequence")
+        name = input_column_name(doc, col)
+        self.row, self.col = int(row), int(col)
+        self.new = parse_number(value, f"input t = {row}, {name}")
+        self.old = float(doc.xs[row, col])
+        self.text = f"Set x_{row}[{name}] = {self.new:g}"
+
+    def _with(self, doc, value: float) -> ModelState:
+        state = current_state(doc)
+        xs = state.xs.copy()
+        xs[self.row, self.col] = value
+        return ModelState(state.params, xs, state.h0, state.c0, state.input_names, state.sources)
+
+    def after(self, doc) -> ModelState:
+        return self._with(doc, self.new)
+
+    def before(self, doc) -> ModelState:
+        return self._with(doc, self.old)
+
+
+def input_column_name(doc, col: int) -> str:
+    names = tuple(getattr(doc, "input_names", ()) or ())
+    name = names[col] if col < len(names) and names[col] else ""
+    return f"x_{col}" + (f" ({name})" if name and name != f"x_{col}" else "")
+
+
+WEIGHT_LABELS = {"W": "W", "U": "U", "b": "b", "p": "p"}
+
+
+def weight_key(kind: str, gate: str) -> str:
+    """'W', 'f' -> 'W_f'; peepholes are 'p' with gate i, f or o."""
+    key = f"{kind}_{gate}"
+    if key not in WEIGHT_KEYS and key not in PEEPHOLES:
+        raise LstmvizError(f"no weight {key} (W, U, b per gate {', '.join(GATES)}; p for i, f, o)")
+    return key
+
+
+class SetWeight(Edit):
+    """One entry of W, U, b or a peephole of one gate."""
+
+    def __init__(self, doc, key: str, index, value):
+        array = getattr(doc.params, key, None)
+        if array is None:
+            raise LstmvizError(f"the model has no {key}")
+        index = tuple(int(i) for i in np.atleast_1d(index))
+        if len(index) != array.ndim or any(not 0 <= i < s for i, s in zip(index, array.shape)):
+            raise LstmvizError(f"{key}{list(index)} is outside its shape {array.shape}")
+        where = f"{key}[{', '.join(map(str, index))}]"
+        self.key, self.index = key, index
+        self.new = parse_number(value, where)
+        self.old = float(array[index])
+        self.text = f"Set {where} = {self.new:g}"
+
+    def _with(self, doc, value: float) -> ModelState:
+        state = current_state(doc)
+        array = getattr(state.params, self.key).copy()
+        array[self.index] = value
+        params = state.params.replace(**{self.key: array})
+        return ModelState(params, state.xs, state.h0, state.c0, state.input_names, state.sources)
+
+    def after(self, doc) -> ModelState:
+        return self._with(doc, self.new)
+
+    def before(self, doc) -> ModelState:
+        return self._with(doc, self.old)
+
+
+def randomized(params: LSTMParams, seed: int, forget_bias_one: bool = False) -> LSTMParams:
+    """PyTorch's initialisation (uniform +-1/sqrt(n)) for W, U, b; peepholes likewise when the
+    cell has them; activations, initial state and upstream layers kept."""
+    fresh = LSTMParams.random(params.n, params.m, seed=int(seed),
+                              forget_bias=1.0 if forget_bias_one else None)
+    changes = {key: getattr(fresh, key) for key in WEIGHT_KEYS}
+    if params.has_peepholes:
+        rng = np.random.default_rng([int(seed), 1])
+        bound = 1.0 / np.sqrt(params.n)
+        for key in PEEPHOLES:
+            if getattr(params, key) is not None:
+                changes[key] = rng.uniform(-bound, bound, params.n)
+    note = " (forget-gate bias 1)" if forget_bias_one else ""
+    return params.replace(**changes, name=f"random n={params.n} m={params.m} seed={seed}{note}")
+
+
+def randomize_weights(doc, seed: int, forget_bias_one: bool = False) -> StateEdit:
+    note = ", forget-gate bias 1" if forget_bias_one else ""
+    return set_params(doc, randomized(doc.params, seed, forget_bias_one),
+                      text=f"Randomise the weights (seed {seed}{note})")
+
+
+def set_peepholes(doc, enabled: bool) -> StateEdit:
+    """Add zero peephole weights p_i, p_f, p_o (the trace does not change until edited), or
+    remove them."""
+    params = doc.params
+    if enabled:
+        changes = {key: getattr(params, key) if getattr(params, key) is not None
+                   else np.zeros(params.n) for key in PEEPHOLES}
+        text = "Add peephole connections"
+    else:
+        changes = dict.fromkeys(PEEPHOLES)
+        text = "Remove peephole connections"
+    return set_params(doc, params.replace(**changes), text=text)

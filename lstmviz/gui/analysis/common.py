@@ -1,0 +1,254 @@
+"""Pieces the analysis views share: the view base class, plot styling, a clickable time axis.
+
+Every view is a QWidget on one Document. It subscribes to the Document's signals with
+`bind` (disconnected when the widget dies), recomputes only when what it shows changed,
+and while it is hidden (a closed or tabbed-away dock) it only marks itself stale and
+catches up when shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from lstmviz.colors import colormap_lut, unit_color
+from lstmviz.gui.binding import bind
+from lstmviz.gui.panels.cursor import TimeCursor
+
+BACKGROUND = (255, 255, 255)
+FOREGROUND = (60, 60, 60)
+FRAME = (190, 190, 190)
+MUTED = (120, 120, 120)
+TARGET_COLOR = (40, 40, 40)
+AXIS_WIDTH = 58
+FORGET_COLOR = (44, 140, 60)
+BEFORE_COLOR = (150, 150, 150)
+
+
+def styled_axis(axis: pg.AxisItem) -> None:
+    axis.setPen(pg.mkPen(FOREGROUND))
+    axis.setTextPen(pg.mkPen(FOREGROUND))
+    axis.enableAutoSIPrefix(False)
+    font = QtGui.QFont()
+    font.setPointSizeF(8.0)
+    axis.setStyle(tickFont=font)
+
+
+def new_plot(title: str = "", view_box: pg.ViewBox | None = None, left: str = "", bottom: str = "",
+             left_width: int | None = AXIS_WIDTH) -> pg.PlotItem:
+    """A PlotItem in the analysis views' style: no context menu, thin frame, small fonts."""
+    item = pg.PlotItem(viewBox=view_box, enableMenu=False)
+    item.hideButtons()
+    for key in ("left", "bottom"):
+        styled_axis(item.getAxis(key))
+    if left_width is not None:
+        item.getAxis("left").setWidth(left_width)
+    if left:
+        item.setLabel("left", left, color="#444", **{"font-size": "8pt"})
+    if bottom:
+        item.setLabel("bottom", bottom, color="#444", **{"font-size": "8pt"})
+    item.getViewBox().setBorder(pg.mkPen(FRAME))
+    if title:
+        set_title(item, title)
+    return item
+
+
+def set_title(item: pg.PlotItem, html: str) -> None:
+    item.setTitle(html, justify="left", size="9pt", color="#222")
+
+
+def layout_widget() -> pg.GraphicsLayoutWidget:
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground(BACKGROUND)
+    widget.ci.setContentsMargins(4, 4, 8, 4)
+    widget.ci.setSpacing(4)
+    return widget
+
+
+def pen(rgb, width: float = 1.5, style=None) -> QtGui.QPen:
+    p = pg.mkPen(rgb, width=width)
+    if style is not None:
+        p.setStyle(style)
+    return p
+
+
+DASH = QtCore.Qt.PenStyle.DashLine
+DOT = QtCore.Qt.PenStyle.DotLine
+
+
+# Wider than 1 px, Qt strokes a line ~30x slower (DESIGN.md): long traces are drawn 1 px wide.
+LONG_TRACE = 2000
+
+
+def trace_pen(rgb, width: float, T: int, style=None) -> QtGui.QPen:
+    """A pen for a curve over T steps: `width` for short runs, a fast 1-px pen for long ones."""
+    return pen(rgb, width if T <= LONG_TRACE else 1.0, style)
+
+
+def fast_curve(item: pg.PlotDataItem) -> pg.PlotDataItem:
+    """Peak downsampling and clipping to the view: a long trace costs what its pixels cost."""
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    return item
+
+
+class UnitTicks(QtCore.QObject):
+    """Integer unit labels on a heatmap's left axis, as many as fit (one every 14 px or more);
+    they follow the plot's height."""
+
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__(plot)
+        self._plot = plot
+        self._n = 0
+        plot.getViewBox().sigResized.connect(self._update)
+
+    def set_count(self, n: int) -> None:
+        self._n = int(n)
+        self._update()
+
+    def _update(self, *_args) -> None:
+        n = self._n
+        height = max(self._plot.getViewBox().height(), 1.0)
+        every = max(1, math.ceil(n * 14.0 / height))
+        for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+            if nice >= every:
+                every = nice
+                break
+        self._plot.getAxis("left").setTicks([[(j, str(j)) for j in range(0, n, every)], []])
+
+
+def current_step(doc) -> int:
+    """The Document's step, within the trace: a trace_changed that shortens the run arrives
+    before the step is moved back inside it."""
+    return min(doc.step, doc.T - 1)
+
+
+def unit_rgb(k: int | None) -> tuple[int, int, int]:
+    return (40, 40, 40) if k is None else unit_color(k)
+
+
+def diverging_lut():
+    return colormap_lut("diverging")
+
+
+class ClickViewBox(pg.ViewBox):
+    """A ViewBox whose left click reports where it landed, in data coordinates."""
+
+    sigClicked = QtCore.Signal(float, float)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("enableMenu", False)
+        super().__init__(**kwargs)
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            point = self.mapSceneToView(ev.scenePos())
+            self.sigClicked.emit(float(point.x()), float(point.y()))
+            return
+        super().mouseClickEvent(ev)
+
+
+def add_cursor(item: pg.PlotItem, on_drag) -> TimeCursor:
+    """The panels' cheap time cursor (a step repaints a thin strip), dragged to scrub."""
+    cursor = TimeCursor()
+    item.getViewBox().addItem(cursor, ignoreBounds=True)
+    cursor.sigDragged.connect(on_drag)
+    return cursor
+
+
+def small_label(text: str = "", tip: str = "") -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel(text)
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    if tip:
+        label.setToolTip(tip)
+    return label
+
+
+def hex_rgb(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb[:3]))
+
+
+def swatch(rgb, dashed: bool = False) -> str:
+    """A short colored line for an HTML legend."""
+    color = "#{:02x}{:02x}{:02x}".format(*rgb)
+    glyph = "╌╌" if dashed else "━━"
+    return f"<span style='color:{color}; font-weight:bold'>{glyph}</span>"
+
+
+def hint_label(text: str = "") -> QtWidgets.QLabel:
+    """A wrapped, muted sentence that says what a view shows and how to read it."""
+    label = QtWidgets.QLabel(text)
+    label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #4a5a6a;")
+    return label
+
+
+def set_tip(widget: QtWidgets.QWidget, tip: str) -> QtWidgets.QWidget:
+    widget.setToolTip(tip)
+    widget.setStatusTip(tip)
+    return widget
+
+
+class AnalysisView(QtWidgets.QWidget):
+    """Base: Document subscriptions, and refresh deferred while hidden.
+
+    Subclasses call `listen(signal, kind)` for the Document signals they care about; each
+    signal marks a kind of staleness ('data', 'step', ...) and `refresh_now(kinds)` is called
+    with everything that changed, at once when visible, otherwise at the next show.
+    """
+
+    title = "Analysis"
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self._stale: set[str] = set()
+        self._handlers: list = []
+
+    def listen(self, signal, kind: str) -> None:
+        # psygnal holds the slot weakly: a small QObject child of the view holds it for as
+        # long as the view lives (bind disconnects it when the view is destroyed)
+        method = _Handler(self, kind)
+        self._handlers.append(method)
+        bind(self, signal, method.fire)
+
+    def mark(self, kind: str) -> None:
+        self._stale.add(kind)
+        if self.isVisible():
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._stale:
+            kinds, self._stale = set(self._stale), set()
+            self.refresh_now(kinds)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._flush()
+
+    def refresh_now(self, kinds: set[str]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def report(self, message: str) -> None:
+        """Show a one-line problem in the window's status bar (or print it in tests)."""
+        window = self.window()
+        bar = window.statusBar() if isinstance(window, QtWidgets.QMainWindow) else None
+        if bar is not None:
+            bar.showMessage(message, 10000)
+        self.last_message = message
+
+
+class _Handler(QtCore.QObject):
+    """A QObject slot holder, so psygnal can hold it weakly and Qt can delete it with the view."""
+
+    def __init__(self, view: AnalysisView, kind: str):
+        super().__init__(view)
+        self._view = view
+        self._kind = kind
+
+    def fire(self, *_args) -> None:
+        self._view.mark(self._kind)

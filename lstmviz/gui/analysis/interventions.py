@@ -1,0 +1,58 @@
+"""Undoable what-if interventions, as plain edit objects in the style of lstmviz/edits.py.
+
+An edit holds the Document's interventions before and after; `do` / `undo` go through
+Document.set_interventions (which reruns the trace). The model state does not change, so
+`after` / `before` are the Document's current state: the window's UndoController can treat an
+intervention like any other edit (lstmviz.gui.analysis.whatif.push_edit puts it on its stack).
+No Qt here.
+"""
+
+from __future__ import annotations
+
+from lstmviz.core.analysis.whatif import BiasOffset, ClampGate, ZeroUnit
+from lstmviz.edits import Edit, ModelState, current_state
+from lstmviz.errors import LstmvizError
+
+INTERVENTION_TYPES = (ClampGate, ZeroUnit, BiasOffset)
+
+
+class SetInterventions(Edit):
+    """Replace the Document's what-if interventions (add one, remove one, clear them)."""
+
+    def __init__(self, doc, interventions, text: str = "Change the what-if interventions"):
+        new = tuple(interventions)
+        for iv in new:  # refuse now, before anything is pushed
+            if not isinstance(iv, INTERVENTION_TYPES):
+                raise LstmvizError(f"{iv!r} is not an intervention")
+            iv.validate(doc.n, doc.T)
+        self.old = tuple(doc.interventions)
+        self.new = new
+        self.text = text
+
+    def after(self, doc) -> ModelState:
+        return current_state(doc)  # the model and input stay as they are
+
+    def before(self, doc) -> ModelState:
+        return current_state(doc)
+
+    def do(self, doc, trace=None) -> None:
+        doc.set_interventions(self.new)
+
+    def undo(self, doc, trace=None) -> None:
+        doc.set_interventions(self.old)
+
+
+def add_intervention(doc, intervention) -> SetInterventions:
+    return SetInterventions(doc, (*doc.interventions, intervention), f"What-if: {intervention.describe()}")
+
+
+def remove_intervention(doc, index: int) -> SetInterventions:
+    items = list(doc.interventions)
+    if not 0 <= index < len(items):
+        raise LstmvizError(f"there is no intervention {index + 1} (there are {len(items)})")
+    gone = items.pop(index)
+    return SetInterventions(doc, items, f"Remove what-if: {gone.describe()}")
+
+
+def clear_interventions(doc) -> SetInterventions:
+    return SetInterventions(doc, (), "Remove every what-if intervention")

@@ -1,0 +1,332 @@
+"""Memory and gradient flow through time, for a target step T and the Document's unit k.
+
+Three plots on one time axis:
+
+    forget gate   f_t[k]: where it drops towards 0 the memory (and its gradient) is cut
+    decay curves  prod_{s=t+1..T} f_s (how much of c_t survives on the cell-state line),
+                  |d out / d c_t[k]| through every path and along the cell path alone, and
+                  ||d out / d x_t||, with out = h_T[k] or c_T[k]; log or linear
+    heatmap       d out / d c_t for every unit (rows) and step (columns)
+
+The backpropagation (lstmviz.core.analysis.gradient_flow) runs only when the trace, the
+target, the unit or out change; moving the step only moves the cursors and the readout.
+Clicking a plot moves the Document's step there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from lstmviz.core.explain import format_number
+from lstmviz.errors import LstmvizError
+from lstmviz.gui.analysis import common
+from lstmviz.gui.analysis.common import AnalysisView, ClickViewBox, new_plot, pen, unit_rgb
+from lstmviz.gui.analysis.data import MemoryCurves, heat_image, log_safe, memory_curves
+
+FPROD_COLOR = (44, 140, 60)
+DX_COLOR = (120, 70, 170)
+DIRECT_COLOR = (30, 30, 30)
+
+
+def num(value: float, digits: int = 3) -> str:
+    return format_number(value, digits)
+
+
+class MemoryView(AnalysisView):
+    title = "Memory & gradient"
+
+    def __init__(self, document, parent=None):
+        super().__init__(document, parent)
+        self.setObjectName("memoryView")
+        self.curves: MemoryCurves | None = None
+        self._key = None
+        self.compute_count = 0  # how many times the gradients were computed (tests read it)
+        self._target = document.T - 1
+        self._target_is_last = True
+
+        # -- controls ---------------------------------------------------------------------------
+        self.target_box = QtWidgets.QSpinBox()
+        self.target_box.setObjectName("memoryTarget")
+        self.target_box.setPrefix("target T = ")
+        common.set_tip(self.target_box, "The step T whose h_T[k] (or c_T[k]) the gradients are taken of. "
+                       "It stays put while you step; press ‘T = t’ to move it to the current step.")
+        self.target_box.setMinimumWidth(120)
+        self.target_box.valueChanged.connect(self._target_edited)
+        self.here_button = QtWidgets.QToolButton()
+        self.here_button.setText("T = t")
+        self.here_button.setObjectName("memoryTargetHere")
+        common.set_tip(self.here_button, "Make the current step the target step T")
+        self.here_button.clicked.connect(lambda: self.set_target(self.document.step))
+        self.last_button = QtWidgets.QToolButton()
+        self.last_button.setText("last")
+        common.set_tip(self.last_button, "Make the last step the target (and keep it there when the "
+                       "input grows)")
+        self.last_button.clicked.connect(lambda: self.set_target(self.document.T - 1))
+
+        self.unit_box = QtWidgets.QSpinBox()
+        self.unit_box.setObjectName("memoryUnit")
+        self.unit_box.setPrefix("unit k = ")
+        common.set_tip(self.unit_box, "The unit k of h_T[k]: the Document's selected unit, the same "
+                       "in every view")
+        self.unit_box.setMinimumWidth(100)
+        self.unit_box.valueChanged.connect(self._unit_edited)
+        self.sum_box = QtWidgets.QCheckBox("Σ all units")
+        common.set_tip(self.sum_box, "Take the gradient of the sum over all units of h_T instead of one unit")
+        self.sum_box.toggled.connect(lambda _on: self._controls_changed())
+
+        self.wrt_box = QtWidgets.QComboBox()
+        self.wrt_box.setObjectName("memoryWrt")
+        self.wrt_box.addItem("of h_T[k]", "h")
+        self.wrt_box.addItem("of c_T[k]", "c")
+        common.set_tip(self.wrt_box, "Differentiate the hidden state h_T[k] or the cell state c_T[k]")
+        self.wrt_box.currentIndexChanged.connect(lambda _i: self._controls_changed())
+
+        self.log_box = QtWidgets.QCheckBox("log scale")
+        self.log_box.setObjectName("memoryLog")
+        self.log_box.setChecked(True)
+        common.set_tip(self.log_box, "Log y axis for the decay curves and a log color scale for the heatmap "
+                       "(gradients decay exponentially through time)")
+        self.log_box.toggled.connect(self._log_toggled)
+
+        controls = QtWidgets.QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.target_box, self.here_button, self.last_button, self.unit_box, self.sum_box,
+                       self.wrt_box, self.log_box):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+
+        self.readout = common.small_label()
+        self.readout.setObjectName("memoryReadout")
+        self.readout.setMinimumHeight(18)
+
+        # -- plots ------------------------------------------------------------------------------
+        self.view = common.layout_widget()
+        self.view.setMinimumHeight(300)
+        self.forget_vb = ClickViewBox()
+        self.forget_plot = new_plot(view_box=self.forget_vb, left="f_t[k]")
+        self.decay_vb = ClickViewBox()
+        self.decay_plot = new_plot(view_box=self.decay_vb, left="share / gradient")
+        self.heat_vb = ClickViewBox()
+        self.heat_plot = new_plot(view_box=self.heat_vb, left="unit", bottom="step t")
+        self.view.addItem(self.forget_plot, row=0, col=0)
+        self.view.addItem(self.decay_plot, row=1, col=0)
+        self.view.addItem(self.heat_plot, row=2, col=0)
+        layout = self.view.ci.layout
+        layout.setRowStretchFactor(0, 2)
+        layout.setRowStretchFactor(1, 4)
+        layout.setRowStretchFactor(2, 3)
+        for plot in (self.forget_plot, self.decay_plot):
+            plot.getAxis("bottom").setStyle(showValues=False)
+            plot.getAxis("bottom").setHeight(6)
+            plot.setXLink(self.heat_plot)
+        for vb in (self.forget_vb, self.decay_vb, self.heat_vb):
+            vb.setMouseEnabled(x=True, y=False)
+            vb.sigClicked.connect(self._clicked)
+
+        self.forget_plot.setYRange(-0.05, 1.05, padding=0)
+        self.forget_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], []])
+        self.forget_curve = common.fast_curve(self.forget_plot.plot(pen=pen(common.FORGET_COLOR, 1.5)))
+        half = pg.InfiniteLine(pos=0.5, angle=0, pen=pen((180, 180, 180), 1, common.DOT))
+        self.forget_plot.addItem(half, ignoreBounds=True)
+
+        self.decay_plot.setLogMode(y=self.log_box.isChecked())
+        self.fprod_curve, self.dc_curve, self.direct_curve, self.dx_curve = (
+            common.fast_curve(self.decay_plot.plot()) for _ in range(4))
+        self.legend = common.small_label()
+        self.legend.setObjectName("memoryLegend")
+
+        self.heat = pg.ImageItem(axisOrder="row-major")
+        self.heat.setLookupTable(common.diverging_lut())
+        self.heat.setLevels((-1.0, 1.0))
+        self.heat_plot.addItem(self.heat)
+        self.heat_vb.invertY(True)
+        self.unit_ticks = common.UnitTicks(self.heat_plot)
+        self.unit_box_item = QtWidgets.QGraphicsRectItem()
+        self.unit_box_item.setPen(pen((0, 0, 0, 200), 1.0))
+        self.unit_box_item.setZValue(20)
+        self.heat_vb.addItem(self.unit_box_item, ignoreBounds=True)
+
+        self.target_lines = []
+        self.cursors = []
+        for plot in (self.forget_plot, self.decay_plot, self.heat_plot):
+            line = pg.InfiniteLine(angle=90, pen=pen(common.TARGET_COLOR, 1.2, common.DASH))
+            plot.addItem(line, ignoreBounds=True)
+            self.target_lines.append(line)
+            self.cursors.append(common.add_cursor(plot, self._dragged))
+
+        self.hint = common.hint_label(
+            "How far back does unit k remember? The green curve is the product of the forget gates "
+            "after t: the share of c<sub>t</sub> that reaches c<sub>T</sub> along the cell-state line "
+            "(∂c<sub>t</sub>/∂c<sub>t−1</sub> = f<sub>t</sub> on that path). Where f<sub>t</sub> drops "
+            "to 0 the product, and the gradient with it, dies. Click any plot to move the step.")
+
+        root = QtWidgets.QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 4)
+        root.setSpacing(4)
+        root.addLayout(controls)
+        root.addWidget(self.hint)
+        root.addWidget(self.view, 1)
+        root.addWidget(self.legend)
+        root.addWidget(self.readout)
+
+        doc = document
+        self.listen(doc.trace_changed, "data")
+        self.listen(doc.unit_changed, "unit")
+        self.listen(doc.step_changed, "step")
+        self._stale = {"data", "unit", "step"}
+        if self.isVisible():
+            self._flush()
+
+    # -- controls -> state -------------------------------------------------------------------------
+    @property
+    def target(self) -> int:
+        return self._target
+
+    @property
+    def wrt(self) -> str:
+        return self.wrt_box.currentData()
+
+    @property
+    def unit(self) -> int | None:
+        return None if self.sum_box.isChecked() else self.document.unit
+
+    def set_target(self, step: int) -> None:
+        step = int(min(max(step, 0), self.document.T - 1))
+        self._target_is_last = step == self.document.T - 1
+        if step != self._target:
+            self._target = step
+            self.mark("data")
+        self._sync_controls()
+
+    def set_wrt(self, wrt: str) -> None:
+        self.wrt_box.setCurrentIndex(0 if wrt == "h" else 1)
+
+    def _target_edited(self, value: int) -> None:
+        self.set_target(value)
+
+    def _unit_edited(self, value: int) -> None:
+        try:
+            self.document.set_unit(value)
+        except LstmvizError as error:
+            self.report(str(error))
+
+    def _controls_changed(self) -> None:
+        self.mark("data")
+
+    def _log_toggled(self, on: bool) -> None:
+        self.decay_plot.setLogMode(y=on)
+        self.mark("data")
+
+    def _clicked(self, x: float, _y: float) -> None:
+        self.document.set_step(int(round(x)))
+
+    def _dragged(self, x: float) -> None:
+        self.document.set_step(int(round(x)))
+
+    # -- Document -> view -------------------------------------------------------------------------
+    def refresh_now(self, kinds: set[str]) -> None:
+        doc = self.document
+        if "data" in kinds or "unit" in kinds:
+            if self._target_is_last or self._target >= doc.T:
+                self._target = doc.T - 1
+            self._sync_controls()
+            self._recompute()
+        self._show_step()
+
+    def _sync_controls(self) -> None:
+        doc = self.document
+        boxes = ((self.target_box, doc.T - 1, self._target), (self.unit_box, doc.n - 1, doc.unit))
+        for box, top, value in boxes:
+            box.blockSignals(True)
+            box.setRange(0, top)
+            box.setValue(value)
+            box.blockSignals(False)
+        self.unit_box.setEnabled(not self.sum_box.isChecked())
+
+    def _recompute(self) -> None:
+        doc = self.document
+        key = (id(doc.trace), self._target, self.unit, self.wrt)
+        if key != self._key or self.curves is None:
+            try:
+                self.curves = memory_curves(doc.params, doc.trace, self._target, self.unit, self.wrt)
+            except LstmvizError as error:
+                self.report(str(error))
+                return
+            self._key = key
+            self.compute_count += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        doc, cv = self.document, self.curves
+        log = self.log_box.isChecked()
+        k = doc.unit
+        color = unit_rgb(None if cv.unit is None else k)
+        trace = doc.trace
+        T = doc.T
+        self.forget_curve.setData(trace.f[:, k], pen=common.trace_pen(common.FORGET_COLOR, 1.5, T))
+        self.forget_plot.getAxis("left").setLabel(f"f_t[{k}]", color="#444", **{"font-size": "8pt"})
+
+        fix = log_safe if log else (lambda v: v)
+        self.fprod_curve.setData(cv.steps, fix(cv.fprod), pen=common.trace_pen(FPROD_COLOR, 3.5, T))
+        self.dc_curve.setData(cv.steps, fix(cv.dc), pen=common.trace_pen(color, 2.0, T))
+        self.direct_curve.setData(cv.steps, fix(cv.dc_direct), pen=pen(DIRECT_COLOR, 1.0, common.DASH))
+        self.dx_curve.setData(cv.steps, fix(cv.dx), pen=common.trace_pen(DX_COLOR, 1.5, T))
+        out_html = (f"{cv.wrt}<sub>T</sub>[{k}]" if cv.unit is not None
+                    else f"Σ<sub>k</sub> {cv.wrt}<sub>T</sub>[k]")
+        common.set_title(self.decay_plot, f"<b>Decay through time</b> &nbsp;out = {out_html}, T = {cv.target}"
+                         + ("&nbsp;&nbsp;<span style='color:#777'>(log)</span>" if log else ""))
+        dc_name = f"|∂out/∂c<sub>t</sub>[{k}]|" if cv.unit is not None else "‖∂out/∂c<sub>t</sub>‖"
+        self.legend.setText("&nbsp;&nbsp;".join([
+            common.swatch(FPROD_COLOR) + " ∏<sub>s=t+1..T</sub> f<sub>s</sub>: share of c<sub>t</sub> kept",
+            common.swatch(color) + f" {dc_name} through every path",
+            common.swatch(DIRECT_COLOR, dashed=True) + " along the cell-state line only",
+            common.swatch(DX_COLOR) + " ‖∂out/∂x<sub>t</sub>‖",
+        ]))
+        if log:
+            top = max(1.0, float(max(cv.dc.max(), cv.dx.max(), 1.0)))
+            self.decay_plot.setYRange(-16.5, math.log10(top) + 0.3, padding=0)
+        else:
+            top = max(1.0, float(max(cv.dc.max(), cv.dx.max(), cv.dc_direct.max())))
+            self.decay_plot.setYRange(0, top * 1.05, padding=0)
+
+        n = doc.n
+        image = heat_image(cv.heat, cv.heat_max, log=log)
+        self.heat.setImage(image, autoLevels=False, levels=(-1.0, 1.0))
+        self.heat.setRect(QtCore.QRectF(-0.5, -0.5, cv.heat.shape[1], n))
+        self.heat_vb.setYRange(-0.5, n - 0.5, padding=0)
+        self.unit_ticks.set_count(n)
+        self.unit_box_item.setVisible(cv.unit is not None)
+        self.unit_box_item.setRect(QtCore.QRectF(-0.5, k - 0.5, cv.target + 1, 1))
+        scale = "log, 8 decades" if log else "linear"
+        common.set_title(self.heat_plot, f"<b>∂out/∂c_t</b> for every unit &nbsp;<span style='color:#777'>"
+                         f"(red +, blue −; full color = {num(cv.heat_max)}, {scale})</span>")
+        common.set_title(self.forget_plot, f"<b>Forget gate</b> f<sub>t</sub>[{k}] &nbsp;"
+                         "<span style='color:#777'>near 1 keeps the memory and its gradient, "
+                         "near 0 cuts both</span>")
+        for line in self.target_lines:
+            line.setValue(cv.target)
+        self.heat_vb.setLimits(xMin=-0.5, xMax=max(doc.T - 0.5, 1.0))
+        self.heat_vb.setXRange(-0.5, doc.T - 0.5, padding=0)
+
+    def _show_step(self) -> None:
+        doc, cv = self.document, self.curves
+        t = common.current_step(doc)
+        for cursor in self.cursors:
+            cursor.set_step(t)
+        if cv is None:
+            self.readout.setText("")
+            return
+        k = doc.unit
+        parts = [f"<b>t = {t}</b>", f"f<sub>t</sub>[{k}] = {num(doc.trace.f[t, k])}"]
+        values = cv.at(t)
+        if values is None:
+            parts.append(f"<span style='color:#777'>after the target T = {cv.target}: no gradient</span>")
+        else:
+            dc_name = f"∂out/∂c<sub>t</sub>[{k}]" if cv.unit is not None else "∂out/∂c<sub>t</sub>"
+            parts += [f"∏f = {num(values['fprod'])}",
+                      f"|{dc_name}| = {num(values['dc'])} (cell path alone {num(values['dc_direct'])})",
+                      f"‖∂out/∂x<sub>t</sub>‖ = {num(values['dx'])}"]
+        self.readout.setText(" &nbsp;·&nbsp; ".join(parts))

@@ -1,0 +1,489 @@
+"""The hoverable, clickable parts of the cell diagram.
+
+Each item draws itself with QPainter in scene units (vector drawing, so it stays crisp at
+any zoom and device pixel ratio) and reports clicks through a `pick(component, unit)`
+callback; it never touches the Document itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QGraphicsItem
+
+from lstmviz.gui import style
+from lstmviz.gui.diagram import geometry as geo
+
+Pick = Callable[[str, "int | None"], None]
+
+
+# -- math text: "c_{t-1}" drawn as c with a subscript ------------------------------------
+_TOKEN = re.compile(r"_(\{[^}]*\}|[A-Za-z0-9]+)")
+
+
+def math_runs(text: str) -> list[tuple[str, bool]]:
+    """Split 'c_{t-1}' into [('c', False), ('t−1', True)]."""
+    runs: list[tuple[str, bool]] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() > pos:
+            runs.append((text[pos : match.start()], False))
+        body = match.group(1)
+        body = body[1:-1] if body.startswith("{") else body
+        runs.append((body.replace("-", "−"), True))
+        pos = match.end()
+    if pos < len(text):
+        runs.append((text[pos:], False))
+    return runs
+
+
+def _run_font(text: str, size: float, sub: bool) -> QFont:
+    px = max(int(round(size * (0.72 if sub else 1.0))), 6)
+    upright = bool(re.fullmatch(r"[^A-Za-z]*|.*[A-Za-z]{2,}.*", text)) and not sub
+    return style.math_font(px, italic=not upright)
+
+
+def math_size(text: str, size: float) -> tuple[float, float]:
+    width = 0.0
+    for run, sub in math_runs(text):
+        width += QFontMetricsF(_run_font(run, size, sub)).horizontalAdvance(run)
+    return width, size * 1.45
+
+
+def draw_math(painter: QPainter, text: str, x: float, baseline: float, size: float, color: QColor) -> float:
+    """Draw math text with its baseline at (x, baseline); returns the width."""
+    painter.setPen(color)
+    start = x
+    for run, sub in math_runs(text):
+        font = _run_font(run, size, sub)
+        painter.setFont(font)
+        y = baseline + (size * 0.28 if sub else 0.0)
+        painter.drawText(QPointF(x, y), run)
+        x += QFontMetricsF(font).horizontalAdvance(run)
+    return x - start
+
+
+# -- the base item ---------------------------------------------------------------------------
+class DiagramItem(QGraphicsItem):
+    """A part of the diagram that stands for one component id."""
+
+    halo_width = 10.0
+
+    def __init__(self, component: str, pick: Pick):
+        super().__init__()
+        self.component = component
+        self._pick = pick
+        self._hovered = False
+        self._selected = False
+        self.setAcceptHoverEvents(True)
+        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    @property
+    def is_highlighted(self) -> bool:
+        return self._selected
+
+    def set_selected_component(self, selected: bool) -> None:
+        if selected != self._selected:
+            self._selected = selected
+            self.update()
+
+    def halo_color(self) -> QColor | None:
+        if self._selected:
+            return style.SELECTED
+        if self._hovered:
+            return style.HOVER
+        return None
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hovered = False
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._pick(self.component, self.unit_at(event.pos()))
+            event.accept()
+        else:
+            event.ignore()
+
+    def unit_at(self, pos: QPointF) -> int | None:
+        return None
+
+
+class BoxItem(DiagramItem):
+    """A gate layer: yellow box with σ or tanh, and what it is called."""
+
+    def __init__(self, component: str, pick: Pick, center: geo.Point, symbol: str, caption: str):
+        super().__init__(component, pick)
+        self.symbol, self.caption = symbol, caption
+        cx, cy = center
+        self._rect = QRectF(cx - geo.BOX_W / 2, cy - geo.BOX_H / 2, geo.BOX_W, geo.BOX_H)
+        self.setZValue(3)
+
+    def boundingRect(self) -> QRectF:
+        m = self.halo_width
+        return self._rect.adjusted(-m, -m, m, m)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self._rect, 8, 8)
+        return path
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        halo = self.halo_color()
+        if halo is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(halo)
+            painter.drawRoundedRect(self._rect.adjusted(-7, -7, 7, 7), 13, 13)
+        painter.setPen(QPen(style.GATE_BORDER, 2.0))
+        painter.setBrush(style.GATE_FILL)
+        painter.drawRoundedRect(self._rect, 8, 8)
+        sym_font = style.math_font(26 if self.symbol == "σ" else 21, italic=False)
+        painter.setFont(sym_font)
+        painter.setPen(style.LABEL)
+        top = self._rect.adjusted(0, 2, 0, -geo.BOX_H * 0.36)
+        painter.drawText(top, Qt.AlignmentFlag.AlignCenter, self.symbol)
+        painter.setFont(style.font(13))
+        painter.setPen(style.CAPTION)
+        bottom = self._rect.adjusted(0, geo.BOX_H * 0.58, 0, -3)
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignCenter, f"{self.caption}  {self.component}")
+
+
+class NodeItem(DiagramItem):
+    """A pointwise operation: pink circle with ×, + (or a pink ellipse with tanh)."""
+
+    def __init__(self, component: str, pick: Pick, center: geo.Point, symbol: str):
+        super().__init__(component, pick)
+        self.symbol = symbol
+        cx, cy = center
+        r = geo.NODE_R
+        w, h = (2 * r + 16, 2 * r - 6) if symbol == "tanh" else (2 * r, 2 * r)
+        self._rect = QRectF(cx - w / 2, cy - h / 2, w, h)
+        self.setZValue(4)
+
+    def boundingRect(self) -> QRectF:
+        m = self.halo_width
+        return self._rect.adjusted(-m, -m, m, m)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self._rect.adjusted(-3, -3, 3, 3))
+        return path
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        halo = self.halo_color()
+        if halo is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(halo)
+            painter.drawEllipse(self._rect.adjusted(-7, -7, 7, 7))
+        painter.setPen(QPen(style.OP_BORDER, 2.0))
+        painter.setBrush(style.OP_FILL)
+        painter.drawEllipse(self._rect)
+        if self.symbol == "tanh":
+            painter.setFont(style.math_font(15, italic=False))
+        else:
+            painter.setFont(style.font(24, bold=True))
+        painter.setPen(style.LABEL)
+        painter.drawText(self._rect.adjusted(0, -1, 0, -1), Qt.AlignmentFlag.AlignCenter, self.symbol)
+
+
+class WireItem(DiagramItem):
+    """A wire carrying a vector, with an arrow head where it arrives."""
+
+    halo_width = 12.0
+
+    def __init__(self, component: str, pick: Pick, wire: geo.Wire):
+        super().__init__(component, pick)
+        self.wire = wire
+        path = QPainterPath(QPointF(*wire.points[0]))
+        for point in wire.points[1:]:
+            path.lineTo(QPointF(*point))
+        self._path = path
+        stroker = QPainterPathStroker()
+        stroker.setWidth(14.0)
+        stroker.setCapStyle(Qt.PenCapStyle.FlatCap)
+        self._shape = stroker.createStroke(path)
+        self._arrow = self._arrow_head() if wire.arrow else None
+        self.setZValue(2 if wire.casing else 1)
+
+    def _arrow_head(self) -> QPolygonF:
+        (x0, y0), (x1, y1) = self.wire.points[-2], self.wire.points[-1]
+        angle = math.atan2(y1 - y0, x1 - x0)
+        size = 9.0 + self.wire.width
+        left = (x1 - size * math.cos(angle - 0.42), y1 - size * math.sin(angle - 0.42))
+        right = (x1 - size * math.cos(angle + 0.42), y1 - size * math.sin(angle + 0.42))
+        return QPolygonF([QPointF(x1, y1), QPointF(*left), QPointF(*right)])
+
+    def boundingRect(self) -> QRectF:
+        m = self.halo_width
+        return self._path.boundingRect().adjusted(-m, -m, m, m)
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        halo = self.halo_color()
+        if halo is not None:
+            painter.setPen(
+                QPen(
+                    halo,
+                    self.wire.width + 9,
+                    Qt.PenStyle.SolidLine,
+                    Qt.PenCapStyle.RoundCap,
+                    Qt.PenJoinStyle.RoundJoin,
+                )
+            )
+            painter.drawPath(self._path)
+        if self.wire.casing:
+            painter.setPen(
+                QPen(style.CELL_FILL, self.wire.width + 10, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap)
+            )
+            painter.drawPath(self._path)
+        color = style.MEMORY_WIRE if self.wire.width > 3 else style.WIRE
+        painter.setPen(
+            QPen(
+                color,
+                self.wire.width,
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.FlatCap,
+                Qt.PenJoinStyle.MiterJoin,
+            )
+        )
+        painter.drawPath(self._path)
+        if self._arrow is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawPolygon(self._arrow)
+
+
+class LabelItem(DiagramItem):
+    """A big math label at a wire's end: c_{t-1}, h_{t-1}, x_t, c_t, h_t."""
+
+    def __init__(
+        self, component: str, pick: Pick, text: str, anchor: geo.Point, align: str, size: float = 24.0
+    ):
+        super().__init__(component, pick)
+        self.text = text
+        self.size = size
+        w, h = math_size(text, self.size)
+        ax, ay = anchor
+        vertical, horizontal = align.split("-")
+        x = {"left": ax, "center": ax - w / 2, "right": ax - w}[horizontal]
+        y = ay if vertical == "top" else ay - h
+        self._rect = QRectF(x, y, w, h)
+        self.setZValue(5)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-6, -4, 6, 4)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        halo = self.halo_color()
+        if halo is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(halo)
+            painter.drawRoundedRect(self._rect.adjusted(-5, -2, 5, 2), 6, 6)
+        baseline = self._rect.top() + self.size * 1.02
+        color = style.LABEL if self.size >= 20 else style.CAPTION
+        draw_math(painter, self.text, self._rect.left(), baseline, self.size, color)
+
+
+class ColumnItem(DiagramItem):
+    """A vector at the current step: one colored cell per unit, its number written inside
+    when there are at most 8 units; hovering a cell shows its value, clicking picks the unit."""
+
+    def __init__(self, component: str, pick: Pick, column: geo.Column, symbol: str):
+        super().__init__(component, pick)
+        self.column = column
+        self.symbol = symbol  # for tooltips: "f_t"
+        self.count = column.count
+        self.horizontal = column.horizontal
+        self.cell_h = geo.CELL_H if column.horizontal else geo.cell_height(column.count)
+        self.cell_w = geo.cell_width(column.count) if column.horizontal else geo.CELL_W
+        self._values: tuple[float, ...] = ()
+        self._fills: list[QColor] = []
+        self._inks: list[QColor] = []
+        self._texts: list[str] = []
+        self._unit: int | None = None  # the unit marked (the inspector's unit)
+        self._hover_unit: int | None = None
+        if column.horizontal:
+            self._cells = QRectF(column.x, column.y, self.cell_w * column.count, self.cell_h)
+        else:
+            self._cells = QRectF(column.x, column.y, geo.CELL_W, self.cell_h * column.count)
+        self._label_w = math_size(column.label, 15.0)[0] if column.label else 0.0
+        self.setZValue(6)
+
+    @property
+    def show_numbers(self) -> bool:
+        return self.count <= geo.MAX_CELLS
+
+    def cell_rect(self, k: int) -> QRectF:
+        if self.horizontal:
+            return QRectF(self._cells.left() + k * self.cell_w, self._cells.top(), self.cell_w, self.cell_h)
+        return QRectF(self._cells.left(), self._cells.top() + k * self.cell_h, geo.CELL_W, self.cell_h)
+
+    def boundingRect(self) -> QRectF:
+        rect = self._cells.adjusted(-5, -5, 5, 5)
+        if self.column.label:
+            label = QRectF(
+                self._cells.left() - 4,
+                self._cells.top() - geo.LABEL_H - 2,
+                max(self._label_w + 8, geo.CELL_W),
+                geo.LABEL_H + 2,
+            )
+            rect = rect.united(label)
+        return rect
+
+    def set_values(self, values: Sequence[float], colors, texts: Sequence[str]) -> None:
+        self._values = tuple(values)
+        self._fills = [style.rgb(fill) for fill, _ in colors]
+        self._inks = [style.rgb(ink) for _, ink in colors]
+        self._texts = list(texts)
+        self.update()
+
+    def set_unit(self, unit: int | None) -> None:
+        if unit != self._unit:
+            self._unit = unit
+            self.update()
+
+    def value(self, k: int) -> float:
+        return self._values[k]
+
+    def unit_at(self, pos: QPointF) -> int | None:
+        if not self._cells.contains(pos) or self.count == 0:
+            return None
+        if self.horizontal:
+            k = int((pos.x() - self._cells.left()) // self.cell_w)
+        else:
+            k = int((pos.y() - self._cells.top()) // self.cell_h)
+        return min(max(k, 0), self.count - 1)
+
+    def hoverMoveEvent(self, event) -> None:
+        k = self.unit_at(event.pos())
+        if k != self._hover_unit:
+            self._hover_unit = k
+            self.update()
+        if k is not None and k < len(self._values):
+            self.setToolTip(self.cell_tooltip(k))
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover_unit = None
+        super().hoverLeaveEvent(event)
+
+    def cell_tooltip(self, k: int) -> str:
+        from lstmviz.components import to_html
+        from lstmviz.core.explain import format_number
+
+        value = format_number(self._values[k], 6)
+        return (
+            f"<b>{to_html(self.symbol)}[{k}] = {value}</b><br>unit {k} of {self.count}"
+            f"<br><i>click: work through unit {k}</i>"
+        )
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        halo = self.halo_color()
+        if halo is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(halo)
+            painter.drawRoundedRect(self._cells.adjusted(-5, -5, 5, 5), 5, 5)
+        if self.column.label:
+            draw_math(
+                painter, self.column.label, self._cells.left(), self._cells.top() - 7, 15.0, style.CAPTION
+            )
+        thin = min(self.cell_h, self.cell_w) < 6
+        for k in range(self.count):
+            rect = self.cell_rect(k)
+            fill = self._fills[k] if k < len(self._fills) else style.BACKGROUND
+            painter.setPen(Qt.PenStyle.NoPen if thin else QPen(style.CELL_OUTLINE, 0.8))
+            painter.setBrush(fill)
+            painter.drawRect(rect)
+            if self.show_numbers and k < len(self._texts):
+                painter.setPen(self._inks[k])
+                painter.setFont(style.font(16))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._texts[k])
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(style.CELL_OUTLINE, 1.2))
+        painter.drawRect(self._cells)
+        for unit, color, width in (
+            (self._hover_unit, style.HOVER, 2.5),
+            (self._unit, style.SELECTED_SOLID, 3.0),
+        ):
+            if unit is not None and unit < self.count:
+                painter.setPen(QPen(color, width))
+                painter.drawRect(self.cell_rect(unit).adjusted(-1.5, -0.5, 1.5, 0.5))
+
+
+class StaticText(QGraphicsItem):
+    """Text that is not a component (the step title)."""
+
+    def __init__(self, pos: geo.Point, size: int = 17):
+        super().__init__()
+        self._pos = QPointF(*pos)
+        self._text = ""
+        self._font = style.font(size)
+        self._rect = QRectF()
+
+    def set_text(self, text: str) -> None:
+        self.prepareGeometryChange()
+        self._text = text
+        metrics = QFontMetricsF(self._font)
+        self._rect = QRectF(
+            self._pos.x(), self._pos.y(), metrics.horizontalAdvance(text) + 4, metrics.height()
+        )
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setFont(self._font)
+        painter.setPen(style.LABEL)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._text)
+
+
+class LegendItem(QGraphicsItem):
+    """The color scale: −1 blue, 0 white, +1 red."""
+
+    def __init__(self, right: float, top: float, stops: Sequence[tuple[float, tuple[int, int, int]]]):
+        super().__init__()
+        self._bar = QRectF(right - 170, top + 4, 150, 14)
+        self._stops = stops
+        self.setToolTip(
+            "Colors of the cells: −1 deep blue, 0 white, +1 deep red; "
+            "values beyond ±1 keep the deepest color."
+        )
+
+    def boundingRect(self) -> QRectF:
+        return self._bar.adjusted(-36, -4, 22, 22)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        gradient = QLinearGradient(self._bar.topLeft(), self._bar.topRight())
+        for position, color in self._stops:
+            gradient.setColorAt(position, style.rgb(color))
+        painter.setPen(QPen(style.CELL_OUTLINE, 0.8))
+        painter.setBrush(QBrush(gradient))
+        painter.drawRect(self._bar)
+        painter.setFont(style.font(13))
+        painter.setPen(style.CAPTION)
+        below = self._bar.bottom() + 2
+        for x, text in ((self._bar.left(), "−1"), (self._bar.center().x(), "0"), (self._bar.right(), "+1")):
+            painter.drawText(QRectF(x - 20, below, 40, 16), Qt.AlignmentFlag.AlignCenter, text)

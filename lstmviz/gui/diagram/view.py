@@ -1,0 +1,258 @@
+"""The cell diagram view: draws the Document's cell at its current step.
+
+It subscribes to the Document (step, trace, model, selection, unit) and writes to it only
+through `set_selection` / `set_unit` when the learner clicks. The numbers it paints come
+from `lstmviz.core.explain.step_vectors` and the colors from `lstmviz.core.colormap`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QToolTip
+
+from lstmviz.components import COMPONENTS, shapes_summary, to_html
+from lstmviz.core.colormap import cell_colors, format_cell, gradient_stops
+from lstmviz.core.explain import format_vector, step_preactivations, step_vectors
+from lstmviz.gui import style
+from lstmviz.gui.binding import bind, weak_method
+from lstmviz.gui.diagram import geometry as geo
+from lstmviz.gui.diagram.items import (
+    BoxItem,
+    ColumnItem,
+    DiagramItem,
+    LabelItem,
+    LegendItem,
+    NodeItem,
+    StaticText,
+    WireItem,
+)
+
+TOOLTIP_VALUES = 8  # at most this many numbers of a vector in a tooltip
+
+
+class DiagramScene(QGraphicsScene):
+    """Tooltips are built when asked for (not on every step)."""
+
+    def __init__(self, tooltip, parent=None):
+        super().__init__(parent)
+        self._tooltip = tooltip
+
+    def helpEvent(self, event) -> None:
+        for item in self.items(event.scenePos()):
+            if isinstance(item, DiagramItem):
+                unit = item.unit_at(item.mapFromScene(event.scenePos()))
+                QToolTip.showText(
+                    event.screenPos(), self._tooltip(item.component, unit) or "", event.widget()
+                )
+                event.accept()
+                return
+            if item.toolTip():
+                QToolTip.showText(event.screenPos(), item.toolTip(), event.widget())
+                event.accept()
+                return
+        QToolTip.hideText()
+        event.ignore()
+
+
+class CellDiagram(QGraphicsView):
+    """The LSTM cell in the classic layout, alive at the Document's current step."""
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.setObjectName("cellDiagram")
+        self.setScene(DiagramScene(weak_method(self.tooltip_for), self))
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setBackgroundBrush(style.BACKGROUND)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumSize(360, 240)
+        self.setToolTip("")
+        self.setWhatsThis(
+            "The LSTM cell at the current step. Hover any box, circle or wire for its formula and "
+            "the shapes of its terms; click it to work through its arithmetic in the Inspector; "
+            "click a colored cell to pick that unit."
+        )
+        self._items: dict[str, list[DiagramItem]] = {}
+        self._columns: dict[str, ColumnItem] = {}
+        self._shape: tuple[int, int] | None = None
+        self._rebuild()
+        doc = document
+        bind(self, doc.step_changed, self._on_step)
+        bind(self, doc.trace_changed, self._on_trace)
+        bind(self, doc.selection_changed, self._on_selection)
+        bind(self, doc.unit_changed, self._on_unit)
+        bind(self, doc.source_changed, self._on_source)
+
+    # -- building ----------------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        doc = self.document
+        n, m = doc.n, doc.m
+        self._shape = (n, m)
+        scene = self.scene()
+        scene.clear()
+        self._items = {}
+        self._columns = {}
+        g = geo.layout(n, m)
+        self._geometry = g
+        scene.setSceneRect(QRectF(0, 0, g.width, g.height))
+
+        bx, by, bw, bh = g.cell_body
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(bx, by, bw, bh), 22, 22)
+        cell = scene.addPath(path, QPen(style.CELL_BORDER, 2.5), style.CELL_FILL)
+        cell.setZValue(0)
+        cell.setToolTip("The LSTM cell: one step of the recurrence (PyTorch notation).")
+
+        pick = weak_method(self._pick)
+        for wire in g.wires:
+            self._add(WireItem(wire.component, pick, wire))
+        for gate, (center, symbol, caption) in g.boxes.items():
+            self._add(BoxItem(gate, pick, center, symbol, caption))
+        for op, (center, symbol) in g.nodes.items():
+            self._add(NodeItem(op, pick, center, symbol))
+        for column in g.columns:
+            item = ColumnItem(column.component, pick, column, COMPONENTS[column.component].symbol)
+            self._columns[column.component] = item
+            self._add(item)
+        for cid, text, anchor, align, size in g.labels:
+            self._add(LabelItem(cid, pick, text, anchor, align, size))
+        self._title = StaticText(g.title_pos)
+        scene.addItem(self._title)
+        scene.addItem(LegendItem(*g.legend_pos, gradient_stops()))
+
+        self._refresh_values()
+        self._on_selection(doc.selection)
+        self.fit()
+
+    def _add(self, item: DiagramItem) -> None:
+        self.scene().addItem(item)
+        self._items.setdefault(item.component, []).append(item)
+
+    # -- Document events -----------------------------------------------------------------------
+    def _on_step(self, step: int) -> None:
+        self._refresh_values()
+
+    def _on_trace(self, trace) -> None:
+        # (params_changed comes before the new trace: everything is redrawn from here)
+        if (self.document.n, self.document.m) != self._shape:
+            self._rebuild()
+        else:
+            self._refresh_values()
+
+    def _on_source(self) -> None:
+        self._refresh_title()
+
+    def _on_selection(self, component: str) -> None:
+        unit = self.document.unit
+        for cid, items in self._items.items():
+            for item in items:
+                item.set_selected_component(cid == component)
+        for cid, column in self._columns.items():
+            column.set_unit(unit if cid == component else None)
+
+    def _on_unit(self, unit: int) -> None:
+        self._on_selection(self.document.selection)
+
+    def _refresh_values(self) -> None:
+        doc = self.document
+        vectors = step_vectors(doc.trace, doc.step, doc.params.cell_activation)
+        for cid, column in self._columns.items():
+            values = vectors[cid]
+            column.set_values(values, cell_colors(values), [format_cell(v) for v in values])
+        self._refresh_title()
+
+    def _refresh_title(self) -> None:
+        doc = self.document
+        title = doc.title or doc.params.name or "LSTM cell"
+        self._title.set_text(
+            f"t = {doc.step}  (of 0…{doc.T - 1})   ·   {title}   ·   n = {doc.n}, m = {doc.m}"
+        )
+
+    # -- clicks and tooltips -------------------------------------------------------------------
+    def _pick(self, component: str, unit: int | None) -> None:
+        doc = self.document
+        if unit is not None and component != "x" and unit < doc.n:
+            doc.set_unit(unit)
+        doc.set_selection(component)
+
+    def tooltip_for(self, component: str, unit: int | None = None) -> str:
+        doc = self.document
+        comp = COMPONENTS[component]
+        n, m = doc.n, doc.m
+        shapes = shapes_summary(component, n, m, doc.params.has_peepholes)
+        lines = [
+            f"<b>{to_html(comp.name)}</b>",
+            to_html(comp.formula),
+            f"<span style='color:{style.HTML_MUTED}'>{to_html(shapes)}</span>",
+        ]
+        vectors = step_vectors(doc.trace, doc.step, doc.params.cell_activation)
+        t = doc.step
+        if comp.is_gate:
+            z = step_preactivations(doc.trace, t)[component]
+            lines.append(
+                f"at t = {t}: z<sub>{component}</sub> = {_short(z)} → "
+                f"{to_html(comp.symbol)} = {_short(vectors[component])}"
+            )
+        elif component in vectors:
+            lines.append(f"at t = {t}: {to_html(comp.symbol)} = {_short(vectors[component])}")
+        if unit is not None and component in vectors and unit < len(vectors[component]):
+            from lstmviz.core.explain import format_number
+
+            lines.append(
+                f"<b>{to_html(comp.symbol)}[{unit}] = {format_number(vectors[component][unit], 6)}</b>"
+            )
+        lines.append(f"<i style='color:{style.HTML_MUTED}'>{to_html(comp.description)}</i>")
+        lines.append("<i>Click to work through it in the Inspector.</i>")
+        return "<br>".join(lines)
+
+    # -- geometry ------------------------------------------------------------------------------
+    def fit(self) -> None:
+        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.fit()
+
+    # -- for tests and other code ---------------------------------------------------------------
+    def component_ids(self) -> list[str]:
+        return list(self._items)
+
+    def items_for(self, component: str) -> list[DiagramItem]:
+        return list(self._items.get(component, []))
+
+    def column(self, component: str) -> ColumnItem:
+        return self._columns[component]
+
+    def view_point(self, component: str, unit: int | None = None) -> QPoint:
+        """Where to click (in viewport coordinates) to pick a component (and a unit)."""
+        if unit is not None:
+            rect = self._columns[component].cell_rect(unit)
+            return self.mapFromScene(rect.center())
+        item = self._items[component][0]
+        if isinstance(item, WireItem):
+            points = item.wire.points
+            (x0, y0), (x1, y1) = points[0], points[1]
+            return self.mapFromScene(QPointF((x0 + x1) / 2, (y0 + y1) / 2))
+        if isinstance(item, ColumnItem):
+            return self.mapFromScene(item.cell_rect(0).center())
+        return self.mapFromScene(item.shape().boundingRect().center())
+
+
+def _short(values) -> str:
+    values = tuple(values)
+    if len(values) > TOOLTIP_VALUES:
+        return format_vector(values[:TOOLTIP_VALUES], 3)[:-1] + ", …)"
+    return format_vector(values, 3)

@@ -1,0 +1,672 @@
+"""The Inspector dock: the selected component's equation, term shapes and worked arithmetic.
+
+All numbers come from `lstmviz.core.explain.explain` (Qt-free, unit-tested); this module only
+formats them as rich text. It writes to the Document through set_unit / set_option /
+set_selection (links in the text select the component they name).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lstmviz.components import COMPONENTS, to_html
+from lstmviz.core.explain import (
+    CellPath,
+    CellWork,
+    Explanation,
+    GateWork,
+    HiddenWork,
+    MatVec,
+    VectorWork,
+    cell_reading,
+    explain,
+    format_number,
+    format_short,
+    gate_reading,
+    squash_reading,
+)
+from lstmviz.gui import style
+from lstmviz.gui.binding import bind
+
+FORMS = (
+    ("separate", "W·x + U·h  (PyTorch)"),
+    ("h_first", "W·[h_{t-1}, x_t]  (Colah)"),
+    ("x_first", "W·[x_t, h_{t-1}]"),
+)
+TABLE_ROWS_MAX = 16
+BOLD = "font-weight:bold;"
+THROTTLE = 3.0  # refresh at most every 3x the time the last refresh took ...
+MAX_GAP_S = 0.4  # ... but at least this often  # per-unit tables longer than this show the chosen unit only
+
+CSS = f"""
+body {{ font-family: '{style.FONT_FAMILY}'; font-size: 13px; color: #1a1a1a; }}
+h2 {{ font-size: 17px; margin: 2px 0 2px 0; }}
+h3 {{ font-size: 14px; margin: 12px 0 4px 0; color: #234; }}
+.formula {{ font-family: '{style.MATH_FAMILY}'; font-size: 15px; margin: 4px 0 4px 0; }}
+.muted {{ color: {style.HTML_MUTED}; }}
+.note {{ color: #35506b; }}
+td {{ white-space: nowrap; }}
+td.num {{ text-align: right; font-family: '{style.FONT_FAMILY}'; }}
+a {{ color: #1a5fb4; text-decoration: none; }}
+"""
+
+
+# -- formatting helpers ------------------------------------------------------------------------
+def num(value: float, digits: int = 4) -> str:
+    return format_number(value, digits)
+
+
+def factor(value: float, digits: int = 4) -> str:
+    """A number as the second factor of a product: negatives in parentheses."""
+    text = num(value, digits)
+    return f"({text})" if text.startswith("−") else text
+
+
+def sym(text: str) -> str:
+    return f"<span style=\"font-family:'{style.MATH_FAMILY}'\">{to_html(text)}</span>"
+
+
+def link(component: str, text: str | None = None) -> str:
+    label = sym(text if text is not None else COMPONENTS[component].symbol)
+    return f"<a href='select:{component}'>{label}</a>"
+
+
+def _bracket_cell(left: bool, first: bool, last: bool) -> str:
+    side = "left" if left else "right"
+    ticks = ("border-top:2px solid #333;" if first else "") + (
+        "border-bottom:2px solid #333;" if last else ""
+    )
+    return f"<td width='4' style='border-{side}:2px solid #333;{ticks}'></td>"
+
+
+def matrix_html(
+    rows, highlight: int | None = None, tints: tuple[str, ...] | None = None, digits: int = 3
+) -> str:
+    """A matrix (or a column vector: rows of one) in brackets, row `highlight` shaded."""
+    count = len(rows)
+    out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
+    for r, row in enumerate(rows):
+        out.append("<tr>")
+        out.append(_bracket_cell(True, r == 0, r == count - 1))
+        for c, value in enumerate(row):
+            bg = ""
+            if r == highlight:
+                bg = f"background:{style.HTML_UNIT_ROW};"
+            elif tints is not None:
+                bg = f"background:{tints[c]};"
+            out.append(f"<td class='num' style='padding:1px 5px;{bg}'>{num(value, digits)}</td>")
+        out.append(_bracket_cell(False, r == 0, r == count - 1))
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def column(values) -> list[tuple[float]]:
+    return [(v,) for v in values]
+
+
+def equation_row(parts: list[tuple[str, str]]) -> str:
+    """Matrices and operators side by side, with a caption under each matrix."""
+    top = "".join(
+        f"<td valign='middle' align='center' style='padding:0 3px'>{body}</td>" for body, _ in parts
+    )
+    bottom = "".join(
+        f"<td align='center' class='muted' style='font-size:11px'>{cap}</td>" for _, cap in parts
+    )
+    return f"<table cellspacing='0' cellpadding='0'><tr>{top}</tr><tr>{bottom}</tr></table>"
+
+
+def op(text: str) -> tuple[str, str]:
+    return (f"<span style='font-size:16px'>&nbsp;{text}&nbsp;</span>", "")
+
+
+# -- sections ----------------------------------------------------------------------------------
+def header_html(ex: Explanation) -> str:
+    comp = ex.component
+    title = comp.name[0].upper() + comp.name[1:]
+    if comp.symbol not in comp.name:
+        title += f"  {comp.symbol}"
+    return (
+        f"<h2>{to_html(title)}</h2>"
+        f"<div class='formula'>{to_html(comp.formula)}</div>"
+        f"<div class='muted'>{to_html(comp.description)}</div>"
+        f"<div class='muted'>Step t = {ex.step} of 0…{ex.T - 1}; unit k = {ex.unit} of {ex.n}.</div>"
+    )
+
+
+def shapes_html(ex: Explanation) -> str:
+    rows = "".join(
+        f"<tr><td>{sym(term)}</td>"
+        f"<td class='num' style='padding-left:14px'>{shape.replace('x', ' × ')}</td></tr>"
+        for term, shape in ex.shapes
+    )
+    sizes = (
+        f"x<sub>t</sub> has m = {ex.m} entries; h<sub>t</sub> and c<sub>t</sub> both have "
+        f"n = {ex.n} (the cell state and the hidden state are the same size)."
+    )
+    return (
+        f"<h3>Shapes</h3><table cellspacing='0' cellpadding='1'>{rows}</table>"
+        f"<div class='muted'>{sizes}</div>"
+    )
+
+
+def _term_rows(terms, limit=12) -> tuple[list[str], int, float]:
+    shown, rest, rest_sum = terms.shown(limit)
+    rows = [
+        f"<tr><td>{sym(t.coef_name)} · {sym(t.var_name)}</td>"
+        f"<td class='num' style='padding-left:12px'>{num(t.coef)} × {factor(t.value)}</td>"
+        f"<td class='num' style='padding-left:8px'>= {num(t.product)}</td></tr>"
+        for t in shown
+    ]
+    return rows, rest, rest_sum
+
+
+def gate_unit_html(ex: Explanation, work: GateWork, concat: str) -> str:
+    u = work.unit
+    g, k = u.gate, u.unit
+    act = "σ" if u.activation == "sigmoid" else u.activation
+    rows: list[str] = []
+    sep = "<tr><td colspan='3' style='border-top:1px solid #999; font-size:2px'></td></tr>"
+
+    def block(terms, label):
+        lines, rest, rest_sum = _term_rows(terms)
+        rows.extend(lines)
+        if rest:
+            rows.append(
+                f"<tr><td colspan='2' class='muted'>… {rest} smaller terms</td>"
+                f"<td class='num'>= {num(rest_sum)}</td></tr>"
+            )
+        rows.append(sep)
+        rows.append(
+            f"<tr><td><b>{label}</b></td><td></td><td class='num'><b>= {num(terms.total)}</b></td></tr>"
+        )
+
+    block(u.input_terms, f"Σ<sub>j</sub> W<sub>{g}</sub>[{k},j] · x<sub>t</sub>[j]")
+    block(u.recurrent_terms, f"Σ<sub>j</sub> U<sub>{g}</sub>[{k},j] · h<sub>t−1</sub>[j]")
+    parts = [num(u.input_terms.total), num(u.recurrent_terms.total), num(u.bias)]
+    if u.peephole is not None:
+        p = u.peephole
+        rows.append(
+            f"<tr><td>{sym(p.coef_name)} · {sym(p.var_name)} (peephole)</td>"
+            f"<td class='num'>{num(p.coef)} × {factor(p.value)}</td>"
+            f"<td class='num'>= {num(p.product)}</td></tr>"
+        )
+        parts.append(num(p.product))
+    rows.append(f"<tr><td>+ bias {sym(f'b_{g}')}[{k}]</td><td></td><td class='num'>= {num(u.bias)}</td></tr>")
+    rows.append(sep)
+    sum_text = " + ".join(p if not p.startswith("−") else f"({p})" for p in parts)
+    rows.append(
+        f"<tr><td style='font-size:15px'><b>z<sub>{g}</sub>[{k}]</b></td>"
+        f"<td class='num' style='padding-left:12px'>{sum_text}</td>"
+        f"<td class='num' style='font-size:15px'><b>= {num(u.z)}</b></td></tr>"
+    )
+    value = num(u.value)
+    if u.distance_to_bound is not None and u.value not in (0.0, 1.0):
+        gap = num(u.distance_to_bound, 3)
+        value = f"1 − {gap}" if u.value > 0.5 else gap
+    rows.append(
+        f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
+        f"<td class='num' style='padding-left:12px'>{act}({num(u.z)})</td>"
+        f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
+    )
+    html = [
+        f"<h3>Unit k = {k}: z<sub>{g}</sub>[{k}] = W<sub>{g}</sub>[{k},:]·x<sub>t</sub> + "
+        f"U<sub>{g}</sub>[{k},:]·h<sub>t−1</sub> + b<sub>{g}</sub>[{k}]</h3>",
+        f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table>",
+    ]
+    if u.distance_to_bound is not None:
+        bound = "1 − " if u.value > 0.5 else ""
+        exact = f"σ({num(u.z)}) = {bound}{num(u.distance_to_bound, 3)}"
+        if u.value in (0.0, 1.0):
+            html.append(
+                f"<div class='note'>{exact}, which float64 rounds to exactly {num(u.value)}: "
+                "the gate is saturated.</div>"
+            )
+        else:
+            html.append(
+                f"<div class='note'>{exact}: the gate is saturated (it shows as "
+                f"{num(round(u.value))} when rounded).</div>"
+            )
+    z_gap = abs(u.z - u.z_recorded)
+    if z_gap > 1e-6 * max(1.0, abs(u.z)) or abs(u.value - u.value_recorded) > 1e-6:
+        html.append(
+            f"<div class='note'>The run recorded z = {num(u.z_recorded, 6)} and "
+            f"{g}<sub>t</sub>[{k}] = {num(u.value_recorded, 6)}: something changed it "
+            "(a what-if intervention?); the diagram shows the recorded values.</div>"
+        )
+    elif z_gap > 1e-12 * max(1.0, abs(u.z)):
+        html.append(
+            f"<div class='muted'>(The run recorded z = {num(u.z_recorded, 6)}; the difference is "
+            "floating-point rounding.)</div>"
+        )
+    if concat != "separate":
+        html.append(concat_sum_html(work, concat == "h_first"))
+    return "".join(html)
+
+
+def concat_sum_html(work: GateWork, h_first: bool) -> str:
+    u = work.unit
+    g, k = u.gate, u.unit
+    blocks = [u.recurrent_terms.terms, u.input_terms.terms]
+    if not h_first:
+        blocks.reverse()
+    terms = [t for block in blocks for t in block]
+    if len(terms) > 16:
+        return ""
+    products = " + ".join(f"{num(t.coef)}·{factor(t.value)}" for t in terms)
+    order = "[h<sub>t−1</sub>, x<sub>t</sub>]" if h_first else "[x<sub>t</sub>, h<sub>t−1</sub>]"
+    return (
+        f"<div style='margin-top:6px'>The same sum in the concatenated order "
+        f"W<sub>{g}</sub>[{k},:]·{order} + b<sub>{g}</sub>[{k}]:<br>"
+        f"&nbsp;&nbsp;{products} + {factor(u.bias)} = <b>{num(u.z)}</b></div>"
+    )
+
+
+def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
+    g, k = mv.gate, ex.unit
+    act = "σ" if mv.activation == "sigmoid" else mv.activation
+    n, m = ex.n, ex.m
+    W, U, x, h, b = (
+        f"W<sub>{g}</sub>",
+        f"U<sub>{g}</sub>",
+        "x<sub>t</sub>",
+        "h<sub>t−1</sub>",
+        f"b<sub>{g}</sub>",
+    )
+    z, a = f"z<sub>{g}</sub>", f"{g}<sub>t</sub>"
+    vec = lambda values: matrix_html(column(values), k)  # noqa: E731
+    lines = []
+    if concat == "separate":
+        title = "The whole layer at once (all units)"
+        lines.append(
+            [
+                (matrix_html(mv.W, k), f"{W} ({n}×{m})"),
+                op("·"),
+                (matrix_html(column(mv.x)), x),
+                op("="),
+                (vec(mv.Wx), f"{W}{x}"),
+            ]
+        )
+        lines.append(
+            [
+                (matrix_html(mv.U, k), f"{U} ({n}×{n})"),
+                op("·"),
+                (matrix_html(column(mv.h)), h),
+                op("="),
+                (vec(mv.Uh), f"{U}{h}"),
+            ]
+        )
+        total = [(vec(mv.Wx), f"{W}{x}"), op("+"), (vec(mv.Uh), f"{U}{h}")]
+        note = ""
+    else:
+        h_first = concat == "h_first"
+        rows, vector, names = mv.concatenated(h_first)
+        sizes = {"U": n, "W": m}
+        tint_of = {"U": style.HTML_U_BLOCK, "W": style.HTML_W_BLOCK}
+        tints = tuple(tint_of[names[0]] for _ in range(sizes[names[0]])) + tuple(
+            tint_of[names[1]] for _ in range(sizes[names[1]])
+        )
+        blocks = " | ".join(f"{name}<sub>{g}</sub>" for name in names)
+        order = f"{h}; {x}" if h_first else f"{x}; {h}"
+        title = f"Concatenated: {W}·[{order.replace(';', ',')}] where {W} = [{blocks}]"
+        lines.append(
+            [
+                (matrix_html(rows, k, tints), f"[{blocks}] ({n}×{n + m})"),
+                op("·"),
+                (vector_tinted([(v,) for v in vector], tints), f"[{order}]"),
+                op("="),
+                (vec(mv.Wx_plus_Uh), f"{W}·[{order.replace(';', ',')}]"),
+            ]
+        )
+        total = [(vec(mv.Wx_plus_Uh), "")]
+        note = (
+            f"<div class='note'>Both orders give the same z: {W}·[{h}, {x}] = [{U} | {W}]·[{h}; {x}] "
+            f"= [{W} | {U}]·[{x}; {h}] = {W} {x} + {U} {h}. "
+            f"<span style='background:{style.HTML_U_BLOCK}'>&nbsp;{U}&nbsp;</span> multiplies {h}, "
+            f"<span style='background:{style.HTML_W_BLOCK}'>&nbsp;{W}&nbsp;</span> multiplies {x}. "
+            f"Which block comes first is only a convention: Colah's diagram writes [{h}, {x}], "
+            "PyTorch stores W (weight_ih) and U (weight_hh) apart.</div>"
+        )
+    if mv.peephole is not None:
+        total += [op("+"), (vec(mv.peephole), "p ⊙ c")]
+    lines.append(total + [op("+"), (vec(mv.b), b), op("="), (vec(mv.z), z)])
+    lines.append(
+        [(f"<span style='font-size:15px'>{a} = {act}(</span>", ""), (vec(mv.z), z), op(") ="), (vec(mv.a), a)]
+    )
+    body = "<div style='margin-top:5px'></div>".join(equation_row(line) for line in lines)
+    return (
+        f"<h3>{title}</h3>{body}"
+        f"<div class='muted'>Row k = {k} is shaded: it is worked term by term below.</div>{note}"
+    )
+
+
+def vector_tinted(rows, tints) -> str:
+    count = len(rows)
+    out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
+    for r, (value,) in enumerate(rows):
+        out.append("<tr>" + _bracket_cell(True, r == 0, r == count - 1))
+        out.append(f"<td class='num' style='padding:1px 5px;background:{tints[r]}'>{num(value, 3)}</td>")
+        out.append(_bracket_cell(False, r == 0, r == count - 1) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _unit_table(headers: list[str], rows: list[list[float]], unit: int, marked: set[int]) -> str:
+    head = "".join(f"<th style='padding:2px 3px'>{h}</th>" for h in headers)
+    body = []
+    indices = range(len(rows)) if len(rows) <= TABLE_ROWS_MAX else [unit]
+    for j in indices:
+        shade = f" style='background:{style.HTML_UNIT_ROW}'" if j == unit else ""
+        cells = "".join(
+            f"<td class='num' style='padding:1px 3px;{BOLD if c in marked else ''}'>{format_short(v)}</td>"
+            for c, v in enumerate(rows[j])
+        )
+        body.append(
+            f"<tr{shade}><td class='num' style='padding:1px 7px'><a href='unit:{j}'>{j}</a></td>{cells}</tr>"
+        )
+    more = (
+        "" if len(rows) <= TABLE_ROWS_MAX else f"<div class='muted'>(unit {unit} of {len(rows)} shown)</div>"
+    )
+    return (
+        f"<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"
+        f"<tr><th style='padding:2px 7px'>k</th>{head}</tr>{''.join(body)}</table>{more}"
+    )
+
+
+def cell_html(ex: Explanation, work: CellWork) -> str:
+    u = work.units[work.unit]
+    cid = ex.component.id
+    k = u.unit
+    marked = {"mul_f": {0, 1, 2}, "mul_i": {3, 4, 5}}.get(cid, {6})
+    headers = [
+        link("f"),
+        link("c_prev"),
+        link("mul_f", "f⊙c_{t-1}"),
+        link("i"),
+        link("g"),
+        link("mul_i", "i⊙g"),
+        link("c"),
+    ]
+    rows = [[w.f, w.c_prev, w.kept, w.i, w.g, w.written, w.c] for w in work.units]
+    worked = (
+        f"<h3>Unit k = {k}</h3>"
+        f"<table cellspacing='0' cellpadding='2'>"
+        f"<tr><td>{sym('c_t')}[{k}] = {sym('f_t')}[{k}] · {sym('c_{t-1}')}[{k}]"
+        f" + {sym('i_t')}[{k}] · {sym('g_t')}[{k}]</td></tr>"
+        f"<tr><td>= {num(u.f)} × {factor(u.c_prev)} + {num(u.i)} × {factor(u.g)}</td></tr>"
+        f"<tr><td>= {num(u.kept)} + {factor(u.written)}</td></tr>"
+        f"<tr><td style='font-size:15px'><b>= {num(u.c)}</b></td></tr></table>"
+        f"<div class='note'>{to_html(cell_reading(u))} {to_html(gate_reading('f', u.f))}</div>"
+    )
+    table = (
+        f"<h3>Every unit: c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub> "
+        f"(⊙: unit by unit)</h3>{_unit_table(headers, rows, k, marked)}"
+    )
+    return worked + table
+
+
+def cell_path_html(path: CellPath) -> str:
+    """The gradient along the cell-state line: dc_t/dc_{t-1} = f_t, with this step's numbers."""
+    k = path.unit
+    rows = [f"<tr><td>∂{sym('c_t')}[{k}] / ∂{sym('c_{t-1}')}[{k}] = {sym('f_t')}[{k}] (direct path)</td>"
+            f"<td class='num'>= {num(path.f)}</td></tr>"]
+    if path.peephole != 0.0:
+        rows.append("<tr><td>+ peepholes p<sub>i</sub>g σ′(i) + p<sub>f</sub>c<sub>t−1</sub>σ′(f)</td>"
+                    f"<td class='num'>= {num(path.peephole)}</td></tr>")
+        rows.append("<tr><td><b>along the line</b></td>"
+                    f"<td class='num'><b>= {num(path.factor)}</b></td></tr>")
+    note = (
+        f"A gradient arriving at c<sub>t</sub>[{k}] reaches c<sub>t−1</sub>[{k}] multiplied by "
+        f"{num(path.factor)}: near 1 it flows back unchanged, near 0 the connection is cut. Since the "
+        f"start, ∏<sub>s=1..{path.step}</sub> f<sub>s</sub>[{k}] = {num(path.survives_from_start)} of "
+        "c<sub>0</sub> has survived on this line (h<sub>t−1</sub> held fixed; Analysis ▸ Memory and "
+        "gradient flow shows every step)."
+    )
+    return (f"<h3>The gradient along the cell-state line</h3>"
+            f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table><div class='note'>{note}</div>")
+
+
+def hidden_html(ex: Explanation, work: HiddenWork) -> str:
+    u = work.units[work.unit]
+    k = u.unit
+    act = work.activation
+    headers = [link("o"), link("c"), link("tanh_c", f"{act}(c_t)"), link("h")]
+    rows = [[w.o, w.c, w.tanh_c, w.h] for w in work.units]
+    marked = {"tanh_c": {2}}.get(ex.component.id, {3})
+    worked = (
+        f"<h3>Unit k = {k}</h3><table cellspacing='0' cellpadding='2'>"
+        f"<tr><td>{sym('h_t')}[{k}] = {sym('o_t')}[{k}] · {act}({sym('c_t')}[{k}])</td></tr>"
+        f"<tr><td>= {num(u.o)} × {act}({num(u.c)})</td></tr>"
+        f"<tr><td>= {num(u.o)} × {factor(u.tanh_c)}</td></tr>"
+        f"<tr><td style='font-size:15px'><b>= {num(u.h)}</b></td></tr></table>"
+        f"<div class='note'>{to_html(gate_reading('o', u.o))}</div>"
+    )
+    table = (
+        f"<h3>Every unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
+        f"{_unit_table(headers, rows, k, marked)}"
+    )
+    return worked + table
+
+
+def vector_html(ex: Explanation, work: VectorWork) -> str:
+    names = list(work.names)
+    rows = []
+    offset = 0
+    tint = {}
+    if work.blocks:
+        colors = (style.HTML_U_BLOCK, style.HTML_W_BLOCK)
+        for b, (name, size) in enumerate(work.blocks):
+            for j in range(size):
+                tint[offset + j] = colors[b % 2]
+                names.append(f"{to_html(name)}[{j}]")
+            offset += size
+    for j, value in enumerate(work.values):
+        label = names[j] if j < len(names) else ""
+        bg = f" style='background:{tint[j]}'" if j in tint else ""
+        rows.append(
+            f"<tr{bg}><td class='num' style='padding:1px 7px'>{j}</td>"
+            f"<td style='padding:1px 7px'>{label}</td>"
+            f"<td class='num' style='padding:1px 7px'>{num(value, 6)}</td></tr>"
+        )
+    extra = ""
+    if ex.component.id == "concat":
+        extra = (
+            "<div class='note'>Every gate reads this same vector with its own weights. "
+            "W·[h<sub>t−1</sub>, x<sub>t</sub>] is U·h<sub>t−1</sub> + W·x<sub>t</sub>: pick a gate and "
+            "switch the form above to see the blocks.</div>"
+        )
+    return (
+        f"<h3>{sym(work.symbol)} at t = {ex.step}: {to_html(work.origin)}</h3>"
+        "<table cellspacing='0' cellpadding='0'><tr><th>j</th><th></th><th>value</th></tr>"
+        f"{''.join(rows)}</table>{extra}"
+    )
+
+
+def explanation_html(ex: Explanation, concat: str = "separate") -> str:
+    work = ex.work
+    parts = [f"<style>{CSS}</style>", header_html(ex)]
+    if isinstance(work, GateWork):
+        if work.matvec is not None:
+            parts.append(matvec_html(ex, work.matvec, concat))
+        parts.append(gate_unit_html(ex, work, concat))
+        u = work.unit
+        parts.append(f"<div class='note'>{to_html(gate_reading(u.gate, u.value))}</div>")
+        parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")
+        if work.matvec is None:
+            parts.append(
+                f"<div class='muted'>The whole matrix-vector product is laid out for n ≤ 8 "
+                f"and n + m ≤ 12; this cell has n = {ex.n}, m = {ex.m}.</div>"
+            )
+    elif isinstance(work, CellWork):
+        parts.append(cell_html(ex, work))
+        if getattr(ex, "cell_path", None) is not None:
+            parts.append(cell_path_html(ex.cell_path))
+    elif isinstance(work, HiddenWork):
+        parts.append(hidden_html(ex, work))
+    elif isinstance(work, VectorWork):
+        parts.append(vector_html(ex, work))
+    parts.append(shapes_html(ex))
+    return "".join(parts)
+
+
+# -- the widget --------------------------------------------------------------------------------
+class Inspector(QWidget):
+    """Shows the Document's selected component at its current step, for its chosen unit."""
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.setObjectName("inspector")
+        self._stale = True
+        # Laying out the rich text can take tens of ms: while steps arrive faster than that
+        # (playback, scrubbing) refresh at most every THROTTLE x the last refresh's cost.
+        self._last_end = 0.0
+        self._min_gap = 0.0
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.timeout.connect(self._refresh_if_stale)
+
+        self.unit_box = QSpinBox()
+        self.unit_box.setObjectName("inspectorUnit")
+        self.unit_box.setToolTip(
+            "The unit k whose arithmetic is worked through (or click a colored cell on the diagram)."
+        )
+        self.unit_box.setPrefix("unit k = ")
+        self.unit_box.setMinimumWidth(110)
+        self.unit_box.valueChanged.connect(self._unit_edited)
+
+        self.form_box = QComboBox()
+        self.form_box.setObjectName("inspectorForm")
+        for key, label in FORMS:
+            self.form_box.addItem(label.replace("_{t-1}", "ₜ₋₁").replace("_t", "ₜ"), key)
+        self.form_box.setToolTip(
+            "How to write a gate's product: W x_t + U h_{t-1} (two matrices, as PyTorch stores them), "
+            "or one matrix times the concatenation [h_{t-1}, x_t] as in Colah's diagram "
+            "(or [x_t, h_{t-1}]). All three give the same numbers."
+        )
+        self.form_box.currentIndexChanged.connect(self._form_edited)
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.unit_box)
+        form_label = QLabel("form:")
+        form_label.setBuddy(self.form_box)
+        controls.addWidget(form_label)
+        controls.addWidget(self.form_box, 1)
+
+        self.browser = QTextBrowser()
+        self.browser.setObjectName("inspectorText")
+        self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._link)
+        self.browser.setToolTip("")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(controls)
+        layout.addWidget(self.browser, 1)
+
+        doc = document
+        # (not params_changed: the new trace arrives after it, with trace_changed)
+        for signal in (
+            doc.selection_changed,
+            doc.step_changed,
+            doc.unit_changed,
+            doc.trace_changed,
+            doc.option_changed,
+            doc.source_changed,
+        ):
+            bind(self, signal, self._changed)
+        self.refresh()
+
+    # -- Document -> view ----------------------------------------------------------------------
+    def _changed(self, *args) -> None:
+        self._stale = True
+        self._sync_controls()
+        if not self.isVisible() or self._pending.isActive():
+            return
+        wait = self._min_gap - (time.perf_counter() - self._last_end)
+        if wait <= 0:
+            self.refresh()
+        else:
+            self._pending.start(int(wait * 1000) + 1)
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale and self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def form(self) -> str:
+        doc = self.document
+        if not doc.option("show_concat"):
+            return "separate"
+        return "h_first" if doc.option("concat_h_first") else "x_first"
+
+    def refresh(self) -> None:
+        start = time.perf_counter()
+        doc = self.document
+        self._stale = False
+        self._pending.stop()
+        self._sync_controls()
+        selection = doc.selection if doc.selection in COMPONENTS else "f"
+        ex = explain(doc.params, doc.trace, doc.step, selection, doc.unit, doc.input_names)
+        scroll = self.browser.verticalScrollBar().value()
+        self.browser.setHtml(explanation_html(ex, self.form()))
+        self.browser.verticalScrollBar().setValue(scroll)
+        self.setWindowTitle(f"Inspector: {ex.component.name}")
+        self._last_end = time.perf_counter()
+        self._min_gap = min(THROTTLE * (self._last_end - start), MAX_GAP_S)
+
+    def _sync_controls(self) -> None:
+        doc = self.document
+        self.unit_box.blockSignals(True)
+        self.unit_box.setRange(0, doc.n - 1)
+        self.unit_box.setValue(doc.unit)
+        self.unit_box.blockSignals(False)
+        self.form_box.blockSignals(True)
+        self.form_box.setCurrentIndex([key for key, _ in FORMS].index(self.form()))
+        self.form_box.blockSignals(False)
+
+    def plain_text(self) -> str:
+        if self._stale:
+            self.refresh()
+        return self.browser.toPlainText()
+
+    # -- view -> Document ----------------------------------------------------------------------
+    def _unit_edited(self, value: int) -> None:
+        self.document.set_unit(value)
+
+    def _form_edited(self, index: int) -> None:
+        key = self.form_box.itemData(index)
+        doc = self.document
+        if key == "separate":
+            doc.set_option("show_concat", False)
+        else:
+            doc.set_option("concat_h_first", key == "h_first")
+            doc.set_option("show_concat", True)
+
+    def _link(self, url: QUrl) -> None:
+        scheme, _, value = url.toString().partition(":")
+        if scheme == "select" and value in COMPONENTS:
+            self.document.set_selection(value)
+        elif scheme == "unit" and value.isdigit():
+            self.document.set_unit(int(value))
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(420)
+        return hint

@@ -1,0 +1,322 @@
+"""The main window: lays out the views and wires them to one Document. Nothing else.
+
+    central    the cell diagram (lstmviz.gui.diagram)
+    right      the Inspector dock (lstmviz.gui.inspector)
+    bottom     the Traces dock (lstmviz.gui.panels.TracePanels)
+    toolbar    stepping and playback (lstmviz.gui.playback)
+
+Menus are built in `_build_menus` and kept in `self.menus` ("file", "presets", "step",
+"cell", "view", "help") so other features can add their actions there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox
+
+from lstmviz.commands.open import apply_preset, open_path
+from lstmviz.components import COMPONENTS
+from lstmviz.errors import LstmvizError
+from lstmviz.gui.binding import bind
+from lstmviz.gui.diagram import CellDiagram
+from lstmviz.gui.inspector import Inspector
+from lstmviz.gui.playback import Playback, PlaybackBar
+from lstmviz.presets import PRESETS, load_preset
+
+# Keys that select a part of the diagram (also listed in the Cell menu).
+SELECT_KEYS = (
+    ("f", "F"),
+    ("i", "I"),
+    ("g", "G"),
+    ("o", "O"),
+    ("c", "C"),
+    ("h", "H"),
+    ("x", "X"),
+    ("c_prev", "Shift+C"),
+    ("h_prev", "Shift+H"),
+    ("concat", "Shift+X"),
+)
+
+
+def _file_filter() -> str:
+    from lstmviz.io.models import MODEL_READERS
+    from lstmviz.io.sequences import SEQUENCE_SUFFIXES
+
+    models = " ".join(f"*{s}" for s in MODEL_READERS)
+    sequences = " ".join(f"*{s}" for s in SEQUENCE_SUFFIXES)
+    return (
+        f"Models and sequences ({models} {sequences});;Models ({models});;"
+        f"Sequences ({sequences});;All files (*)"
+    )
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.setObjectName("mainWindow")
+        self.menus: dict[str, QMenu] = {}
+        self.docks: dict[str, QDockWidget] = {}
+
+        self.diagram = CellDiagram(document)
+        self.setCentralWidget(self.diagram)
+        self.playback = Playback(document, self)
+        self.playback.watch(self.diagram.viewport())
+
+        self._build_toolbars()
+        self._build_docks()
+        self._build_menus()
+        self.statusBar().showMessage(
+            "Hover any part of the cell for its formula; click it to see its arithmetic. "
+            "Left/Right step, Space plays.",
+            15000,
+        )
+
+        bind(self, document.source_changed, self._update_title)
+        bind(self, document.dirty_changed, self._update_title)
+        self._update_title()
+        self.resize(1280, 800)
+        self.diagram.setFocus()
+
+    # -- layout ------------------------------------------------------------------------------------
+    def _build_toolbars(self) -> None:
+        self.playback_bar = PlaybackBar(self.document, self.playback, self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.playback_bar)
+
+    def _build_docks(self) -> None:
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.inspector = Inspector(self.document)
+        inspector = self._add_dock(
+            "inspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        inspector.setToolTip(
+            "The selected part of the cell: its equation, the shapes of its terms "
+            "and the arithmetic with this step's numbers"
+        )
+
+        from lstmviz.gui.panels import TracePanels
+
+        self.traces = TracePanels(self.document)
+        traces = self._add_dock("traces", "Traces", self.traces, Qt.DockWidgetArea.BottomDockWidgetArea)
+        traces.setToolTip("c, h and the gates over the whole sequence")
+        self.resizeDocks([inspector], [440], Qt.Orientation.Horizontal)
+        self.resizeDocks([traces], [230], Qt.Orientation.Vertical)
+
+    def _add_dock(self, key: str, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{key}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    # -- menus -------------------------------------------------------------------------------------
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot,
+        shortcut: str | QKeySequence | None = None,
+        tip: str = "",
+        name: str | None = None,
+    ) -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        if tip:
+            act.setStatusTip(tip)
+            act.setToolTip(tip)
+        if name:
+            act.setObjectName(name)
+        if slot is not None:
+            act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = self.menus["file"] = bar.addMenu("&File")
+        self.open_action = self._action(
+            file_menu,
+            "&Open model or sequence…",
+            self._open_dialog,
+            QKeySequence.StandardKey.Open,
+            "Open a model (.npz, .pt, .safetensors, .keras, .onnx) or an input sequence (.csv, .npy)",
+            "actionOpen",
+        )
+        file_menu.addSeparator()
+        self._action(
+            file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window", "actionQuit"
+        )
+
+        presets = self.menus["presets"] = bar.addMenu("&Presets")
+        self.preset_group = QActionGroup(self)
+        self.preset_group.triggered.connect(self._preset_chosen)
+        self.preset_actions: dict[str, QAction] = {}
+        current = getattr(self.document, "preset_name", None)
+        for number, name in enumerate(PRESETS, start=1):
+            preset = load_preset(name)
+            act = self._action(
+                presets, preset.title, None, f"Ctrl+{number}", preset.description, f"preset_{name}"
+            )
+            act.setData(name)
+            act.setCheckable(True)
+            act.setChecked(name == current)
+            self.preset_group.addAction(act)
+            self.preset_actions[name] = act
+
+        step = self.menus["step"] = bar.addMenu("&Step")
+        for act in self.playback_bar.step_actions():
+            step.addAction(act)
+            self.addAction(act)
+
+        cell = self.menus["cell"] = bar.addMenu("&Cell")
+        self.select_group = QActionGroup(self)
+        self.select_group.setExclusive(False)
+        self.select_group.triggered.connect(self._select_chosen)
+        for cid, key in SELECT_KEYS:
+            comp = COMPONENTS[cid]
+            act = self._action(
+                cell,
+                f"Select the {comp.name}",
+                None,
+                key,
+                f"Show the {comp.name} in the Inspector",
+                f"select_{cid}",
+            )
+            act.setData(cid)
+            self.select_group.addAction(act)
+        cell.addSeparator()
+        self._action(
+            cell,
+            "Previous unit",
+            self._previous_unit,
+            "Up",
+            "Work through the previous unit k",
+            "actionUnitUp",
+        )
+        self._action(
+            cell, "Next unit", self._next_unit, "Down", "Work through the next unit k", "actionUnitDown"
+        )
+
+        view = self.menus["view"] = bar.addMenu("&View")
+        for key, shortcut in (("inspector", "Ctrl+I"), ("traces", "Ctrl+T")):
+            toggle = self.docks[key].toggleViewAction()
+            toggle.setShortcut(QKeySequence(shortcut))
+            toggle.setStatusTip(f"Show or hide the {self.docks[key].windowTitle()} panel")
+            view.addAction(toggle)
+        toolbar = self.playback_bar.toggleViewAction()
+        toolbar.setStatusTip("Show or hide the stepping toolbar")
+        view.addAction(toolbar)
+
+        help_menu = self.menus["help"] = bar.addMenu("&Help")
+        self._action(
+            help_menu,
+            "&Keyboard shortcuts",
+            self._show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+            "List the keys",
+            "actionShortcuts",
+        )
+        self._action(help_menu, "&About lstmviz", self._show_about, None, "What lstmviz is", "actionAbout")
+
+        from lstmviz.gui.editors import install_actions  # inputs, weights, documents, undo, export
+
+        install_actions(self, self.document)
+
+        from lstmviz.gui.analysis import install_analysis  # the Analysis menu and its docks
+
+        install_analysis(self, self.document)
+
+    # -- actions -----------------------------------------------------------------------------------
+    def load_preset(self, name: str) -> None:
+        self.playback.pause()
+        apply_preset(self.document, load_preset(name))
+        self.preset_actions[name].setChecked(True)
+        self.statusBar().showMessage(f"Preset: {load_preset(name).title}", 6000)
+
+    def open_file(self, path) -> bool:
+        """Open a model or a sequence; a bad file is reported and changes nothing."""
+        self.playback.pause()
+        try:
+            message = open_path(self.document, path)
+        except LstmvizError as error:
+            QMessageBox.warning(self, "Cannot open", str(error))
+            return False
+        for act in self.preset_actions.values():
+            act.setChecked(False)
+        self.statusBar().showMessage(message, 10000)
+        return True
+
+    def _open_dialog(self) -> None:
+        start = str(Path(self.document.model_path or self.document.input_path or ".").parent)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a model or a sequence", start, _file_filter())
+        if path:
+            self.open_file(path)
+
+    def _preset_chosen(self, action: QAction) -> None:
+        self.load_preset(action.data())
+
+    def _select_chosen(self, action: QAction) -> None:
+        self.document.set_selection(action.data())
+
+    def _previous_unit(self) -> None:
+        self._move_unit(-1)
+
+    def _next_unit(self) -> None:
+        self._move_unit(+1)
+
+    def _move_unit(self, delta: int) -> None:
+        doc = self.document
+        doc.set_unit(min(max(doc.unit + delta, 0), doc.n - 1))
+
+    def _update_title(self, *args) -> None:
+        doc = self.document
+        self.setWindowTitle(f"{doc.title or 'LSTM cell'}[*] — lstmviz")
+        self.setWindowModified(bool(getattr(doc, "dirty", False)) and bool(doc.model_path or doc.input_path))
+
+    def _show_shortcuts(self) -> None:
+        rows = [
+            ("Left / Right", "step back / forward"),
+            ("Home / End", "first / last step"),
+            ("Space", "play / pause"),
+            ("[ / ]", "slower / faster"),
+            ("Up / Down", "previous / next unit k"),
+            ("F I G O", "select the forget, input, candidate, output gate"),
+            ("C H X", "select c_t, h_t, x_t"),
+            ("Shift+C / Shift+H", "select c_{t-1} / h_{t-1}"),
+            ("Shift+X", "select the concatenation [h_{t-1}, x_t]"),
+            (f"Ctrl+1 … Ctrl+{len(PRESETS)}", "presets"),
+            ("Ctrl+O", "open a model or sequence"),
+            ("Ctrl+I / Ctrl+T", "show / hide the Inspector / Traces"),
+        ]
+        table = "".join(
+            f"<tr><td><b>{k}</b></td><td style='padding-left:12px'>{v}</td></tr>" for k, v in rows
+        )
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{table}</table>")
+
+    def _show_about(self) -> None:
+        from lstmviz import __version__
+
+        QMessageBox.about(
+            self,
+            "About lstmviz",
+            f"<b>lstmviz {__version__}</b><p>See inside an LSTM cell: the classic diagram, alive, "
+            "with the real numbers of every gate at every step.</p>"
+            "<p>Notation as in PyTorch: z = W x<sub>t</sub> + U h<sub>t−1</sub> + b; the diagram's "
+            "W·[h<sub>t−1</sub>, x<sub>t</sub>] is [U | W] side by side.</p>",
+        )
+
+    def closeEvent(self, event) -> None:
+        self.playback.pause()
+        super().closeEvent(event)

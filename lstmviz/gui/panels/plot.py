@@ -1,0 +1,285 @@
+"""One plot of the stack: a quantity over time, as lines or a heatmap, with cursor and mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from lstmviz.colors import colormap_stops
+from lstmviz.gui.panels.cursor import FutureMask, TimeCursor
+from lstmviz.gui.panels.data import ColorScale, Quantity
+from lstmviz.gui.panels.layers import Heatmap, LinesLayer
+
+# Every plot (and the time axis under the stack) has the same left axis and right column,
+# so their time coordinates line up pixel for pixel.
+AXIS_WIDTH = 46
+BAR_COLUMN = 2  # the right column: a color bar, or a spacer
+BAR_WIDTH = 70  # the right column when some plot shows a heatmap (its color bar)
+NO_BAR_WIDTH = 8  # ... and when every plot draws lines
+BACKGROUND = (255, 255, 255)
+FOREGROUND = (70, 70, 70)
+FRAME = (200, 200, 200)
+HIGHLIGHT = (230, 120, 0)
+TITLE_HEIGHT = 17
+
+
+def style_axis(axis: pg.AxisItem) -> None:
+    axis.setPen(pg.mkPen(FOREGROUND))
+    axis.setTextPen(pg.mkPen(FOREGROUND))
+    font = axis.font() if hasattr(axis, "font") else None
+    if font is not None:
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        axis.setStyle(tickFont=font)
+
+
+class StepAxis(pg.AxisItem):
+    """A time axis that only labels whole steps (no 0.25 steps when zoomed far in)."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = super().tickValues(minVal, maxVal, size)
+        out = []
+        for spacing, values in levels:
+            whole = [v for v in values if abs(v - round(v)) < 1e-9]
+            if whole:
+                out.append((max(spacing, 1.0), whole))
+        return out
+
+    def tickStrings(self, values, scale, spacing):
+        return [str(int(round(v * scale))) for v in values]
+
+
+class TimeViewBox(pg.ViewBox):
+    """A ViewBox whose left click reports the time under the mouse (to scrub)."""
+
+    sigTimeClicked = QtCore.Signal(float)
+
+    def screenGeometry(self):
+        # Linked views line up by screen position. pyqtgraph 0.14 maps the view widget's
+        # pos() (a parent coordinate) through mapToGlobal, which is wrong for any view not at
+        # its parent's origin (the time axis under the stack, a scrolled stack).
+        view = self.getViewWidget()
+        if view is None:
+            return None
+        rect = view.mapFromScene(self.sceneBoundingRect()).boundingRect()
+        return rect.translated(view.mapToGlobal(QtCore.QPoint(0, 0)))
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sigTimeClicked.emit(float(self.mapSceneToView(ev.scenePos()).x()))
+            return
+        super().mouseClickEvent(ev)
+
+
+def _spacer(width: int) -> QtWidgets.QGraphicsWidget:
+    widget = QtWidgets.QGraphicsWidget()
+    widget.setMinimumWidth(width)
+    widget.setMaximumWidth(width)
+    return widget
+
+
+class AlignedPlot(pg.GraphicsWidget):
+    """A slim PlotItem: a title row, the left axis, the ViewBox, a right column; optionally
+    a bottom axis. PlotItem builds four axes and a settings menu per plot (~8 ms each);
+    this has what the stack needs and the same column widths in every plot.
+    """
+
+    def __init__(self, view_box: pg.ViewBox, bottom_axis: bool = False):
+        super().__init__()
+        layout = self.layout = QtWidgets.QGraphicsGridLayout()
+        layout.setContentsMargins(1, 1, 1, 1)
+        layout.setHorizontalSpacing(0)
+        layout.setVerticalSpacing(0)
+        self.setLayout(layout)
+        self.vb = view_box
+        self.title = pg.LabelItem("", justify="left", size="9pt")
+        self.title.setMaximumHeight(TITLE_HEIGHT)
+        self.left = pg.AxisItem("left")
+        self.left.linkToView(view_box)
+        self.left.enableAutoSIPrefix(False)
+        self.left.setWidth(AXIS_WIDTH)
+        self.left.setZValue(0.5)
+        style_axis(self.left)
+        self.spacer = _spacer(NO_BAR_WIDTH)
+        layout.addItem(self.title, 0, 1)
+        layout.addItem(self.left, 1, 0)
+        layout.addItem(view_box, 1, 1)
+        layout.addItem(self.spacer, 1, BAR_COLUMN)
+        layout.setColumnStretchFactor(1, 100)
+        layout.setRowStretchFactor(1, 100)
+        layout.setColumnFixedWidth(BAR_COLUMN, NO_BAR_WIDTH)
+        self.bottom: pg.AxisItem | None = None
+        if bottom_axis:
+            self.bottom = StepAxis("bottom")
+            self.bottom.linkToView(view_box)
+            self.bottom.enableAutoSIPrefix(False)
+            style_axis(self.bottom)
+            layout.addItem(self.bottom, 2, 1)
+            layout.setRowFixedHeight(0, 0)
+            self.title.hide()
+        else:
+            layout.setRowFixedHeight(0, TITLE_HEIGHT)
+
+    def getViewBox(self) -> pg.ViewBox:
+        return self.vb
+
+    def set_right_width(self, width: int) -> None:
+        self.spacer.setMinimumWidth(width)
+        self.spacer.setMaximumWidth(width)
+        self.layout.setColumnFixedWidth(BAR_COLUMN, width)
+
+
+class QuantityPlot:
+    """A PlotItem showing one quantity; the panel decides what it shows, it only draws."""
+
+    def __init__(self, quantity: Quantity):
+        self.quantity = quantity
+        self.name = quantity.name
+        self.vb = TimeViewBox(enableMenu=False, defaultPadding=0.0)
+        self.item = AlignedPlot(self.vb)
+        self.vb.setMouseEnabled(x=True, y=False)
+        self.vb.disableAutoRange()
+        self.vb.setBorder(pg.mkPen(FRAME))
+        self._spacer = self.item.spacer
+        self._right: QtWidgets.QGraphicsWidget = self._spacer
+        self.colorbar: pg.ColorBarItem | None = None
+        self.lines = LinesLayer()
+        self.vb.addItem(self.lines, ignoreBounds=True)
+        self.heatmap: Heatmap | None = None
+        self.mask = FutureMask(BACKGROUND)
+        self.mask.setVisible(False)
+        self.vb.addItem(self.mask, ignoreBounds=True)
+        self.cursor = TimeCursor()
+        self.vb.addItem(self.cursor, ignoreBounds=True)
+        self.title = self.item.title
+        self.mode = "lines"
+        self.highlighted = False
+        self._title_extra = ""
+        self._update_title()
+
+    # -- content ------------------------------------------------------------------------------
+    def show_lines(self, rows, labels, colors, y_range: tuple[float, float]) -> None:
+        self._set_mode("lines")
+        self.lines.set_rows(rows, labels, colors)
+        lo, hi = y_range
+        pad = 0.06 * (hi - lo)
+        self.vb.setYRange(lo - pad, hi + pad, padding=0)
+
+    def show_heatmap(self, codes: np.ndarray, values_tk: np.ndarray, scale: ColorScale) -> None:
+        if self.heatmap is None:
+            self.heatmap = Heatmap()
+            self.vb.addItem(self.heatmap, ignoreBounds=True)
+        self._set_mode("heatmap")
+        self.heatmap.set_codes(codes, scale.colormap, values_tk)
+        self._set_colorbar(scale)
+        k = codes.shape[0]
+        axis = self.item.left
+        if k <= 16:
+            step = 1 if k <= 8 else 2
+            axis.setTicks([[(j, str(j)) for j in range(0, k, step)], []])
+        else:
+            axis.setTicks(None)
+        self.vb.setYRange(-0.5, k - 0.5, padding=0)
+
+    def _set_mode(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        self.mode = mode
+        heat = mode == "heatmap"
+        self.lines.setVisible(not heat)
+        if heat:
+            self.lines.set_rows(np.empty((0, 0), dtype=np.float32), (), ())
+            if self.heatmap is not None:
+                self.heatmap.setVisible(True)
+        else:
+            self.item.left.setTicks(None)
+            if self.heatmap is not None:
+                self.heatmap.setVisible(False)
+                self.heatmap.clear()
+            self._set_right(self._spacer)
+        self.vb.invertY(heat)  # unit 0 on top, like a table
+
+    def _set_right(self, widget: QtWidgets.QGraphicsWidget) -> None:
+        """Put the color bar (heatmap) or an empty spacer (lines) in the right column."""
+        if widget is self._right:
+            return
+        layout = self.item.layout
+        layout.removeItem(self._right)
+        self._right.hide()
+        layout.addItem(widget, 1, BAR_COLUMN)
+        widget.show()
+        self._right = widget
+
+    def _set_colorbar(self, scale: ColorScale) -> None:
+        stops = colormap_stops(scale.colormap)
+        cmap = pg.ColorMap([p for p, _ in stops], [c for _, c in stops])
+        if self.colorbar is None:
+            bar = pg.ColorBarItem(
+                values=(scale.lo, scale.hi), colorMap=cmap, interactive=False, width=10,
+                colorMapMenu=False,
+            )
+            for key in ("left", "top", "bottom"):
+                bar.getAxis(key).setPen(pg.mkPen(FRAME))
+            bar.getAxis("left").setWidth(1)
+            bar.axis.setWidth(46)
+            style_axis(bar.axis)
+            bar.setMinimumWidth(BAR_WIDTH)
+            bar.setMaximumWidth(BAR_WIDTH)
+            self.colorbar = bar
+        else:
+            self.colorbar.setColorMap(cmap)
+            self.colorbar.setLevels((scale.lo, scale.hi))
+        self._set_right(self.colorbar)
+
+    def set_right_width(self, width: int) -> None:
+        self.item.set_right_width(width)
+
+    def set_title_extra(self, text: str) -> None:
+        if text != self._title_extra:
+            self._title_extra = text
+            self._update_title()
+
+    def set_highlight(self, on: bool) -> None:
+        if on == self.highlighted:
+            return
+        self.highlighted = on
+        self.vb.setBorder(pg.mkPen(HIGHLIGHT, width=3) if on else pg.mkPen(FRAME))
+        self._update_title()
+
+    def _update_title(self) -> None:
+        q = self.quantity
+        color = HIGHLIGHT if self.highlighted else (30, 30, 30)
+        extra = self._title_extra and f"&nbsp;&nbsp;&nbsp;<span style='color:#666'>{self._title_extra}</span>"
+        mark = "\u25b6 " if self.highlighted else ""
+        self.title.setText(f"{mark}<b>{q.symbol}</b>&nbsp; {q.title}{extra}", color=color)
+
+    # -- time ---------------------------------------------------------------------------------
+    def set_time_extent(self, T: int) -> None:
+        self.vb.setLimits(xMin=-0.5, xMax=max(T - 0.5, 0.5), minXRange=min(4.0, max(T - 1.0, 1.0)))
+
+    def set_step(self, step: int, grow: bool) -> None:
+        self.cursor.set_step(step)
+        if grow:
+            self.mask.set_step(step)
+
+    def set_grow(self, grow: bool, step: int) -> None:
+        self.mask.set_step(step)
+        self.mask.setVisible(grow)
+
+    # -- reading ------------------------------------------------------------------------------
+    def contains_scene_pos(self, pos) -> bool:
+        return self.vb.sceneBoundingRect().contains(pos)
+
+    def value_at_scene_pos(self, pos) -> tuple[int, int, float] | None:
+        """(step, unit or input index, value) under a scene position, or None."""
+        p = self.vb.mapSceneToView(pos)
+        t = int(round(p.x()))
+        if self.mode == "heatmap":
+            if self.heatmap is None:
+                return None
+            row = int(round(p.y()))
+            value = self.heatmap.value_at(t, row)
+            return None if value is None else (t, row, value)
+        hit = self.lines.value_at(t, p.y())
+        return None if hit is None else (t, hit[0], hit[1])

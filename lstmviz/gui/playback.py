@@ -1,0 +1,243 @@
+"""Stepping through the sequence: a playback timer and the stepping toolbar.
+
+The timer never moves state itself: on each tick it asks the Document for `next_step()`.
+If the views have not drawn the previous frame yet (no paint event seen on a watched
+viewport since the last step), the tick is skipped rather than queued, so a slow machine
+plays slower instead of falling behind (napari's AnimationThread does the same).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
+
+from lstmviz.gui.binding import bind
+
+FPS_MIN, FPS_MAX = 1, 60
+SPEEDS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60)
+MAX_WAIT_MS = 500  # never wait longer than this for a frame that may never be painted
+
+
+class Playback(QObject):
+    """Plays the Document's steps at `playback_fps` steps per second, looping at the end."""
+
+    playing_changed = Signal(bool)
+
+    def __init__(self, document, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._watched: list[QObject] = []
+        self._pending = False
+        self._since = QElapsedTimer()
+        self.frames = 0  # steps taken by the timer
+        self.skipped = 0  # ticks skipped because the last frame was not drawn yet
+        self._apply_fps()
+        bind(self, document.option_changed, self._on_option)
+
+    # -- control ---------------------------------------------------------------------------------
+    @property
+    def is_playing(self) -> bool:
+        return self._timer.isActive()
+
+    def play(self) -> None:
+        if not self.is_playing:
+            self._pending = False
+            self._timer.start()
+            self.playing_changed.emit(True)
+
+    def pause(self) -> None:
+        if self.is_playing:
+            self._timer.stop()
+            self._pending = False
+            self.playing_changed.emit(False)
+
+    def toggle(self) -> None:
+        self.pause() if self.is_playing else self.play()
+
+    @property
+    def fps(self) -> float:
+        value = self.document.option("playback_fps") or 10.0
+        return float(min(max(float(value), FPS_MIN), FPS_MAX))
+
+    def set_fps(self, fps: float) -> None:
+        self.document.set_option("playback_fps", float(min(max(float(fps), FPS_MIN), FPS_MAX)))
+
+    def faster(self) -> None:
+        self.set_fps(next((s for s in SPEEDS if s > self.fps), SPEEDS[-1]))
+
+    def slower(self) -> None:
+        self.set_fps(next((s for s in reversed(SPEEDS) if s < self.fps), SPEEDS[0]))
+
+    def _on_option(self, key: str, value) -> None:
+        if key == "playback_fps":
+            self._apply_fps()
+
+    def _apply_fps(self) -> None:
+        self._timer.setInterval(max(int(round(1000.0 / self.fps)), 1))
+
+    # -- frames ------------------------------------------------------------------------------------
+    def watch(self, widget: QWidget) -> None:
+        """Wait for a paint of this widget (a view's viewport) before the next step."""
+        widget.installEventFilter(self)
+        self._watched.append(widget)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._pending = False
+        return False
+
+    def _tick(self) -> None:
+        if self._pending and self._since.isValid() and self._since.elapsed() < MAX_WAIT_MS:
+            self.skipped += 1
+            return
+        self._pending = any(w.isVisible() for w in self._watched if isinstance(w, QWidget))
+        self._since.restart()
+        self.frames += 1
+        self.document.next_step()
+
+
+class PlaybackBar(QToolBar):
+    """First / back / play / forward / last, a time slider, the step, and the speed."""
+
+    def __init__(self, document, playback: Playback, parent=None):
+        super().__init__("Stepping", parent)
+        self.setObjectName("playbackToolbar")
+        self.document = document
+        self.playback = playback
+        icon = self.style().standardIcon
+        P = QStyle.StandardPixmap
+
+        def action(text, tip, shortcuts, slot, pixmap, name):
+            act = QAction(icon(pixmap), text, self)
+            act.setObjectName(name)
+            act.setShortcuts([QKeySequence(s) for s in shortcuts])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            keys = ", ".join(shortcuts)
+            act.setToolTip(f"{tip} ({keys})")
+            act.setStatusTip(tip)
+            act.triggered.connect(slot)
+            return act
+
+        doc = document
+        self.first_action = action(
+            "First step",
+            "Go to the first step",
+            ["Home"],
+            lambda: doc.set_step(0),
+            P.SP_MediaSkipBackward,
+            "actionFirst",
+        )
+        self.back_action = action(
+            "Step back",
+            "One step back",
+            ["Left"],
+            lambda: doc.set_step(doc.step - 1),
+            P.SP_MediaSeekBackward,
+            "actionBack",
+        )
+        self.play_action = action(
+            "Play", "Play / pause the sequence", ["Space"], playback.toggle, P.SP_MediaPlay, "actionPlay"
+        )
+        self.play_action.setCheckable(True)
+        self.forward_action = action(
+            "Step forward",
+            "One step forward",
+            ["Right"],
+            lambda: doc.set_step(doc.step + 1),
+            P.SP_MediaSeekForward,
+            "actionForward",
+        )
+        self.last_action = action(
+            "Last step",
+            "Go to the last step",
+            ["End"],
+            lambda: doc.set_step(doc.T - 1),
+            P.SP_MediaSkipForward,
+            "actionLast",
+        )
+        self.slower_action = action(
+            "Slower", "Play slower", ["["], playback.slower, P.SP_ArrowDown, "actionSlower"
+        )
+        self.faster_action = action(
+            "Faster", "Play faster", ["]"], playback.faster, P.SP_ArrowUp, "actionFaster"
+        )
+        for act in (
+            self.first_action,
+            self.back_action,
+            self.play_action,
+            self.forward_action,
+            self.last_action,
+        ):
+            self.addAction(act)
+
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("timeSlider")
+        self.slider.setToolTip("The current step t: drag to scrub through the sequence")
+        self.slider.setMinimumWidth(160)
+        self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.addWidget(self.slider)
+
+        self.step_label = QLabel()
+        self.step_label.setObjectName("stepLabel")
+        self.step_label.setToolTip("The current step t and the last step T − 1")
+        self.step_label.setMinimumWidth(96)
+        self.step_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.addWidget(self.step_label)
+
+        self.addSeparator()
+        self.speed = QSpinBox()
+        self.speed.setObjectName("speedBox")
+        self.speed.setRange(FPS_MIN, FPS_MAX)
+        self.speed.setSuffix(" steps/s")
+        self.speed.setToolTip("Playback speed in steps per second ([ slower, ] faster)")
+        self.speed.valueChanged.connect(playback.set_fps)
+        speed_label = QLabel(" speed ")
+        speed_label.setBuddy(self.speed)
+        self.addWidget(speed_label)
+        self.addWidget(self.speed)
+
+        playback.playing_changed.connect(self._on_playing)
+        bind(self, doc.step_changed, self._sync)
+        bind(self, doc.trace_changed, self._sync)
+        bind(self, doc.option_changed, self._on_option)
+        self._sync()
+
+    def step_actions(self) -> list[QAction]:
+        return [
+            self.first_action,
+            self.back_action,
+            self.play_action,
+            self.forward_action,
+            self.last_action,
+            self.slower_action,
+            self.faster_action,
+        ]
+
+    def _slider_moved(self, value: int) -> None:
+        self.document.set_step(value)
+
+    def _sync(self, *args) -> None:
+        doc = self.document
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, doc.T - 1)
+        self.slider.setValue(doc.step)
+        self.slider.blockSignals(False)
+        self.step_label.setText(f"t = {doc.step} / {doc.T - 1}")
+        self.speed.blockSignals(True)
+        self.speed.setValue(int(round(self.playback.fps)))
+        self.speed.blockSignals(False)
+
+    def _on_option(self, key: str, value) -> None:
+        if key == "playback_fps":
+            self._sync()
+
+    def _on_playing(self, playing: bool) -> None:
+        P = QStyle.StandardPixmap
+        self.play_action.setChecked(playing)
+        self.play_action.setText("Pause" if playing else "Play")
+        self.play_action.setIcon(self.style().standardIcon(P.SP_MediaPause if playing else P.SP_MediaPlay))

@@ -1,0 +1,48 @@
+"""Colors, fonts and sizes shared by the Qt views (the classic diagram's palette)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont
+
+# The classic diagram: a pale green cell, yellow network layers, pink pointwise operations.
+CELL_FILL = QColor(226, 240, 226)
+CELL_BORDER = QColor(126, 170, 128)
+GATE_FILL = QColor(255, 224, 120)
+GATE_BORDER = QColor(170, 130, 20)
+OP_FILL = QColor(248, 196, 212)
+OP_BORDER = QColor(176, 84, 116)
+WIRE = QColor(40, 40, 40)
+MEMORY_WIRE = QColor(20, 20, 20)
+LABEL = QColor(25, 25, 25)
+CAPTION = QColor(90, 90, 90)
+HOVER = QColor(255, 140, 0, 150)
+SELECTED = QColor(30, 110, 230, 150)
+SELECTED_SOLID = QColor(30, 110, 230)
+CELL_OUTLINE = QColor(110, 110, 110)
+BACKGROUND = QColor(255, 255, 255)
+
+# Inspector highlights (HTML).
+HTML_UNIT_ROW = "#dbe8ff"
+HTML_U_BLOCK = "#fff3d6"
+HTML_W_BLOCK = "#e3f4e3"
+HTML_MUTED = "#666666"
+
+FONT_FAMILY = "DejaVu Sans"
+MATH_FAMILY = "DejaVu Serif"
+
+
+def font(pixel_size: int, *, bold: bool = False, italic: bool = False, family: str = FONT_FAMILY) -> QFont:
+    f = QFont(family)
+    f.setPixelSize(pixel_size)
+    f.setBold(bold)
+    f.setItalic(italic)
+    f.setHintingPreference(QFont.HintingPreference.PreferNoHinting)  # scales smoothly
+    return f
+
+
+def math_font(pixel_size: int, *, italic: bool = True, bold: bool = False) -> QFont:
+    return font(pixel_size, italic=italic, bold=bold, family=MATH_FAMILY)
+
+
+def rgb(color: tuple[int, int, int]) -> QColor:
+    return QColor(int(color[0]), int(color[1]), int(color[2]))

@@ -1,0 +1,215 @@
+"""Undo and redo for every edit, on a QUndoStack.
+
+An edit (lstmviz/edits.py) is first turned into the state it leads to and that state's
+trace — checked and computed before anything changes, synchronously when it is quick and
+in a background Job (progress and Cancel after half a second) when the sequence is long.
+Only then is it pushed; the QUndoCommand just hands the ready state and trace to the
+Document, so a push can never half-fail. Undo and redo go the same way (the Edit menu's
+actions call UndoController.undo()/redo(), not the stack directly).
+
+The stack's clean state is the saved document: returning to it marks the Document saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QWidget
+
+from lstmviz.edits import Edit, ModelState, apply_state, compute_trace
+from lstmviz.errors import LstmvizError
+from lstmviz.gui.binding import bind
+from lstmviz.gui.workers import Job, describe_error
+
+# Work (ModelState.cost) below this runs on the GUI thread: about 0.05 s here.
+SYNC_COST_LIMIT = 20_000 * 4 * 8 * 9
+UNDO_LIMIT = 100  # whole-state edits (a generated input) keep their arrays
+
+
+class EditCommand(QUndoCommand):
+    def __init__(self, edit: Edit, document, controller: UndoController):
+        super().__init__(edit.text)
+        self.edit, self.document, self._controller = edit, document, controller
+        self._ready: tuple[ModelState, object] | None = None
+
+    def prepare(self, state: ModelState, trace) -> None:
+        self._ready = (state, trace)
+
+    def _apply(self, forward: bool) -> None:
+        ready, self._ready = self._ready, None
+        self._controller._applying = True
+        try:
+            if ready is not None:
+                apply_state(self.document, ready[0], ready[1])
+            elif forward:
+                self.edit.do(self.document)
+            else:
+                self.edit.undo(self.document)
+        except LstmvizError as error:  # only when the stack is driven directly (QUndoView)
+            self._controller.report(str(error))
+        finally:
+            self._controller._applying = False
+
+    def redo(self) -> None:
+        self._apply(True)
+
+    def undo(self) -> None:
+        self._apply(False)
+
+
+class UndoController(QObject):
+    """The window's undo stack plus the rule: compute first, then change the Document."""
+
+    edit_applied = Signal(str)  # the edit's text, after it landed in the Document
+    edit_failed = Signal(str)  # a one-line message
+
+    def __init__(self, document, parent: QObject | None = None, report: Callable[[str], None] | None = None,
+                 widget: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.stack = QUndoStack(self)
+        self.stack.setUndoLimit(UNDO_LIMIT)
+        self.stack.cleanChanged.connect(self._clean_changed)
+        self.job = Job(self, "trace")
+        self.sync_cost_limit = SYNC_COST_LIMIT
+        self._report = report
+        self.widget = widget
+        self.undo_action = self._make_action("&Undo", QKeySequence.StandardKey.Undo, self.undo)
+        self.redo_action = self._make_action("&Redo", QKeySequence.StandardKey.Redo, self.redo)
+        self.undo_action.setStatusTip("Undo the last change to the weights, the input or the model")
+        self.redo_action.setStatusTip("Redo the change just undone")
+        self.stack.canUndoChanged.connect(self._update_actions)
+        self.stack.canRedoChanged.connect(self._update_actions)
+        self.stack.indexChanged.connect(self._update_actions)
+        self.job.busy_changed.connect(self._update_actions)
+        self._applying = False
+        self._forgetting = False
+        bind(self, document.params_changed, self._external_change)
+        bind(self, document.input_changed, self._external_change)
+        self._update_actions()
+
+    # -- reporting ---------------------------------------------------------------------------
+    def report(self, message: str) -> None:
+        self.edit_failed.emit(message)
+        if self._report is not None:
+            self._report(message)
+
+    # -- the three entry points --------------------------------------------------------------
+    def submit(self, edit: Edit | Callable[[], Edit]) -> bool:
+        """Check the edit, compute its trace, then push it. False (and a message) when the edit
+        is refused; the Document is unchanged then."""
+        try:
+            if not isinstance(edit, Edit):
+                edit = edit()
+            state = edit.after(self.document)
+        except LstmvizError as error:
+            self.report(str(error))
+            return False
+        command = EditCommand(edit, self.document, self)
+
+        def land(trace) -> None:
+            command.prepare(state, trace)
+            self.stack.push(command)
+            self.edit_applied.emit(edit.text)
+
+        return self._with_trace(state, land, f"{edit.text}: running the cell")
+
+    def undo(self) -> bool:
+        index = self.stack.index()
+        if index <= 0 or self.job.busy:
+            return False
+        command = self.stack.command(index - 1)
+        try:
+            state = command.edit.before(self.document)
+        except LstmvizError as error:
+            self.report(str(error))
+            return False
+
+        def land(trace) -> None:
+            if self.stack.index() == index:
+                command.prepare(state, trace)
+                self.stack.undo()
+
+        return self._with_trace(state, land, f"Undo {command.text()}: running the cell")
+
+    def redo(self) -> bool:
+        index = self.stack.index()
+        if index >= self.stack.count() or self.job.busy:
+            return False
+        command = self.stack.command(index)
+        try:
+            state = command.edit.after(self.document)
+        except LstmvizError as error:
+            self.report(str(error))
+            return False
+
+        def land(trace) -> None:
+            if self.stack.index() == index:
+                command.prepare(state, trace)
+                self.stack.redo()
+
+        return self._with_trace(state, land, f"Redo {command.text()}: running the cell")
+
+    def _with_trace(self, state: ModelState, land: Callable, label: str) -> bool:
+        if state.cost() <= self.sync_cost_limit:
+            try:
+                trace = compute_trace(state)
+            except LstmvizError as error:
+                self.report(str(error))
+                return False
+            except MemoryError as error:
+                self.report(describe_error(error))
+                return False
+            land(trace)
+            return True
+        steps = f"{state.T:,}".replace(",", " ")
+        self.job.start(
+            lambda progress: compute_trace(state), land, lambda error: self.report(describe_error(error)),
+            label=f"{label} over {steps} steps…", parent=self.widget,
+        )
+        return True
+
+    # -- clean state = saved ------------------------------------------------------------------
+    def set_saved(self) -> None:
+        self.stack.setClean()
+        self.document.mark_saved()
+
+    def clear(self) -> None:
+        self.job.cancel(silent=True)
+        self.stack.clear()
+        self.stack.setClean()
+
+    def _clean_changed(self, clean: bool) -> None:
+        if clean and not self._forgetting:
+            self.document.mark_saved()
+
+    def _external_change(self, *_args) -> None:
+        """The model or input changed outside the stack (a preset, another feature): the
+        recorded edits no longer describe the Document, so they are dropped, and no point of
+        the history counts as saved any more."""
+        if self._applying:
+            return
+        self.job.cancel(silent=True)
+        self._forgetting = True
+        try:
+            self.stack.clear()
+            self.stack.resetClean()
+        finally:
+            self._forgetting = False
+
+    # -- actions ------------------------------------------------------------------------------
+    def _make_action(self, text: str, keys, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _update_actions(self, *_args) -> None:
+        busy = self.job.busy
+        self.undo_action.setEnabled(self.stack.canUndo() and not busy)
+        self.redo_action.setEnabled(self.stack.canRedo() and not busy)
+        undo_text, redo_text = self.stack.undoText(), self.stack.redoText()
+        self.undo_action.setText(f"&Undo {undo_text}" if undo_text else "&Undo")
+        self.redo_action.setText(f"&Redo {redo_text}" if redo_text else "&Redo")

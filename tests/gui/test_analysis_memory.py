@@ -1,0 +1,117 @@
+"""The memory and gradient view follows the Document and computes only when it must."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from lstmviz.core.analysis import forget_product, gradient_flow
+from lstmviz.gui.analysis.memory import MemoryView
+
+
+def click_at(qtbot, layout_widget, plot, x: float, y: float) -> None:
+    """A left click where the data point (x, y) of `plot` is drawn."""
+    scene = plot.getViewBox().mapViewToScene(QPointF(x, y))
+    pos = layout_widget.mapFromScene(scene)
+    qtbot.mouseClick(layout_widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+@pytest.fixture
+def memory(qtbot, make_document):
+    doc = make_document("memory-cell")
+    view = MemoryView(doc)
+    qtbot.addWidget(view)
+    view.resize(900, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    return doc, view
+
+
+def test_draws_the_forget_product_and_gradients_of_the_last_step(memory):
+    doc, view = memory
+    assert view.target == doc.T - 1
+    cv = view.curves
+    assert cv is not None and cv.target == doc.T - 1 and cv.unit == doc.unit
+    np.testing.assert_allclose(cv.fprod, forget_product(doc.trace, doc.T - 1, doc.unit))
+    flow = gradient_flow(doc.params, doc.trace, doc.T - 1, doc.unit, "h")
+    np.testing.assert_allclose(cv.dc, np.abs(flow.dc[:, doc.unit]))
+    x, y = view.fprod_curve.getData()
+    assert len(x) == doc.T
+    # the heatmap covers every unit and every step up to T
+    assert view.heat.image.shape == (doc.n, doc.T)
+    # the forget gate of unit k is drawn on the same time axis
+    fx, fy = view.forget_curve.getData()
+    np.testing.assert_allclose(fy, doc.trace.f[:, doc.unit])
+
+
+def test_step_moves_only_the_cursor(memory):
+    doc, view = memory
+    count = view.compute_count
+    for t in (5, 17, 30):
+        doc.set_step(t)
+        assert all(c.step == t for c in view.cursors)
+        assert f"t = {t}" in view.readout.text()
+    assert view.compute_count == count
+
+
+def test_unit_trace_target_and_wrt_recompute(memory):
+    doc, view = memory
+    count = view.compute_count
+    doc.set_unit(1)
+    assert view.compute_count == count + 1 and view.curves.unit == 1
+    assert view.unit_box.value() == 1
+    view.set_target(20)
+    assert view.curves.target == 20 and view.target_box.value() == 20
+    view.set_wrt("c")
+    assert view.curves.wrt == "c"
+    np.testing.assert_allclose(view.curves.fprod, forget_product(doc.trace, 20, 1))
+    before = view.compute_count
+    doc.set_input(doc.xs * 0.5)
+    assert view.compute_count == before + 1
+    # the same key again does not recompute
+    view.mark("data")
+    assert view.compute_count == before + 1
+
+
+def test_target_follows_a_shorter_input_and_the_current_step(memory):
+    doc, view = memory
+    doc.set_step(12)
+    view.here_button.click()
+    assert view.target == 12
+    doc.set_input(doc.xs[:8])
+    assert view.target == 7 and view.curves.target == 7
+    view.last_button.click()
+    doc.set_input(np.vstack([doc.xs, doc.xs]))
+    assert view.target == doc.T - 1
+
+
+def test_clicking_a_time_moves_the_step(qtbot, memory):
+    doc, view = memory
+    click_at(qtbot, view.view, view.decay_plot, 9.0, -3.0)
+    assert doc.step == 9
+    click_at(qtbot, view.view, view.heat_plot, 27.2, 0.0)
+    assert doc.step == 27
+
+
+def test_hidden_view_catches_up_when_shown(qtbot, memory):
+    doc, view = memory
+    view.hide()
+    count = view.compute_count
+    doc.set_unit(1)
+    doc.set_step(4)
+    assert view.compute_count == count
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.compute_count == count + 1 and view.curves.unit == 1
+    assert view.cursors[0].step == 4
+
+
+def test_log_toggle_and_sum_over_units(memory):
+    doc, view = memory
+    view.log_box.setChecked(False)
+    assert not view.decay_plot.getAxis("left").logMode
+    view.sum_box.setChecked(True)
+    assert view.curves.unit is None
+    assert not view.unit_box.isEnabled()
+    assert view.unit_box_item.isVisible() is False

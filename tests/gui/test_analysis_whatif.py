@@ -1,0 +1,136 @@
+"""What-if: interventions rerun the trace through the Document, and undo restores it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstmviz.core.analysis import BiasOffset, ClampGate, ZeroUnit, rerun
+from lstmviz.errors import LstmvizError
+from lstmviz.gui.analysis.data import parse_units
+from lstmviz.gui.analysis.interventions import SetInterventions, add_intervention
+from lstmviz.gui.analysis.whatif import WhatIfView
+
+
+@pytest.fixture
+def whatif(qtbot, make_document):
+    doc = make_document("memory-cell")
+    view = WhatIfView(doc)
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    return doc, view
+
+
+def test_document_keeps_the_baseline(make_document):
+    doc = make_document("memory-cell")
+    base = doc.trace
+    seen = []
+    doc.interventions_changed.connect(seen.append)
+    clamp = ClampGate("f", 1.0, units=(0,))
+    doc.set_interventions([clamp])
+    assert doc.baseline_trace is base and doc.trace is not base
+    np.testing.assert_allclose(doc.trace.f[:, 0], 1.0)
+    np.testing.assert_allclose(doc.trace.h, rerun(doc.params, base, [clamp]).h)
+    assert seen == [(clamp,)]
+    # a new input keeps the intervention on and reruns it
+    doc.set_input(doc.xs[:10])
+    assert doc.interventions == (clamp,) and doc.T == 10
+    np.testing.assert_allclose(doc.trace.f[:, 0], 1.0)
+    # one that no longer fits is dropped (and said so)
+    doc.set_interventions([clamp, ZeroUnit(units=(1,), steps=(5, 10))])
+    doc.set_input(doc.xs[:4])
+    assert doc.interventions == (clamp,) and seen[-1] == (clamp,)
+    with pytest.raises(LstmvizError):
+        doc.set_interventions([ZeroUnit(units=(7,))])
+    assert doc.interventions == (clamp,)
+    doc.set_interventions(())
+    assert doc.trace is doc.baseline_trace
+
+
+def test_quick_clamp_reruns_and_undo_restores(whatif):
+    doc, view = whatif
+    base_h = doc.trace.h.copy()
+    doc.set_unit(0)
+    assert view.quick("f1")
+    assert doc.interventions == (ClampGate("f", 1.0, units=(0,)),)
+    np.testing.assert_allclose(doc.trace.f[:, 0], 1.0)
+    assert view.list.count() == 1 and "f = 1" in view.list.item(0).text()
+    assert view.overlay.changed and "first differs" in view.summary.text()
+    x, y = view.before_curve.getData()
+    np.testing.assert_allclose(y, doc.baseline_trace.h[:, 0])
+    np.testing.assert_allclose(view.after_curve.getData()[1], doc.trace.h[:, 0])
+    assert view.undo.stack.count() == 1 and view.undo_button.isEnabled()
+    view.undo_button.click()
+    assert doc.interventions == ()
+    np.testing.assert_allclose(doc.trace.h, base_h)
+    assert view.list.count() == 0 and not view.overlay.changed
+    view.redo_button.click()
+    assert len(doc.interventions) == 1
+
+
+def test_form_builds_every_kind(whatif):
+    doc, view = whatif
+    view.kind_box.setCurrentIndex(view.kind_box.findData("bias"))
+    view.gate_box.setCurrentIndex(view.gate_box.findData("i"))
+    view.value_box.setValue(2.5)
+    view.units_edit.setText("0-1")
+    view.all_steps.setChecked(False)
+    view.step_from.setValue(3)
+    view.step_to.setValue(9)
+    assert view.form_intervention() == BiasOffset("i", 2.5, units=(0, 1), steps=(3, 10))
+    assert view.add_from_form()
+    view.kind_box.setCurrentIndex(view.kind_box.findData("zero"))
+    assert not view.gate_box.isEnabled()
+    view.units_edit.setText("1")
+    assert view.add_from_form()
+    assert [type(iv) for iv in doc.interventions] == [BiasOffset, ZeroUnit]
+    assert len(view._spans) > 0  # the steps they cover are shaded
+    view.list.setCurrentRow(0)
+    assert view.remove_selected()
+    assert [type(iv) for iv in doc.interventions] == [ZeroUnit]
+    assert view.clear() and doc.interventions == ()
+    view.undo.undo()
+    assert [type(iv) for iv in doc.interventions] == [ZeroUnit]
+
+
+def test_bad_form_input_is_reported_not_applied(whatif):
+    doc, view = whatif
+    view.units_edit.setText("0, 9")
+    assert not view.add_from_form()
+    assert "outside" in view.summary.text() and doc.interventions == ()
+    view.units_edit.setText("x")
+    assert not view.add_from_form()
+    assert parse_units(" all ", 4) is None and parse_units("0-2, 3", 4) == (0, 1, 2, 3)
+    with pytest.raises(LstmvizError):
+        SetInterventions(doc, [ZeroUnit(units=(5,))])
+
+
+def test_edit_objects_undo_through_the_document(make_document):
+    doc = make_document("memory-cell")
+    edit = add_intervention(doc, ClampGate("i", 0.0))
+    edit.do(doc)
+    np.testing.assert_allclose(doc.trace.i, 0.0)
+    assert edit.after(doc).params is doc.params  # the model does not change
+    edit.undo(doc)
+    assert doc.interventions == ()
+
+
+def test_interventions_on_the_window_undo_stack(qtbot, make_document):
+    """With the window's UndoController the what-if edits share Edit > Undo with every other edit."""
+    from lstmviz.gui.undo import UndoController
+
+    doc = make_document("memory-cell")
+    view = WhatIfView(doc, undo=None)
+    qtbot.addWidget(view)
+    controller = UndoController(doc, view)
+    other = WhatIfView(doc, undo=controller)
+    qtbot.addWidget(other)
+    other.show()
+    assert other.quick("i0")
+    assert controller.stack.count() == 1
+    assert controller.undo() and doc.interventions == ()
+    assert controller.redo() and len(doc.interventions) == 1
+    view.show()  # a hidden view catches up when shown; every view follows the Document
+    assert view.list.count() == 1

@@ -1,0 +1,257 @@
+"""The trace panels: they follow the Document, scrub it, and show lines or heatmaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from lstmviz.core.params import LSTMParams
+from lstmviz.document import Document
+from lstmviz.gui.panels import TracePanels
+from lstmviz.gui.panels.data import BASE
+
+Qt = QtCore.Qt
+
+
+@pytest.fixture
+def panels(qtbot, make_document):
+    def make(document=None, size=(1100, 900)):
+        doc = document if document is not None else make_document("random-sine")
+        widget = TracePanels(doc)
+        qtbot.addWidget(widget)
+        widget.resize(*size)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return make
+
+
+def random_document(T=300, n=24, m=5, seed=3) -> Document:
+    rng = np.random.default_rng(seed)
+    return Document(LSTMParams.random(n, m, seed=seed), rng.standard_normal((T, m)))
+
+
+def send_mouse(widget, kind, pos: QtCore.QPointF, buttons=Qt.MouseButton.LeftButton) -> None:
+    """A mouse event the way a user makes it (QTest cannot hold a button while moving)."""
+    from PySide6.QtGui import QMouseEvent
+
+    types = {"press": QtCore.QEvent.Type.MouseButtonPress, "move": QtCore.QEvent.Type.MouseMove,
+             "release": QtCore.QEvent.Type.MouseButtonRelease}
+    button = Qt.MouseButton.NoButton if kind == "move" else Qt.MouseButton.LeftButton
+    held = Qt.MouseButton.NoButton if kind == "release" else buttons
+    global_pos = QtCore.QPointF(widget.mapToGlobal(pos.toPoint()))
+    event = QMouseEvent(types[kind], pos, global_pos, button, held, Qt.KeyboardModifier.NoModifier)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def viewport_point(panels: TracePanels, name: str, t: float, y_fraction: float = 0.5) -> QtCore.QPointF:
+    """Where step t of plot `name` is, in the plots view's viewport coordinates."""
+    vb = panels.plot(name).vb
+    rect = vb.viewRect()
+    view_point = QtCore.QPointF(t, rect.top() + y_fraction * rect.height())
+    return QtCore.QPointF(panels.view.mapFromScene(vb.mapViewToScene(view_point)))
+
+
+def test_default_stack_and_fixed_ranges(panels):
+    widget = panels()
+    assert widget.shown == BASE
+    lo, hi = widget.plot("f").vb.viewRange()[1]
+    assert lo < 0.0 < 1.0 < hi and hi - lo < 1.2  # [0, 1] with a little padding
+    lo, hi = widget.plot("g").vb.viewRange()[1]
+    assert lo < -1.0 and 1.0 < hi and hi - lo < 2.4
+
+
+def test_panels_follow_set_step(panels, qtbot):
+    widget = panels()
+    doc = widget.document
+    doc.set_step(123)
+    assert all(widget.plot(name).cursor.step == 123 for name in widget.shown)
+    doc.set_option("trace_animation", "grow")
+    doc.set_step(50)
+    for name in widget.shown:
+        plot = widget.plot(name)
+        assert plot.cursor.step == 50
+        assert plot.mask.isVisible() and plot.mask._edge == 50.5
+
+
+def test_clicking_a_plot_scrubs(panels, qtbot):
+    widget = panels()
+    doc = widget.document
+    target = viewport_point(widget, "h", 77)
+    qtbot.mouseClick(widget.view.viewport(), Qt.MouseButton.LeftButton, pos=target.toPoint())
+    assert abs(doc.step - 77) <= 1
+
+
+def test_dragging_the_cursor_sets_the_step(panels, qtbot):
+    widget = panels()
+    doc = widget.document
+    doc.set_step(40)
+    qtbot.wait(10)
+    viewport = widget.view.viewport()
+    start = viewport_point(widget, "c", 40, 0.3)
+    send_mouse(viewport, "press", start)
+    for t in (60, 90, 130):
+        send_mouse(viewport, "move", viewport_point(widget, "c", t, 0.35))
+        QtWidgets.QApplication.processEvents()
+    send_mouse(viewport, "release", viewport_point(widget, "c", 130, 0.35))
+    assert abs(doc.step - 130) <= 1
+    # the time range did not pan: the drag went to the cursor, not to the view
+    lo, hi = widget.time_range()
+    assert lo <= 0 and hi >= doc.T - 1
+
+
+def test_selecting_units_changes_the_curves(panels):
+    widget = panels()
+    doc = widget.document
+    lines = widget.plot("f").lines
+    assert lines.labels == doc.units and lines.rows.shape == (len(doc.units), doc.T)
+    doc.set_units((1, 5))
+    assert lines.labels == (1, 5)
+    np.testing.assert_allclose(lines.rows[1], doc.trace.f[:, 5], rtol=1e-6)
+    # the unit list shows the Document's choice, and checking an item edits it
+    assert widget.units.checked() == (1, 5)
+    widget.units.list.item(2).setCheckState(Qt.CheckState.Checked)
+    assert doc.units == (1, 2, 5)
+    assert widget.plot("c").lines.labels == (1, 2, 5)
+
+
+def test_many_units_become_a_heatmap_of_n_by_T(panels):
+    doc = random_document(T=300, n=24)
+    widget = panels(doc)
+    doc.set_units(range(20))  # more than a few units: auto draws heatmaps
+    for name in widget.shown:
+        plot = widget.plot(name)
+        assert plot.mode == "heatmap"
+        assert plot.heatmap.image.shape == (doc.n, doc.T)
+        assert plot.heatmap.image.dtype == np.uint8
+        assert plot.colorbar is not None and plot.colorbar.isVisible()
+    # a gate's codes follow its values on the fixed [0, 1] scale
+    codes = widget.plot("f").heatmap.image
+    np.testing.assert_allclose(codes / 255.0, doc.trace.f.T, atol=1 / 255 + 1e-6)
+    doc.set_units((0, 1))
+    assert widget.plot("f").mode == "lines"
+    doc.set_option("trace_display", "heatmap")
+    assert widget.plot("f").mode == "heatmap"
+
+
+def test_linked_zoom(panels, qtbot):
+    widget = panels()
+    widget.plot("i").vb.setXRange(20, 60, padding=0)
+    for name in widget.shown:
+        lo, hi = widget.plot(name).vb.viewRange()[0]
+        assert lo == pytest.approx(20, abs=0.5) and hi == pytest.approx(60, abs=0.5)
+    assert widget.time_range() == pytest.approx((20, 60), abs=0.5)
+    widget.fit()
+    assert widget.time_range() == pytest.approx((-0.5, widget.document.T - 0.5))
+
+
+def test_follow_keeps_a_window_of_fixed_width(panels):
+    doc = random_document(T=2000, n=4)
+    widget = panels(doc)
+    doc.set_option("trace_window", 100)
+    doc.set_option("trace_follow", True)
+    for step in (10, 700, 1999):
+        doc.set_step(step)
+        lo, hi = widget.time_range()
+        assert hi - lo == pytest.approx(100)
+        assert lo <= step <= hi
+
+
+def test_selection_brings_the_plot_forward(panels, qtbot):
+    widget = panels(size=(1000, 300))  # too short for every plot: the stack scrolls
+    doc = widget.document
+    doc.set_selection("c")
+    qtbot.wait(20)
+    doc.set_selection("o")
+    assert widget.highlighted == "o" and widget.plot("o").highlighted
+    assert not widget.plot("c").highlighted
+    qtbot.waitUntil(lambda: widget.plot_visible("o"))
+    doc.set_selection("c")
+    qtbot.waitUntil(lambda: widget.plot_visible("c"))
+    assert not widget.plot_visible("o")
+
+
+def test_extra_quantities_on_request(panels):
+    widget = panels()
+    doc = widget.document
+    widget.set_time_range(10, 90)
+    doc.set_option("trace_show_x", True)
+    assert widget.time_range() == pytest.approx((10, 90))  # showing a plot keeps the zoom
+    assert widget.plot("x").vb.viewRange()[0] == pytest.approx([10, 90])
+    doc.set_option("trace_show_z", True)
+    assert widget.shown[0] == "x" and {"zi", "zf", "zg", "zo"} <= set(widget.shown)
+    assert widget.shown.index("zf") + 1 == widget.shown.index("f")
+    assert widget.plot("x").lines.rows.shape == (doc.m, doc.T)
+    doc.set_option("trace_show_z", False)
+    assert "zf" not in widget.shown
+    # the toolbar shows the Document's options and edits them
+    assert widget.toolbar.show_x.isChecked() and not widget.toolbar.show_z.isChecked()
+    widget.toolbar.show_x.setChecked(False)
+    assert doc.option("trace_show_x") is False and "x" not in widget.shown
+
+
+def test_hover_reads_step_unit_and_value(panels, qtbot):
+    widget = panels()
+    doc = widget.document
+    doc.set_units((3,))
+    plot = widget.plot("f")
+    vb = plot.vb
+    value = float(doc.trace.f[100, 3])
+    scene = vb.mapViewToScene(QtCore.QPointF(100, value))
+    assert plot.value_at_scene_pos(scene) == (100, 3, pytest.approx(value, rel=1e-6))
+    widget._hovering = True  # as after the mouse entered the plots
+    widget._on_hover((scene,))
+    text = widget.toolbar.readout.text()
+    assert "t = <b>100</b>" in text and "unit 3" in text
+
+
+def test_a_new_trace_reloads_the_plots(panels):
+    widget = panels()
+    doc = widget.document
+    before = widget.plot("c").lines.rows.copy()
+    params = doc.params.replace(W_f=doc.params.W_f * 0.0)
+    doc.set_params(params)
+    after = widget.plot("c").lines.rows
+    assert after.shape == before.shape and not np.allclose(after, before)
+    doc.set_input(doc.xs[:50])
+    assert widget.plot("c").lines.rows.shape[1] == 50
+    assert widget.time_range() == pytest.approx((-0.5, 49.5))
+
+
+def test_grab_renders(panels, tmp_path):
+    widget = panels()
+    widget.document.set_step(60)
+    path = tmp_path / "panels.png"
+    assert widget.grab().save(str(path))
+    assert path.stat().st_size > 5000
+
+
+def test_diagram_parts_bring_their_quantity_forward(panels):
+    widget = panels()
+    doc = widget.document
+    doc.set_selection("mul_o")  # the product o * tanh(c) is h
+    assert widget.highlighted == "h"
+    doc.set_selection("concat")  # no plot of its own: nothing is highlighted
+    assert widget.highlighted is None
+    assert not any(widget.plot(name).highlighted for name in widget.shown)
+
+
+def test_a_model_of_another_size(panels):
+    widget = panels()
+    doc = widget.document
+    doc.set_model_and_input(LSTMParams.random(3, 1, seed=5))
+    assert widget.units.list.count() == 3
+    assert widget.plot("o").lines.rows.shape == (3, doc.T)
+    assert widget.units.checked() == doc.units == (0, 1, 2)
+
+
+def test_heatmap_hover_reads_the_row(panels):
+    doc = random_document(T=120, n=6)
+    widget = panels(doc)
+    doc.set_option("trace_display", "heatmap")
+    plot = widget.plot("c")
+    scene = plot.vb.mapViewToScene(QtCore.QPointF(30, 4))
+    t, row, value = plot.value_at_scene_pos(scene)
+    assert (t, row) == (30, 4) and value == pytest.approx(float(doc.trace.c[30, 4]))

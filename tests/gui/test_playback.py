@@ -1,0 +1,156 @@
+"""Stepping: keys, toolbar, slider, and playback that only asks the Document for next_step."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from lstmviz.gui.playback import MAX_WAIT_MS, Playback
+
+
+def activate(qtbot, window):
+    window.activateWindow()
+    window.raise_()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+
+
+def test_keys_move_the_step(qtbot, make_window):
+    window = make_window("memory-cell")
+    doc = window.document
+    activate(qtbot, window)
+    start = doc.step
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert doc.step == start + 1
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert doc.step == start - 1
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert doc.step == doc.T - 1
+    qtbot.keyClick(window, Qt.Key.Key_Right)  # stays at the last step
+    assert doc.step == doc.T - 1
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert doc.step == 0
+    # the keys work while the diagram has the focus, too
+    window.diagram.setFocus()
+    qtbot.keyClick(window.diagram, Qt.Key.Key_Right)
+    assert doc.step == 1
+    # the toolbar and slider follow the Document
+    assert window.playback_bar.slider.value() == 1
+    assert window.playback_bar.step_label.text() == f"t = 1 / {doc.T - 1}"
+    window.playback_bar.slider.setValue(20)
+    assert doc.step == 20
+
+
+def test_unit_and_selection_keys(qtbot, make_window):
+    window = make_window("forget-worked")
+    doc = window.document
+    activate(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert doc.unit == 1
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    assert doc.unit == 0
+    for key, cid in (
+        (Qt.Key.Key_I, "i"),
+        (Qt.Key.Key_G, "g"),
+        (Qt.Key.Key_O, "o"),
+        (Qt.Key.Key_C, "c"),
+        (Qt.Key.Key_H, "h"),
+        (Qt.Key.Key_X, "x"),
+        (Qt.Key.Key_F, "f"),
+    ):
+        qtbot.keyClick(window, key)
+        assert doc.selection == cid
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)
+    assert doc.selection == "c_prev"
+
+
+def test_space_plays_and_playback_advances(qtbot, make_window):
+    window = make_window("memory-cell")
+    doc = window.document
+    activate(qtbot, window)
+    doc.set_option("playback_fps", 60.0)
+    doc.set_step(0)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.playback.is_playing and window.playback_bar.play_action.isChecked()
+    qtbot.waitUntil(lambda: doc.step >= 3, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.playback.is_playing and window.playback_bar.play_action.text() == "Play"
+    stopped = doc.step
+    qtbot.wait(100)
+    assert doc.step == stopped
+
+
+def test_playback_wraps_at_the_end(qtbot, make_document):
+    doc = make_document("forget-worked")  # T = 4
+    playback = Playback(doc)
+    doc.set_step(doc.T - 1)
+    playback._tick()
+    assert doc.step == 0
+
+
+def test_timer_only_asks_the_document_and_skips_undrawn_frames(qtbot, make_document, monkeypatch):
+    doc = make_document("memory-cell")
+    asked = []
+    real_next = doc.next_step
+    monkeypatch.setattr(doc, "next_step", lambda wrap=True: asked.append(1) or real_next(wrap))
+    playback = Playback(doc)
+    view = QWidget()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    playback.watch(view)
+    start = doc.step
+    playback._tick()  # steps, then waits for the view to paint
+    playback._tick()  # not painted yet: skipped, not queued
+    assert (len(asked), playback.frames, playback.skipped, doc.step) == (1, 1, 1, start + 1)
+    view.update()  # the frame is drawn
+    qtbot.waitUntil(lambda: not playback._pending, timeout=2000)
+    playback._tick()
+    assert (len(asked), playback.skipped, doc.step) == (2, 1, start + 2)
+    # a frame that is never drawn does not stall playback for good
+    playback._since.restart()
+    qtbot.wait(MAX_WAIT_MS + 50)
+    playback._tick()
+    assert len(asked) == 3
+
+
+def test_speed_control(qtbot, make_window):
+    window = make_window("memory-cell")
+    doc, bar, playback = window.document, window.playback_bar, window.playback
+    bar.speed.setValue(20)
+    assert doc.option("playback_fps") == 20 and playback._timer.interval() == 50
+    playback.faster()
+    assert bar.speed.value() == 30
+    playback.slower()
+    playback.slower()
+    assert doc.option("playback_fps") == 15
+    doc.set_option("playback_fps", 1000.0)
+    assert playback.fps == 60 and bar.speed.value() == 60
+
+
+@pytest.mark.parametrize("action", ["first_action", "back_action", "forward_action", "last_action"])
+def test_toolbar_buttons(qtbot, make_window, action):
+    window = make_window("memory-cell")
+    doc = window.document
+    doc.set_step(10)
+    getattr(window.playback_bar, action).trigger()
+    assert (
+        doc.step
+        == {"first_action": 0, "back_action": 9, "forward_action": 11, "last_action": doc.T - 1}[action]
+    )
+    assert getattr(window.playback_bar, action).toolTip().endswith(")")  # names its key
+
+
+def test_step_keys_work_after_clicking_the_inspector_text(qtbot, make_window):
+    window = make_window("memory-cell")
+    doc = window.document
+    activate(qtbot, window)
+    browser = window.inspector.browser
+    qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton)
+    start = doc.step
+    qtbot.keyClick(browser, Qt.Key.Key_Right)
+    assert doc.step == start + 1
+    qtbot.keyClick(browser, Qt.Key.Key_Home)
+    assert doc.step == 0

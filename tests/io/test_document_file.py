@@ -1,0 +1,240 @@
+# ruff: noqa: E501
+"""The .lstmviz document: round trip, metadata, only expected members, size caps, errors."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from lstmviz.cli import main as cli_main
+from lstmviz.core.params import LSTMParams
+from lstmviz.document import Document
+from lstmviz.errors import LstmvizError
+from lstmviz.io import document_file as df
+from lstmviz.io.csv import ExportCancelled
+from lstmviz.io.npz import write_npz_model
+from lstmviz.presets import load_preset
+
+
+def _doc() -> Document:
+    doc = Document.from_preset(load_preset("memory-cell"))
+    doc.set_step(7)
+    doc.set_selection("c")
+    doc.set_units([1])
+    doc.set_unit(1)
+    doc.set_option("concat_h_first", False)
+    doc.set_initial_state(h0=[0.1, -0.2], c0=[0.3, 0.4])
+    return doc
+
+
+def test_round_trip_restores_everything(tmp_path):
+    doc = _doc()
+    path = tmp_path / "a.lstmviz"
+    df.write_document(df.snapshot(doc), path)
+    state = df.read_document(path)
+    for key, value in doc.params.arrays().items():
+        np.testing.assert_array_equal(getattr(state.params, key), value)
+    np.testing.assert_array_equal(state.xs, doc.xs)
+    np.testing.assert_array_equal(state.h0, doc.h0)
+    np.testing.assert_array_equal(state.c0, doc.c0)
+    assert (state.step, state.selection, state.unit, state.units) == (7, "c", 1, (1,))
+    assert state.options["concat_h_first"] is False
+    assert state.input_names == ("value", "write", "erase")
+    assert state.title == doc.title
+    assert state.preset == "memory-cell"
+    again = df.to_document(state)
+    np.testing.assert_array_equal(again.trace.h, doc.trace.h)
+    assert (again.step, again.selection, again.units, again.dirty) == (7, "c", (1,), False)
+
+
+def test_restore_into_an_open_document_keeps_its_listeners(tmp_path):
+    source = _doc()
+    path = tmp_path / "b.lstmviz"
+    df.write_document(df.snapshot(source), path)
+    target = Document(LSTMParams.random(5, 2, seed=1), np.zeros((10, 2)))
+    seen = []
+    target.params_changed.connect(lambda p: seen.append("params"))
+    target.step_changed.connect(lambda s: seen.append(("step", s)))
+    df.restore(target, df.read_document(path))
+    assert target.n == 2 and target.step == 7 and "params" in seen and ("step", 7) in seen
+    np.testing.assert_array_equal(target.trace.h, source.trace.h)
+
+
+def test_metadata_records_the_model_origin_and_sha256(tmp_path):
+    model = tmp_path / "model.npz"
+    params = LSTMParams.random(3, 2, seed=4)
+    write_npz_model(params, model)
+    doc = Document(params, np.ones((5, 2)))
+    doc.set_sources(model_path=str(model))
+    path = tmp_path / "c.lstmviz"
+    df.write_document(df.snapshot(doc), path)
+    with zipfile.ZipFile(path) as zf:
+        meta = json.loads(zf.read("document.json"))
+        names = set(zf.namelist())
+    assert meta["format"] == "lstmviz-document" and meta["format_version"] == df.FORMAT_VERSION
+    assert meta["model"]["path"] == str(model)
+    assert meta["model"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert "cells/0/W_f.npy" in names and "input/xs.npy" in names
+    assert df.read_document(path).model_sha256 == meta["model"]["sha256"]
+
+
+def test_stacked_and_peephole_cells_survive(tmp_path):
+    first = LSTMParams.random(4, 2, seed=1)
+    back = LSTMParams.random(4, 2, seed=2).replace(reverse=True)
+    top = LSTMParams.random(3, 8, seed=3).replace(
+        upstream=((first, back),), p_i=np.ones(3), p_f=np.zeros(3), p_o=np.full(3, 0.5),
+        recurrent_activation="hard_sigmoid")
+    doc = Document(top, np.random.default_rng(0).normal(size=(12, 2)))
+    path = tmp_path / "stack.lstmviz"
+    df.write_document(df.snapshot(doc), path)
+    state = df.read_document(path)
+    assert state.params.recurrent_activation == "hard_sigmoid"
+    assert state.params.upstream[0][1].reverse is True
+    np.testing.assert_array_equal(state.params.p_o, top.p_o)
+    np.testing.assert_array_equal(df.to_document(state).trace.h, doc.trace.h)
+
+
+def test_write_is_atomic_and_cancellable(tmp_path):
+    path = tmp_path / "d.lstmviz"
+    path.write_bytes(b"earlier")
+    with pytest.raises(ExportCancelled):
+        df.write_document(df.snapshot(_doc()), path, progress=lambda f: False)
+    assert path.read_bytes() == b"earlier"
+    assert [p.name for p in tmp_path.iterdir()] == ["d.lstmviz"]
+    fractions = []
+    df.write_document(df.snapshot(_doc()), path, progress=lambda f: fractions.append(f) or True)
+    assert fractions[-1] == pytest.approx(1.0) and fractions == sorted(fractions)
+
+
+def _rewrite(src, dst, change=None, extra=()):
+    """Copy a document, letting `change(name, data)` alter (or drop, None) members."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if change is not None:
+                data = change(info.filename, data)
+            if data is not None:
+                zout.writestr(info.filename, data)
+        for name, data in extra:
+            zout.writestr(name, data)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "ok.lstmviz"
+    df.write_document(df.snapshot(_doc()), path)
+    return path
+
+
+def test_unexpected_members_are_never_read(saved, tmp_path, monkeypatch):
+    evil = tmp_path / "evil.lstmviz"
+    _rewrite(saved, evil, extra=[("../../etc/passwd", b"x"), ("cells/0/evil.npy", b"x" * 100),
+                                  ("payload.pkl", b"cos\nsystem\n")])
+    opened = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self, name, *args, **kwargs):
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    state = df.read_document(evil)
+    assert state.step == 7
+    assert not {"../../etc/passwd", "cells/0/evil.npy", "payload.pkl"} & set(opened)
+
+
+def _npy(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda n, d: None if n == "cells/0/U_f.npy" else d, "cells/0/U_f.npy is missing"),
+    (lambda n, d: None if n == "document.json" else d, "no document.json"),
+    (lambda n, d: b"{not json" if n == "document.json" else d, "document.json is not valid JSON"),
+    (lambda n, d: json.dumps({**json.loads(d), "format_version": 99}).encode() if n == "document.json" else d,
+     "newer lstmviz .format version 99"),
+    (lambda n, d: json.dumps({**json.loads(d), "format": "other"}).encode() if n == "document.json" else d,
+     "does not describe a lstmviz-document"),
+    (lambda n, d: _npy(np.zeros((3, 3))) if n == "cells/0/W_f.npy" else d,
+     r"cells/0: W_f has shape \(3, 3\), expected \(2, 3\)"),
+    (lambda n, d: _npy(np.array(["a", "b"])) if n == "cells/0/b_f.npy" else d, "b_f.npy has dtype <U1"),
+    (lambda n, d: d[:-20] if n == "input/xs.npy" else d, "input/xs.npy is truncated"),
+    (lambda n, d: _npy(np.full((4, 3), np.nan)) if n == "input/xs.npy" else d, "input/xs.npy row 1, column 1"),
+    (lambda n, d: _npy(np.zeros((4, 2))) if n == "input/xs.npy" else d, "2 columns but the model expects m = 3"),
+    (lambda n, d: d.replace(b"NUMPY", b"NOPEY") if n == "state/h0.npy" else d, "state/h0.npy is not a readable"),
+])
+def test_bad_documents_name_the_member(saved, tmp_path, change, message):
+    bad = tmp_path / "bad.lstmviz"
+    _rewrite(saved, bad, change)
+    with pytest.raises(LstmvizError, match=message) as info:
+        df.read_document(bad)
+    assert str(info.value).startswith(str(bad))
+
+
+def test_pickled_arrays_are_refused(saved, tmp_path):
+    bad = tmp_path / "pickle.lstmviz"
+    obj = io.BytesIO()
+    np.save(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    _rewrite(saved, bad, lambda n, d: obj.getvalue() if n == "cells/0/b_i.npy" else d)
+    with pytest.raises(LstmvizError, match="b_i.npy has dtype object"):
+        df.read_document(bad)
+
+
+def test_size_caps(saved, tmp_path, monkeypatch):
+    monkeypatch.setattr(df, "MAX_ARRAY_BYTES", 200)
+    with pytest.raises(LstmvizError, match="input/xs.npy is .* bytes, more than the 200 allowed"):
+        df.read_document(saved)
+    monkeypatch.setattr(df, "MAX_ARRAY_BYTES", 2**31)
+    monkeypatch.setattr(df, "MAX_META_BYTES", 50)
+    with pytest.raises(LstmvizError, match="document.json is .* bytes, more than 50"):
+        df.read_document(saved)
+    monkeypatch.setattr(df, "MAX_META_BYTES", 2**22)
+    monkeypatch.setattr(df, "MAX_MEMBERS", 3)
+    with pytest.raises(LstmvizError, match="members, more than the 3 allowed"):
+        df.read_document(saved)
+
+
+def test_a_member_that_lies_about_its_size(saved, tmp_path):
+    """A header declaring a huge array in a small member is refused before allocating."""
+    bad = tmp_path / "lie.lstmviz"
+    header = _npy(np.zeros((1, 3)))
+    lie = header.replace(b"(1, 3)", b"(9999999, 3)")
+    _rewrite(saved, bad, lambda n, d: lie if n == "input/xs.npy" else d)
+    with pytest.raises(LstmvizError, match="input/xs.npy"):
+        df.read_document(bad)
+
+
+def test_duplicate_members_and_junk(saved, tmp_path):
+    dup = tmp_path / "dup.lstmviz"
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        _rewrite(saved, dup, extra=[("input/xs.npy", _npy(np.zeros((4, 3))))])
+    with pytest.raises(LstmvizError, match="holds input/xs.npy twice"):
+        df.read_document(dup)
+    junk = tmp_path / "junk.lstmviz"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(LstmvizError, match="not a .lstmviz document"):
+        df.read_document(junk)
+    with pytest.raises(LstmvizError, match="no such file"):
+        df.read_document(tmp_path / "missing.lstmviz")
+
+
+def test_cli_trace_reads_a_document(saved, tmp_path, capsys):
+    out = tmp_path / "from-doc.csv"
+    assert cli_main(["trace", "--document", str(saved), "--out", str(out), "--preactivations"]) == 0
+    state = df.read_document(saved)
+    from lstmviz.core.cell import run
+
+    expected = tmp_path / "expected.csv"
+    run(state.params, state.xs, h0=state.h0, c0=state.c0).to_csv(expected, preactivations=True)
+    assert out.read_bytes() == expected.read_bytes()
+    assert cli_main(["trace", "--document", str(saved), "--model", "x.npz", "--out", str(out)]) == 2
+    assert "without --model" in capsys.readouterr().err
+    assert cli_main(["trace", "--out", str(out)]) == 2
+    assert "--document" in capsys.readouterr().err
+    assert cli_main(["trace", "--document", str(tmp_path / "nope.lstmviz"), "--out", str(out)]) == 2
+    assert "nope.lstmviz: no such file" in capsys.readouterr().err
