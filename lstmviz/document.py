@@ -196,9 +196,14 @@ class Document:
         if dropped:
             self.interventions_changed.emit(self._interventions)
         self._set_dirty(True)
+        # Clamp the step before anyone hears of the shorter trace, so no listener ever reads a
+        # step past its end; step_changed follows once the trace is announced.
+        clamped = self._step >= trace.T
+        if clamped:
+            self._step = trace.T - 1
         self.trace_changed.emit(trace)
-        if self._step >= trace.T:
-            self.set_step(trace.T - 1)
+        if clamped:
+            self.step_changed.emit(self._step)
 
     def set_interventions(self, interventions) -> None:
         """What-if: rerun the trace with these interventions (ClampGate, ZeroUnit, BiasOffset of
