@@ -22,8 +22,8 @@ def add_model_input_args(parser: argparse.ArgumentParser, dtype: bool = True, do
     if document:
         parser.add_argument(
             "--document", metavar="FILE.lstmviz",
-            help="a document saved by the window (its model, input and initial state), "
-                 "instead of --model and --input",
+            help="a document saved by the window (its model, input, initial state and what-if "
+                 "interventions), instead of --model and --input",
         )
     parser.add_argument("--h0", metavar="FILE", help="initial hidden state, n values (.csv or .npy)")
     parser.add_argument("--c0", metavar="FILE", help="initial cell state, n values (.csv or .npy)")
@@ -42,6 +42,11 @@ def load_state_vector(path, n: int, name: str) -> np.ndarray:
 
 
 def load_model_and_input(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    return load_run(args)[:4]
+
+
+def load_run(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None, tuple]:
+    """params, xs, h0, c0 and the what-if interventions (a document's; none otherwise)."""
     if hasattr(args, "document") and (args.document or not (args.model and args.input)):
         return _load_document(args)
     params = load_model(args.model, layer=args.layer)
@@ -53,10 +58,10 @@ def load_model_and_input(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | Non
         )
     h0 = load_state_vector(args.h0, params.n, "h0") if args.h0 else None
     c0 = load_state_vector(args.c0, params.n, "c0") if args.c0 else None
-    return params, xs, h0, c0
+    return params, xs, h0, c0, ()
 
 
-def _load_document(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _load_document(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None, tuple]:
     if not args.document:
         raise LstmvizError("give --model and --input, or --document FILE.lstmviz")
     if args.model or args.input or args.layer:
@@ -68,4 +73,4 @@ def _load_document(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.
     params, xs = state.params, state.xs
     h0 = load_state_vector(args.h0, params.n, "h0") if args.h0 else state.h0
     c0 = load_state_vector(args.c0, params.n, "c0") if args.c0 else state.c0
-    return params, xs, h0, c0
+    return params, xs, h0, c0, state.interventions

@@ -63,7 +63,9 @@ def add_parser(subparsers):
         f"the {DEFAULT_PRESET} preset).",
     )
     parser.add_argument(
-        "file", nargs="?", metavar="FILE", help="a model (.npz, .pt, ...) or an input sequence (.csv, .npy)"
+        "file", nargs="?", metavar="FILE",
+        help="a document saved by the window (.lstmviz), a model (.npz, .pt, ...) or an input "
+             "sequence (.csv, .npy)",
     )
     add_window_args(parser)
     return parser
@@ -79,6 +81,20 @@ def run(args) -> int:
 # -- building a Document (no Qt) -----------------------------------------------------------------
 def is_sequence_path(path) -> bool:
     return suffix_of(path) in SEQUENCE_SUFFIXES
+
+
+def is_document_path(path) -> bool:
+    return str(path).lower().endswith(".lstmviz")
+
+
+def open_document_file(path) -> Document:
+    """A Document on a saved .lstmviz file: its model, input, view and what-if, unmodified."""
+    from lstmviz.io.document_file import read_document, to_document
+
+    doc = to_document(read_document(path))
+    doc.set_sources(document_path=str(Path(path).resolve()))
+    doc.mark_saved()
+    return doc
 
 
 def default_input(m: int, T: int = DEFAULT_T) -> np.ndarray:
@@ -111,6 +127,16 @@ def document_from_args(args) -> Document:
 def build_document(
     file=None, model=None, input=None, preset=None, layer=None, step=None, select=None, unit=None
 ) -> Document:
+    if file is not None and is_document_path(file):
+        others = [f"--{name} {value}" for name, value in (("model", model), ("input", input),
+                                                            ("preset", preset), ("layer", layer))
+                  if value is not None]
+        if others:
+            raise LstmvizError(f"a document holds its model and input: open it without {', '.join(others)}",
+                               source=str(file))
+        doc = open_document_file(file)
+        apply_view_args(doc, step=step, select=select, unit=unit)
+        return doc
     if file is not None:
         if is_sequence_path(file):
             if input is not None:

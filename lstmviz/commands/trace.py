@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lstmviz.commands.common import add_model_input_args, load_model_and_input
+from lstmviz.commands.common import add_model_input_args, load_run
 from lstmviz.core.cell import run as run_cell
 from lstmviz.io.csv import LAYOUTS, write_trace_csv
 
@@ -24,7 +24,11 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    params, xs, h0, c0 = load_model_and_input(args)
+    params, xs, h0, c0, interventions = load_run(args)
     trace = run_cell(params, xs, h0=h0, c0=c0, dtype=args.dtype)
+    if interventions:  # a document's what-if, as the window shows and exports it
+        from lstmviz.core.analysis.whatif import rerun
+
+        trace = rerun(params, trace, interventions)
     write_trace_csv(trace, args.out, layout=args.layout, preactivations=args.preactivations)
     return 0

@@ -37,6 +37,34 @@ def _make_lut(size: int = 256) -> np.ndarray:
 
 
 LUT = _make_lut()
+LUT_SIZE = len(LUT)
+
+
+def _make_dark_ink(lut: np.ndarray) -> np.ndarray:
+    luminance = lut.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+    return luminance > 120
+
+
+DARK_INK = _make_dark_ink(LUT)  # per LUT entry: True where black text reads better than white
+INK_DARK = (20, 20, 20)
+INK_LIGHT = (255, 255, 255)
+
+
+def color_indices(values, vmax: float = 1.0, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 indices into LUT (0 = -vmax, 255 = +vmax, NaN -> the middle), vectorised.
+
+    The same colors as `diverging_rgb`: LUT[color_indices(v)] == diverging_rgb(v). A view keeps
+    one prebuilt color per LUT entry and paints with these indices (no per-cell color math).
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    t = (v / float(vmax) + 1.0) * (0.5 * (LUT_SIZE - 1))
+    np.clip(t, 0.0, LUT_SIZE - 1, out=t)
+    t[np.isnan(t)] = 0.5 * (LUT_SIZE - 1)
+    np.rint(t, out=t)
+    if out is None:
+        return t.astype(np.uint8)
+    out[...] = t
+    return out
 
 
 def diverging_rgb(values, vmax: float = 1.0) -> np.ndarray:
@@ -58,6 +86,11 @@ def cell_colors(values, vmax: float = 1.0) -> list[tuple[tuple[int, int, int], t
     """(fill, text) color pairs as plain tuples, ready for a view to paint."""
     fills = diverging_rgb(values, vmax)
     return [(tuple(int(c) for c in rgb), text_rgb(rgb)) for rgb in fills]
+
+
+def ink_rgb(index: int) -> tuple[int, int, int]:
+    """The text color for a cell painted with LUT[index] (same as text_rgb(LUT[index]))."""
+    return INK_DARK if DARK_INK[int(index)] else INK_LIGHT
 
 
 def format_cell(value: float) -> str:

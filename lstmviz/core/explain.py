@@ -26,6 +26,12 @@ MATVEC_MAX_ROWS = 8
 MATVEC_MAX_COLS = 12
 # Per-unit term lists longer than this show the largest terms and sum the rest.
 TERMS_SHOWN = 12
+# A unit's worked sum lists every term when it has at most TERMS_ALL of them (W·x, U·h and a
+# peephole together); otherwise, unless the learner asks for all, each sum lists its
+# TERMS_COLLAPSED largest terms and one row "… k more terms, sum = …" (laying out a rich-text
+# table costs ~0.1 ms a row, and n + m = 96 rows is too slow to redo at every step).
+TERMS_ALL = 16
+TERMS_COLLAPSED = 5
 
 Vector = tuple[float, ...]
 
@@ -75,6 +81,22 @@ class GateUnit:
     value: float  # act(z)
     value_recorded: float
     distance_to_bound: float | None  # for a saturated sigmoid: 1 - σ(z) or σ(z), computed exactly
+
+
+def term_count(unit: GateUnit) -> int:
+    """How many products a unit's pre-activation sums: m + n, plus one with a peephole."""
+    return len(unit.input_terms.terms) + len(unit.recurrent_terms.terms) + (unit.peephole is not None)
+
+
+def term_limit(unit: GateUnit, expanded: bool = False) -> int | None:
+    """How many terms of each sum (W·x, U·h) to list: None for all of them.
+
+    All when the unit has at most TERMS_ALL terms or the learner asked for all (`expanded`);
+    otherwise TERMS_COLLAPSED per sum, the largest by |product| (see TermList.shown).
+    """
+    if expanded or term_count(unit) <= TERMS_ALL:
+        return None
+    return TERMS_COLLAPSED
 
 
 @dataclass(frozen=True)
@@ -174,6 +196,19 @@ class VectorWork:
     origin: str  # where it comes from, e.g. "h_t of step 2" or "h0 (the initial state)"
     blocks: tuple[tuple[str, int], ...] = field(default=())  # for the concatenation: names, sizes
     names: tuple[str, ...] = field(default=())  # per-entry names (input columns)
+
+    def shown(self, expanded: bool = False) -> tuple[tuple[int, ...], int]:
+        """(indices of the entries to list, in order; how many are left out).
+
+        Every entry when there are at most TERMS_ALL or `expanded`; otherwise the
+        TERMS_ALL - 4 largest by |value| (ties: the first ones).
+        """
+        count = len(self.values)
+        if expanded or count <= TERMS_ALL:
+            return tuple(range(count)), 0
+        keep = TERMS_ALL - 4
+        order = np.argsort(-np.abs(np.asarray(self.values, dtype=np.float64)), kind="stable")
+        return tuple(int(j) for j in np.sort(order[:keep])), count - keep
 
 
 @dataclass(frozen=True)
@@ -427,27 +462,33 @@ def explain(
 
 
 # -- what the diagram draws ---------------------------------------------------------------
-def step_vectors(trace: Trace, step: int, cell_activation: str = "tanh") -> dict[str, Vector]:
-    """Every vector drawn on the diagram at this step, by component id."""
-    x, h_prev, c_prev = step_inputs(trace, step)
-    f, i, g, o = (np.asarray(trace.gate(q)[step], dtype=np.float64) for q in "figo")
-    c = np.asarray(trace.c[step], dtype=np.float64)
-    h = np.asarray(trace.h[step], dtype=np.float64)
+def step_arrays(trace: Trace, step: int, cell_activation: str = "tanh") -> dict[str, np.ndarray]:
+    """Every vector drawn on the diagram at this step, by component id, as float64 arrays
+    (what the diagram colors at every step: no per-number Python work)."""
+    x, h_prev, c_prev = (np.array(a) for a in step_inputs(trace, step))  # copies: callers keep them
+    f, i, g, o = (np.array(trace.gate(q)[step], dtype=np.float64) for q in "figo")
+    c = np.array(trace.c[step], dtype=np.float64)
+    h = np.array(trace.h[step], dtype=np.float64)
     tanh_c = activation(cell_activation)(c.copy())
     return {
-        "x": _vec(x),
-        "h_prev": _vec(h_prev),
-        "c_prev": _vec(c_prev),
-        "f": _vec(f),
-        "i": _vec(i),
-        "g": _vec(g),
-        "o": _vec(o),
-        "mul_f": _vec(f * c_prev),
-        "mul_i": _vec(i * g),
-        "c": _vec(c),
-        "tanh_c": _vec(tanh_c),
-        "h": _vec(h),
+        "x": x,
+        "h_prev": h_prev,
+        "c_prev": c_prev,
+        "f": f,
+        "i": i,
+        "g": g,
+        "o": o,
+        "mul_f": f * c_prev,
+        "mul_i": i * g,
+        "c": c,
+        "tanh_c": tanh_c,
+        "h": h,
     }
+
+
+def step_vectors(trace: Trace, step: int, cell_activation: str = "tanh") -> dict[str, Vector]:
+    """Every vector drawn on the diagram at this step, by component id (tuples of floats)."""
+    return {cid: _vec(a) for cid, a in step_arrays(trace, step, cell_activation).items()}
 
 
 def step_preactivations(trace: Trace, step: int) -> dict[str, Vector]:

@@ -27,6 +27,40 @@ def ensure_app():
     return app
 
 
+def after_first_paint(window, callback) -> None:
+    """Run callback() once, soon after `window` is first painted (start-up work nobody sees:
+    the autosave lock, the recovery question). A window deleted first never runs it."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    hook = getattr(window, "_lstmviz_first_paint", None)
+    if hook is None:
+
+        class _FirstPaint(QObject):
+            def __init__(self, parent):
+                super().__init__(parent)
+                self.callbacks: list = []
+                self.painted = False
+
+            def eventFilter(self, obj, event) -> bool:
+                if not self.painted and obj is self.parent() and event.type() == QEvent.Type.Paint:
+                    self.painted = True
+                    obj.removeEventFilter(self)
+                    QTimer.singleShot(0, self, self.run)  # after this paint pass
+                return False
+
+            def run(self) -> None:
+                callbacks, self.callbacks = self.callbacks, []
+                for callback in callbacks:
+                    callback()
+
+        hook = _FirstPaint(window)
+        window.installEventFilter(hook)
+        window._lstmviz_first_paint = hook
+    hook.callbacks.append(callback)
+    if hook.painted:
+        QTimer.singleShot(0, hook, hook.run)
+
+
 def window_icon():
     from PySide6.QtGui import QIcon
 
@@ -40,12 +74,27 @@ def run_window(document) -> int:
     from lstmviz.gui.main_window import MainWindow
 
     window = MainWindow(document)
+    _restore_geometry(window)  # before show: no jump (the docks follow once editing is installed)
     window.show()
     window.raise_()
     window.activateWindow()
     # Ctrl+C in the terminal closes the window (Qt's loop would otherwise swallow it).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     return int(app.exec())
+
+
+def _restore_geometry(window) -> None:
+    """The window's size and place from the last clean exit (lstmviz.gui.settings)."""
+    from PySide6.QtCore import QByteArray
+
+    from lstmviz.gui import settings as prefs
+
+    try:
+        geometry = prefs.settings().value("window/geometry")
+    except Exception:  # pragma: no cover - unreadable settings: the default size
+        return
+    if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        window.restoreGeometry(geometry)
 
 
 def render_window(document, path, size=(1280, 800), scale: float = 1.0) -> tuple[int, int]:

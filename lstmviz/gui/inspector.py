@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from lstmviz.components import COMPONENTS, to_html
 from lstmviz.core.explain import (
+    TERMS_ALL,
     CellPath,
     CellWork,
     Explanation,
@@ -35,6 +37,8 @@ from lstmviz.core.explain import (
     format_short,
     gate_reading,
     squash_reading,
+    term_count,
+    term_limit,
 )
 from lstmviz.gui import style
 from lstmviz.gui.binding import bind
@@ -161,8 +165,8 @@ def shapes_html(ex: Explanation) -> str:
     )
 
 
-def _term_rows(terms, limit=12) -> tuple[list[str], int, float]:
-    shown, rest, rest_sum = terms.shown(limit)
+def _term_rows(terms, limit: int | None = 12) -> tuple[list[str], int, float]:
+    shown, rest, rest_sum = terms.shown(len(terms.terms) if limit is None else limit)
     rows = [
         f"<tr><td>{sym(t.coef_name)} · {sym(t.var_name)}</td>"
         f"<td class='num' style='padding-left:12px'>{num(t.coef)} × {factor(t.value)}</td>"
@@ -172,19 +176,25 @@ def _term_rows(terms, limit=12) -> tuple[list[str], int, float]:
     return rows, rest, rest_sum
 
 
-def gate_unit_html(ex: Explanation, work: GateWork, concat: str) -> str:
+SHOW_ALL_TERMS = "terms:all"
+SHOW_FEWER_TERMS = "terms:fewer"
+
+
+def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool = False) -> str:
     u = work.unit
     g, k = u.gate, u.unit
     act = "σ" if u.activation == "sigmoid" else u.activation
     rows: list[str] = []
     sep = "<tr><td colspan='3' style='border-top:1px solid #999; font-size:2px'></td></tr>"
+    limit = term_limit(u, expanded)
 
     def block(terms, label):
-        lines, rest, rest_sum = _term_rows(terms)
+        lines, rest, rest_sum = _term_rows(terms, limit)
         rows.extend(lines)
         if rest:
             rows.append(
-                f"<tr><td colspan='2' class='muted'>… {rest} smaller terms</td>"
+                f"<tr><td colspan='2' class='muted'>… {rest} more terms, sum "
+                f"(<a href='{SHOW_ALL_TERMS}'>show all</a>)</td>"
                 f"<td class='num'>= {num(rest_sum)}</td></tr>"
             )
         rows.append(sep)
@@ -225,6 +235,16 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str) -> str:
         f"U<sub>{g}</sub>[{k},:]·h<sub>t−1</sub> + b<sub>{g}</sub>[{k}]</h3>",
         f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table>",
     ]
+    if limit is not None:
+        html.append(
+            f"<div class='muted'>The {limit} largest terms of each sum are listed "
+            f"(of {term_count(u)} in all): <a href='{SHOW_ALL_TERMS}'>show all terms</a>.</div>"
+        )
+    elif term_count(u) > TERMS_ALL:
+        html.append(
+            f"<div class='muted'>All {term_count(u)} terms are listed: "
+            f"<a href='{SHOW_FEWER_TERMS}'>show only the largest</a> (faster while stepping).</div>"
+        )
     if u.distance_to_bound is not None:
         bound = "1 − " if u.value > 0.5 else ""
         exact = f"σ({num(u.z)}) = {bound}{num(u.distance_to_bound, 3)}"
@@ -459,7 +479,7 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
     return worked + table
 
 
-def vector_html(ex: Explanation, work: VectorWork) -> str:
+def vector_html(ex: Explanation, work: VectorWork, expanded: bool = False) -> str:
     names = list(work.names)
     rows = []
     offset = 0
@@ -471,7 +491,9 @@ def vector_html(ex: Explanation, work: VectorWork) -> str:
                 tint[offset + j] = colors[b % 2]
                 names.append(f"{to_html(name)}[{j}]")
             offset += size
-    for j, value in enumerate(work.values):
+    shown, rest = work.shown(expanded)
+    for j in shown:
+        value = work.values[j]
         label = names[j] if j < len(names) else ""
         bg = f" style='background:{tint[j]}'" if j in tint else ""
         rows.append(
@@ -480,8 +502,18 @@ def vector_html(ex: Explanation, work: VectorWork) -> str:
             f"<td class='num' style='padding:1px 7px'>{num(value, 6)}</td></tr>"
         )
     extra = ""
+    if rest:
+        extra += (
+            f"<div class='muted'>The {len(shown)} entries largest in size are listed; {rest} more "
+            f"(<a href='{SHOW_ALL_TERMS}'>show all {len(work.values)}</a>).</div>"
+        )
+    elif len(work.values) > TERMS_ALL:
+        extra += (
+            f"<div class='muted'>All {len(work.values)} entries are listed: "
+            f"<a href='{SHOW_FEWER_TERMS}'>show only the largest</a> (faster while stepping).</div>"
+        )
     if ex.component.id == "concat":
-        extra = (
+        extra += (
             "<div class='note'>Every gate reads this same vector with its own weights. "
             "W·[h<sub>t−1</sub>, x<sub>t</sub>] is U·h<sub>t−1</sub> + W·x<sub>t</sub>: pick a gate and "
             "switch the form above to see the blocks.</div>"
@@ -493,13 +525,15 @@ def vector_html(ex: Explanation, work: VectorWork) -> str:
     )
 
 
-def explanation_html(ex: Explanation, concat: str = "separate") -> str:
+def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool = False) -> str:
+    """The inspector's page. `expanded`: list every term of a large unit's sum (and every entry
+    of a long vector) instead of the largest ones and a "… k more" row."""
     work = ex.work
     parts = [f"<style>{CSS}</style>", header_html(ex)]
     if isinstance(work, GateWork):
         if work.matvec is not None:
             parts.append(matvec_html(ex, work.matvec, concat))
-        parts.append(gate_unit_html(ex, work, concat))
+        parts.append(gate_unit_html(ex, work, concat, expanded))
         u = work.unit
         parts.append(f"<div class='note'>{to_html(gate_reading(u.gate, u.value))}</div>")
         parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")
@@ -515,7 +549,7 @@ def explanation_html(ex: Explanation, concat: str = "separate") -> str:
     elif isinstance(work, HiddenWork):
         parts.append(hidden_html(ex, work))
     elif isinstance(work, VectorWork):
-        parts.append(vector_html(ex, work))
+        parts.append(vector_html(ex, work, expanded))
     parts.append(shapes_html(ex))
     return "".join(parts)
 
@@ -529,6 +563,7 @@ class Inspector(QWidget):
         self.document = document
         self.setObjectName("inspector")
         self._stale = True
+        self.all_terms = False  # list every term of a large sum (view state: a link toggles it)
         # Laying out the rich text can take tens of ms: while steps arrive faster than that
         # (playback, scrubbing) refresh at most every THROTTLE x the last refresh's cost.
         self._last_end = 0.0
@@ -570,6 +605,13 @@ class Inspector(QWidget):
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._link)
         self.browser.setToolTip("")
+        # The page is rebuilt at every step: a scroll bar that comes and goes would resize the
+        # viewport (a second layout pass) each time the page crosses the height; keep it.
+        self.browser.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # A scroll bar whose range moves is repainted; filling its own background keeps that
+        # repaint from reaching the dock and the main window behind it.
+        for bar in (self.browser.verticalScrollBar(), self.browser.horizontalScrollBar()):
+            bar.setAutoFillBackground(True)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -624,22 +666,49 @@ class Inspector(QWidget):
         self._sync_controls()
         selection = doc.selection if doc.selection in COMPONENTS else "f"
         ex = explain(doc.params, doc.trace, doc.step, selection, doc.unit, doc.input_names)
-        scroll = self.browser.verticalScrollBar().value()
-        self.browser.setHtml(explanation_html(ex, self.form()))
-        self.browser.verticalScrollBar().setValue(scroll)
-        self.setWindowTitle(f"Inspector: {ex.component.name}")
+        bar = self.browser.verticalScrollBar()
+        scroll = bar.value()
+        self._set_html(explanation_html(ex, self.form(), self.all_terms))
+        if bar.value() != scroll:
+            bar.setValue(scroll)
+        title = f"Inspector: {ex.component.name}"
+        if self.windowTitle() != title:
+            self.setWindowTitle(title)
         self._last_end = time.perf_counter()
         self._min_gap = min(THROTTLE * (self._last_end - start), MAX_GAP_S)
 
+    def _set_html(self, html: str) -> None:
+        """Build the page in a new document and swap it in, rather than setHtml on the shown one:
+        setHtml empties the page first, so the scroll bars' ranges drop to 0 and come back,
+        which repaints them and (they are not opaque) the dock and window behind them. A swapped
+        document is laid out once, and a scroll bar whose range ends the same is not touched."""
+        browser = self.browser
+        old = browser.document()
+        page = QTextDocument(browser)
+        page.setDefaultFont(old.defaultFont())
+        page.setDocumentMargin(old.documentMargin())
+        page.setHtml(html)
+        ours = old.parent() is browser  # (the first one belongs to the editor, which deletes it)
+        browser.setDocument(page)
+        if ours:
+            old.deleteLater()
+
     def _sync_controls(self) -> None:
+        # Only touch what changed: QSpinBox.setRange always drops its size hint and asks its
+        # parents for a new layout (and a repaint), even with the same range.
         doc = self.document
-        self.unit_box.blockSignals(True)
-        self.unit_box.setRange(0, doc.n - 1)
-        self.unit_box.setValue(doc.unit)
-        self.unit_box.blockSignals(False)
-        self.form_box.blockSignals(True)
-        self.form_box.setCurrentIndex([key for key, _ in FORMS].index(self.form()))
-        self.form_box.blockSignals(False)
+        box = self.unit_box
+        if box.maximum() != doc.n - 1 or box.minimum() != 0 or box.value() != doc.unit:
+            box.blockSignals(True)
+            if box.maximum() != doc.n - 1 or box.minimum() != 0:
+                box.setRange(0, doc.n - 1)
+            box.setValue(doc.unit)
+            box.blockSignals(False)
+        index = [key for key, _ in FORMS].index(self.form())
+        if self.form_box.currentIndex() != index:
+            self.form_box.blockSignals(True)
+            self.form_box.setCurrentIndex(index)
+            self.form_box.blockSignals(False)
 
     def plain_text(self) -> str:
         if self._stale:
@@ -665,6 +734,14 @@ class Inspector(QWidget):
             self.document.set_selection(value)
         elif scheme == "unit" and value.isdigit():
             self.document.set_unit(int(value))
+        elif scheme == "terms":
+            self.set_all_terms(value == "all")
+
+    def set_all_terms(self, on: bool) -> None:
+        """List every term of a large unit's sums (True) or only the largest ones (False)."""
+        if bool(on) != self.all_terms:
+            self.all_terms = bool(on)
+            self.refresh()
 
     def sizeHint(self):
         hint = super().sizeHint()

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox
 
-from lstmviz.commands.open import apply_preset, open_path
 from lstmviz.components import COMPONENTS
 from lstmviz.errors import LstmvizError
+from lstmviz.gui.app import after_first_paint
 from lstmviz.gui.binding import bind
 from lstmviz.gui.diagram import CellDiagram
 from lstmviz.gui.inspector import Inspector
@@ -39,6 +39,10 @@ SELECT_KEYS = (
     ("h_prev", "Shift+H"),
     ("concat", "Shift+X"),
 )
+
+# The Traces dock's height in the default layout: room for about three plots (c, h, i)
+# while the diagram above stays readable in a 1280 x 800 window.
+TRACES_HEIGHT = 320
 
 
 def _file_filter() -> str:
@@ -60,6 +64,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.menus: dict[str, QMenu] = {}
         self.docks: dict[str, QDockWidget] = {}
+        self._session = None
+        self._editors_installed = False
 
         self.diagram = CellDiagram(document)
         self.setCentralWidget(self.diagram)
@@ -80,6 +86,30 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.resize(1280, 800)
         self.diagram.setFocus()
+        # Editing (the Input and Weights docks, File > Save…, Edit, undo, autosave) is not
+        # needed to paint the window: it is installed right after the first paint, or
+        # sooner when something asks for `session`.
+        after_first_paint(self, self.install_editors)
+
+    # -- editing, installed after the first paint --------------------------------------------------
+    @property
+    def session(self):
+        """The editing Session (lstmviz.gui.editors), installed now if it was not yet."""
+        if not self._editors_installed:
+            self.install_editors()
+        return self._session
+
+    @session.setter
+    def session(self, value) -> None:
+        self._session = value
+
+    def install_editors(self) -> None:
+        if self._editors_installed:
+            return
+        self._editors_installed = True
+        from lstmviz.gui.editors import install_actions  # inputs, weights, documents, undo, export
+
+        install_actions(self, self.document)
 
     # -- layout ------------------------------------------------------------------------------------
     def _build_toolbars(self) -> None:
@@ -105,7 +135,7 @@ class MainWindow(QMainWindow):
         traces = self._add_dock("traces", "Traces", self.traces, Qt.DockWidgetArea.BottomDockWidgetArea)
         traces.setToolTip("c, h and the gates over the whole sequence")
         self.resizeDocks([inspector], [440], Qt.Orientation.Horizontal)
-        self.resizeDocks([traces], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([traces], [TRACES_HEIGHT], Qt.Orientation.Vertical)
 
     def _add_dock(self, key: str, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -146,6 +176,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = self.menus["file"] = bar.addMenu("&File")
+        # filled by lstmviz.gui.editors.install_actions (see install_editors)
+        self.menus["edit"] = bar.addMenu("&Edit")
         self.open_action = self._action(
             file_menu,
             "&Open model or sequence…",
@@ -165,15 +197,19 @@ class MainWindow(QMainWindow):
         self.preset_actions: dict[str, QAction] = {}
         current = getattr(self.document, "preset_name", None)
         for number, name in enumerate(PRESETS, start=1):
-            preset = load_preset(name)
+            # Titles come from the presets themselves, built when the menu first opens (one
+            # of them reads a trained model: not worth doing before the window is painted).
             act = self._action(
-                presets, preset.title, None, f"Ctrl+{number}", preset.description, f"preset_{name}"
+                presets, name.replace("-", " ").capitalize(), None, f"Ctrl+{number}",
+                f"Open the built-in example {name!r}", f"preset_{name}",
             )
             act.setData(name)
             act.setCheckable(True)
             act.setChecked(name == current)
             self.preset_group.addAction(act)
             self.preset_actions[name] = act
+        self._preset_titles_done = False
+        presets.aboutToShow.connect(self._fill_preset_titles)
 
         step = self.menus["step"] = bar.addMenu("&Step")
         for act in self.playback_bar.step_actions():
@@ -230,16 +266,14 @@ class MainWindow(QMainWindow):
         )
         self._action(help_menu, "&About lstmviz", self._show_about, None, "What lstmviz is", "actionAbout")
 
-        from lstmviz.gui.editors import install_actions  # inputs, weights, documents, undo, export
-
-        install_actions(self, self.document)
-
         from lstmviz.gui.analysis import install_analysis  # the Analysis menu and its docks
 
         install_analysis(self, self.document)
 
     # -- actions -----------------------------------------------------------------------------------
     def load_preset(self, name: str) -> None:
+        from lstmviz.commands.open import apply_preset
+
         self.playback.pause()
         apply_preset(self.document, load_preset(name))
         self.preset_actions[name].setChecked(True)
@@ -247,6 +281,8 @@ class MainWindow(QMainWindow):
 
     def open_file(self, path) -> bool:
         """Open a model or a sequence; a bad file is reported and changes nothing."""
+        from lstmviz.commands.open import open_path
+
         self.playback.pause()
         try:
             message = open_path(self.document, path)
@@ -264,6 +300,19 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(path)
 
+    def _fill_preset_titles(self) -> None:
+        if self._preset_titles_done:
+            return
+        self._preset_titles_done = True
+        for name, act in self.preset_actions.items():
+            try:
+                preset = load_preset(name)
+            except LstmvizError:  # e.g. the bundled model is missing: the menu says so on use
+                continue
+            act.setText(preset.title)
+            act.setStatusTip(preset.description)
+            act.setToolTip(preset.description)
+
     def _preset_chosen(self, action: QAction) -> None:
         self.load_preset(action.data())
 
@@ -280,30 +329,75 @@ class MainWindow(QMainWindow):
         doc = self.document
         doc.set_unit(min(max(doc.unit + delta, 0), doc.n - 1))
 
-    def _update_title(self, *args) -> None:
+    def window_name(self) -> str:
+        """What the title calls the document: its file's name once it was opened from or saved
+        to a .lstmviz file, else the model's or preset's title (or the model file's name)."""
         doc = self.document
-        self.setWindowTitle(f"{doc.title or 'LSTM cell'}[*] — lstmviz")
-        self.setWindowModified(bool(getattr(doc, "dirty", False)) and bool(doc.model_path or doc.input_path))
+        path = getattr(doc, "document_path", None)
+        if path:
+            return Path(path).name
+        if doc.title:
+            return doc.title
+        return Path(doc.model_path).name if doc.model_path else "LSTM cell"
+
+    def _update_title(self, *args) -> None:
+        # Qt shows [*] as "*" while the window is modified: unsaved changes, whatever the document
+        self.setWindowTitle(f"{self.window_name()}[*] — lstmviz")
+        self.setWindowModified(bool(getattr(self.document, "dirty", False)))
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """(menu, keys, what) for every action of the window that has a shortcut, read from
+        the actions themselves (menus in menu-bar order, then actions outside any menu), so
+        the Help list never goes stale."""
+        self.install_editors()
+        self._fill_preset_titles()
+        rows: list[tuple[str, str, str]] = []
+        seen: set[int] = set()
+
+        def keys_of(act: QAction) -> str:
+            native = QKeySequence.SequenceFormat.NativeText
+            names = (k.toString(native) for k in act.shortcuts() if not k.isEmpty())
+            return " / ".join(dict.fromkeys(names))  # without repeats, in order
+
+        def label(act: QAction) -> str:
+            return act.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip("…").strip()
+
+        def visit(menu: QMenu, section: str) -> None:
+            for act in menu.actions():
+                if act.menu() is not None:
+                    visit(act.menu(), section)
+                    continue
+                if act.isSeparator() or id(act) in seen:
+                    continue
+                keys = keys_of(act)
+                if keys:
+                    seen.add(id(act))
+                    rows.append((section, keys, label(act)))
+
+        for top in self.menuBar().actions():
+            if top.menu() is not None:
+                visit(top.menu(), label(top))
+        for act in self.findChildren(QAction):
+            keys = keys_of(act)
+            if keys and id(act) not in seen and act.text():
+                seen.add(id(act))
+                rows.append(("Other", keys, label(act)))
+        return rows
+
+    def shortcuts_html(self) -> str:
+        from html import escape
+
+        parts, section = [], None
+        for menu, keys, what in self.shortcut_rows():
+            if menu != section:
+                section = menu
+                parts.append(f"<tr><td colspan='2' style='padding-top:6px'><i>{escape(menu)}</i></td></tr>")
+            parts.append(f"<tr><td><b>{escape(keys)}</b></td>"
+                         f"<td style='padding-left:12px'>{escape(what)}</td></tr>")
+        return f"<table>{''.join(parts)}</table>"
 
     def _show_shortcuts(self) -> None:
-        rows = [
-            ("Left / Right", "step back / forward"),
-            ("Home / End", "first / last step"),
-            ("Space", "play / pause"),
-            ("[ / ]", "slower / faster"),
-            ("Up / Down", "previous / next unit k"),
-            ("F I G O", "select the forget, input, candidate, output gate"),
-            ("C H X", "select c_t, h_t, x_t"),
-            ("Shift+C / Shift+H", "select c_{t-1} / h_{t-1}"),
-            ("Shift+X", "select the concatenation [h_{t-1}, x_t]"),
-            (f"Ctrl+1 … Ctrl+{len(PRESETS)}", "presets"),
-            ("Ctrl+O", "open a model or sequence"),
-            ("Ctrl+I / Ctrl+T", "show / hide the Inspector / Traces"),
-        ]
-        table = "".join(
-            f"<tr><td><b>{k}</b></td><td style='padding-left:12px'>{v}</td></tr>" for k, v in rows
-        )
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{table}</table>")
+        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_html())
 
     def _show_about(self) -> None:
         from lstmviz import __version__

@@ -33,6 +33,11 @@ class Playback(QObject):
         self._watched: list[QObject] = []
         self._pending = False
         self._since = QElapsedTimer()
+        # Pace by the clock, not by the timer's whole-millisecond interval (17 ms would be
+        # 58.8 steps/s at 60): the timer ticks a little faster and a tick that comes before the
+        # next step is due does nothing.
+        self._clock = QElapsedTimer()
+        self._played = 0  # steps taken since the clock started
         self.frames = 0  # steps taken by the timer
         self.skipped = 0  # ticks skipped because the last frame was not drawn yet
         self._apply_fps()
@@ -46,6 +51,7 @@ class Playback(QObject):
     def play(self) -> None:
         if not self.is_playing:
             self._pending = False
+            self._restart_clock()
             self._timer.start()
             self.playing_changed.emit(True)
 
@@ -53,6 +59,7 @@ class Playback(QObject):
         if self.is_playing:
             self._timer.stop()
             self._pending = False
+            self._clock.invalidate()
             self.playing_changed.emit(False)
 
     def toggle(self) -> None:
@@ -77,7 +84,13 @@ class Playback(QObject):
             self._apply_fps()
 
     def _apply_fps(self) -> None:
-        self._timer.setInterval(max(int(round(1000.0 / self.fps)), 1))
+        self._timer.setInterval(max(int(1000.0 / self.fps), 1))
+        if self.is_playing:
+            self._restart_clock()
+
+    def _restart_clock(self) -> None:
+        self._clock.start()
+        self._played = 0
 
     # -- frames ------------------------------------------------------------------------------------
     def watch(self, widget: QWidget) -> None:
@@ -91,12 +104,19 @@ class Playback(QObject):
         return False
 
     def _tick(self) -> None:
+        if self._clock.isValid():
+            due = self._clock.elapsed() * self.fps / 1000.0  # steps that should have been taken
+            if self._played >= due:
+                return  # early: the timer ticks slightly faster than the speed
+            if self._played < due - 2:
+                self._played = int(due) - 1  # behind (slow frames): drop them, do not burst
         if self._pending and self._since.isValid() and self._since.elapsed() < MAX_WAIT_MS:
             self.skipped += 1
             return
         self._pending = any(w.isVisible() for w in self._watched if isinstance(w, QWidget))
         self._since.restart()
         self.frames += 1
+        self._played += 1
         self.document.next_step()
 
 
@@ -185,7 +205,6 @@ class PlaybackBar(QToolBar):
         self.step_label = QLabel()
         self.step_label.setObjectName("stepLabel")
         self.step_label.setToolTip("The current step t and the last step T − 1")
-        self.step_label.setMinimumWidth(96)
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.addWidget(self.step_label)
 
@@ -202,7 +221,7 @@ class PlaybackBar(QToolBar):
         self.addWidget(self.speed)
 
         playback.playing_changed.connect(self._on_playing)
-        bind(self, doc.step_changed, self._sync)
+        bind(self, doc.step_changed, self._sync_step)
         bind(self, doc.trace_changed, self._sync)
         bind(self, doc.option_changed, self._on_option)
         self._sync()
@@ -225,12 +244,34 @@ class PlaybackBar(QToolBar):
         doc = self.document
         self.slider.blockSignals(True)
         self.slider.setRange(0, doc.T - 1)
-        self.slider.setValue(doc.step)
         self.slider.blockSignals(False)
+        self._fit_step_label()
+        self._sync_step()
+        if self.speed.value() != int(round(self.playback.fps)):
+            self.speed.blockSignals(True)
+            self.speed.setValue(int(round(self.playback.fps)))
+            self.speed.blockSignals(False)
+
+    def _fit_step_label(self) -> None:
+        """A fixed width, from the widest text this sequence can show: a label whose size
+        hint changed at each step would make the toolbar (and the window) lay out and repaint."""
+        last = str(self.document.T - 1)
+        widest = f"t = {'8' * len(last)} / {last}"
+        label = self.step_label
+        width = max(96, label.fontMetrics().horizontalAdvance(widest) + 12)
+        height = label.fontMetrics().height() + 6
+        if label.minimumSize() != label.maximumSize() or label.maximumWidth() != width:
+            # fixed in both directions: QLabel.setText then asks nobody for a new layout
+            label.setFixedSize(width, height)
+
+    def _sync_step(self, *args) -> None:
+        """Per step: the slider's value and the label's text, nothing that changes a size."""
+        doc = self.document
+        if self.slider.value() != doc.step:
+            self.slider.blockSignals(True)
+            self.slider.setValue(doc.step)
+            self.slider.blockSignals(False)
         self.step_label.setText(f"t = {doc.step} / {doc.T - 1}")
-        self.speed.blockSignals(True)
-        self.speed.setValue(int(round(self.playback.fps)))
-        self.speed.blockSignals(False)
 
     def _on_option(self, key: str, value) -> None:
         if key == "playback_fps":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from lstmviz.core.colormap import LUT, ink_rgb
 
 # The classic diagram: a pale green cell, yellow network layers, pink pointwise operations.
 CELL_FILL = QColor(226, 240, 226)
@@ -46,3 +48,11 @@ def math_font(pixel_size: int, *, italic: bool = True, bold: bool = False) -> QF
 
 def rgb(color: tuple[int, int, int]) -> QColor:
     return QColor(int(color[0]), int(color[1]), int(color[2]))
+
+
+# The diagram's cell colors, built once: entry k paints a cell whose color index is k
+# (lstmviz.core.colormap.color_indices), with its text in CELL_INKS[k].
+CELL_COLORS: tuple[QColor, ...] = tuple(QColor(int(r), int(g), int(b)) for r, g, b in LUT)
+CELL_BRUSHES: tuple[QBrush, ...] = tuple(QBrush(color) for color in CELL_COLORS)
+CELL_INKS: tuple[QColor, ...] = tuple(rgb(ink_rgb(k)) for k in range(len(LUT)))
+CELL_COLOR_TABLE: list[int] = [color.rgb() for color in CELL_COLORS]  # for QImage.Format_Indexed8

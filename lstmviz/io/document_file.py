@@ -2,7 +2,10 @@
 
     document.json      format, format_version, lstmviz version, saved_at; the model's origin
                        (path, SHA-256 of the file, name, preset); the input's origin and
-                       column names; the view (step, selection, unit, units, options); and
+                       column names; the view (step, selection, unit, units, options); the
+                       what-if interventions ("whatif": a list of
+                       lstmviz.core.analysis.whatif to_dict() forms; format version 2, written
+                       only when there are some, so other documents stay version 1); and
                        one entry per cell (activations, direction, upstream layers, arrays)
     cells/K/NAME.npy   cell K's W_i .. b_o, p_i, p_f, p_o, h0, c0 (cell 0 is the one shown;
                        the others are the upstream layers of a stack, by index)
@@ -37,7 +40,9 @@ from lstmviz.io.csv import ExportCancelled
 from lstmviz.io.paths import readable_file
 
 FORMAT = "lstmviz-document"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this reads; a document is written as version 1 unless it has
+#                     what-if interventions (version 2), so older lstmviz still opens it
+MAX_INTERVENTIONS = 1000
 SUFFIX = ".lstmviz"
 META_NAME = "document.json"
 
@@ -72,6 +77,7 @@ class DocumentState:
     unit: int = 0
     units: tuple[int, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    interventions: tuple = ()  # what-if (lstmviz.core.analysis.whatif ClampGate, ZeroUnit, ...)
     meta: dict[str, Any] = field(default_factory=dict)  # document.json as read (or extra to write)
 
 
@@ -85,6 +91,7 @@ def snapshot(doc) -> DocumentState:
         model_sha256=getattr(doc, "model_sha256", None), input_path=getattr(doc, "input_path", None),
         preset=getattr(doc, "preset_name", None), step=doc.step, selection=doc.selection,
         unit=doc.unit, units=tuple(doc.units), options=_json_options(doc.options),
+        interventions=tuple(getattr(doc, "interventions", ()) or ()),
     )
 
 
@@ -99,6 +106,8 @@ def restore(doc, state: DocumentState, trace=None) -> None:
                  "input_path": state.input_path},
     )
     doc.set_sources(title=state.title)
+    if state.interventions or getattr(doc, "interventions", ()):
+        doc.set_interventions(state.interventions)  # (the old document's what-if goes)
     for key, value in state.options.items():
         doc.set_option(key, value)
     if state.units:
@@ -188,7 +197,7 @@ def document_meta(state: DocumentState, cells: list[LSTMParams]) -> dict:
             sha = None
     meta = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 2 if state.interventions else 1,
         "lstmviz_version": __version__,
         "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "title": state.title,
@@ -216,6 +225,10 @@ def document_meta(state: DocumentState, cells: list[LSTMParams]) -> dict:
         },
         "cells": [_cell_meta(cell, cells) for cell in cells],
     }
+    if state.interventions:
+        from lstmviz.core.analysis.whatif import interventions_to_list
+
+        meta["whatif"] = {"interventions": interventions_to_list(state.interventions)}
     for key, value in state.meta.items():
         meta.setdefault(key, value)
     return meta
@@ -400,6 +413,7 @@ def read_document(path) -> DocumentState:
                 raise _fail(source, f"{name} has shape {value.shape} or non-finite values, "
                                     f"expected {params.n} finite values")
 
+    interventions = _read_interventions(meta, source, params.n, xs.shape[0])
     names = _meta_field(meta, source, "input", "names", kind=list, default=[])
     units = _meta_field(meta, source, "view", "units", kind=list, default=[])
     options = _meta_field(meta, source, "view", "options", kind=dict, default={})
@@ -417,8 +431,29 @@ def read_document(path) -> DocumentState:
         unit=int(_meta_field(meta, source, "view", "unit", kind=int, default=0)),
         units=tuple(int(k) for k in units if isinstance(k, int) and 0 <= k < params.n),
         options=options,
+        interventions=interventions,
         meta=meta,
     )
+
+
+def _read_interventions(meta: dict, source: str, n: int, T: int) -> tuple:
+    """The what-if interventions of document.json (none in documents written before them)."""
+    items = _meta_field(meta, source, "whatif", "interventions", kind=list, default=[])
+    if not items:
+        return ()
+    if len(items) > MAX_INTERVENTIONS:
+        raise _fail(source, f"{META_NAME}: {len(items)} interventions, more than {MAX_INTERVENTIONS}")
+    from lstmviz.core.analysis.whatif import interventions_from_list
+
+    try:
+        interventions = interventions_from_list(items)
+        for iv in interventions:
+            iv.validate(n, T)
+    except LstmvizError as error:
+        raise _fail(source, f"{META_NAME}: whatif: {error.problem}") from None
+    except (TypeError, ValueError) as error:
+        raise _fail(source, f"{META_NAME}: whatif: {error}") from None
+    return interventions
 
 
 def _read_cells(cells_meta: list, array, source: str) -> LSTMParams:

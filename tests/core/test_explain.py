@@ -12,8 +12,18 @@ import pytest
 
 from lstmviz.components import COMPONENT_IDS, COMPONENTS, quantity_for, shapes_summary, term_shapes, to_html
 from lstmviz.core.cell import run
-from lstmviz.core.colormap import cell_colors, diverging_rgb, format_cell, text_rgb
+from lstmviz.core.colormap import (
+    LUT,
+    cell_colors,
+    color_indices,
+    diverging_rgb,
+    format_cell,
+    ink_rgb,
+    text_rgb,
+)
 from lstmviz.core.explain import (
+    TERMS_ALL,
+    TERMS_COLLAPSED,
     CellWork,
     GateWork,
     HiddenWork,
@@ -25,7 +35,11 @@ from lstmviz.core.explain import (
     gate_unit,
     gate_work,
     hidden_work,
+    step_arrays,
     step_vectors,
+    term_count,
+    term_limit,
+    vector_work,
 )
 from lstmviz.core.params import LSTMParams
 from lstmviz.presets import load_preset
@@ -243,3 +257,62 @@ def test_short_numbers_for_wide_tables(value, text):
     from lstmviz.core.explain import format_short
 
     assert format_short(value) == text
+
+
+# -- collapsing long term lists and vectors (the inspector at n = 64, m = 32) --------------------
+def test_small_units_list_every_term_large_ones_the_largest():
+    params, trace = worked("forget-worked")
+    small = gate_unit(params, trace, 0, "f", 0)
+    assert term_count(small) == 6 and term_limit(small) is None
+    params = LSTMParams.random(64, 32, seed=0)
+    trace = run(params, np.random.default_rng(0).normal(size=(3, 32)))
+    big = gate_unit(params, trace, 2, "f", 7)
+    assert term_count(big) == 96 > TERMS_ALL
+    assert term_limit(big) == TERMS_COLLAPSED and term_limit(big, expanded=True) is None
+    shown, rest, rest_sum = big.input_terms.shown(term_limit(big))
+    assert len(shown) == TERMS_COLLAPSED and rest == 32 - TERMS_COLLAPSED
+    assert math.fsum(t.product for t in shown) + rest_sum == pytest.approx(big.input_terms.total)
+    # exactly at the threshold: still everything
+    params = LSTMParams.random(6, 10, seed=1)
+    trace = run(params, np.zeros((2, 10)))
+    edge = gate_unit(params, trace, 1, "i", 0)
+    assert term_count(edge) == TERMS_ALL and term_limit(edge) is None
+
+
+def test_long_vectors_list_their_largest_entries():
+    params, trace = worked("forget-worked")
+    short = vector_work(trace, 0, "x")
+    assert short.shown() == ((0, 1, 2), 0)
+    values = np.zeros((1, 40))
+    values[0, [3, 17, 39]] = (5.0, -9.0, 2.0)
+    params = LSTMParams.random(2, 40, seed=0)
+    trace = run(params, values)
+    work = vector_work(trace, 0, "x")
+    shown, rest = work.shown()
+    assert rest == 40 - len(shown) and len(shown) == TERMS_ALL - 4
+    assert {3, 17, 39} <= set(shown) and list(shown) == sorted(shown)
+    assert work.shown(expanded=True) == (tuple(range(40)), 0)
+
+
+def test_step_arrays_match_step_vectors_and_are_copies():
+    params, trace = worked("memory-cell")
+    arrays = step_arrays(trace, 4)
+    vectors = step_vectors(trace, 4)
+    assert set(arrays) == set(vectors)
+    for cid, values in vectors.items():
+        assert tuple(arrays[cid]) == values and arrays[cid].dtype == np.float64
+    arrays["c"][0] = 1234.0
+    assert trace.c[4][0] != 1234.0
+
+
+def test_color_indices_are_the_diverging_colors():
+    values = np.concatenate([np.linspace(-3, 3, 2001), [np.nan, np.inf, -np.inf, 0.0, 1e-300]])
+    indices = color_indices(values)
+    assert indices.dtype == np.uint8 and indices.shape == values.shape
+    assert (LUT[indices] == diverging_rgb(values)).all()
+    assert (LUT[color_indices(values, vmax=2.5)] == diverging_rgb(values, vmax=2.5)).all()
+    assert color_indices([np.nan])[0] == color_indices([0.0])[0]
+    for k in range(len(LUT)):
+        assert ink_rgb(k) == text_rgb(LUT[k])
+    pairs = cell_colors(values[:50])
+    assert [fill for fill, _ in pairs] == [tuple(int(c) for c in LUT[k]) for k in indices[:50]]

@@ -55,6 +55,33 @@ def test_save_and_open_restore_the_same_document(qtbot, window, tmp_path):
         session2.shutdown()
 
 
+def test_what_if_interventions_are_saved_opened_and_autosaved(qtbot, window, tmp_path):
+    from lstmviz.core.analysis.whatif import ClampGate, ZeroUnit
+    from lstmviz.io.document_file import read_document
+
+    session = window.session
+    doc = session.document
+    interventions = (ClampGate("f", 1.0, units=(0,), steps=(5, 25)), ZeroUnit(units=(1,), steps=(30, 32)))
+    doc.set_interventions(interventions)
+    assert doc.dirty
+    assert session.autosave_now(background=False)
+    assert read_document(session.autosaver.path).interventions == interventions
+    path = tmp_path / "whatif.lstmviz"
+    session.save_to(path, synchronous=True)
+    assert not doc.dirty
+
+    other = Document.from_preset(load_preset("memory-cell"))
+    window2, session2 = open_window(qtbot, other)
+    try:
+        session2.open_path(path)
+        session2.wait()
+        assert other.interventions == interventions and not other.dirty
+        np.testing.assert_array_equal(other.trace.c, doc.trace.c)
+        np.testing.assert_array_equal(other.baseline_trace.c, doc.baseline_trace.c)
+    finally:
+        session2.shutdown()
+
+
 def test_save_as_adds_the_suffix_and_save_reuses_the_path(window, tmp_path, monkeypatch):
     session = window.session
     target = tmp_path / "named"
@@ -185,8 +212,10 @@ def test_the_main_window_has_it_all(qtbot, doc, user_dirs, make_window):
     if session is None:
         pytest.skip("the main window does not call install_actions yet")
     try:
-        assert window.docks["input"].widget() is session.sequence_panel
-        assert window.docks["weights"].widget() is session.weight_editor
+        # the panels are made when first shown or asked for (not at start-up)
+        sequence, weights = session.sequence_panel, session.weight_editor
+        assert window.docks["input"].widget() is sequence
+        assert window.docks["weights"].widget() is weights
         assert window.open_action.text() == "&Open…"
         assert "edit" in window.menus
     finally:

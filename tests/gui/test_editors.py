@@ -95,6 +95,33 @@ def test_a_long_sequence_is_a_model_not_widgets(qtbot, user_dirs):  # noqa: F811
     controller.job.cancel(silent=True)
 
 
+def test_a_hidden_table_does_not_follow_the_step_until_shown(qtbot, user_dirs):  # noqa: F811
+    big = Document(LSTMParams.random(1, 2, seed=0), np.zeros((100_000, 2)))
+    controller = UndoController(big)
+    widget = SequencePanel(big, undo=controller)
+    qtbot.addWidget(widget)
+    widget.resize(420, 400)
+    scrolls = []
+    real = widget.view.scrollTo
+    widget.view.scrollTo = lambda *a: scrolls.append(a[0].row()) or real(*a)
+    big.set_step(50_000)  # not shown: nothing scrolls
+    assert scrolls == [] and widget._follow_pending
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.waitUntil(lambda: scrolls == [50_000], timeout=2000)
+    assert not widget._follow_pending
+    first = widget.view.rowAt(0)
+    assert first <= 50_000 <= widget.view.rowAt(widget.view.viewport().height() - 2)
+    big.set_step(70_000)  # shown: follows at once
+    assert scrolls[-1] == 70_000
+    # the step-number column's width depends on the row count only (no per-step measuring)
+    header = widget.view.verticalHeader()
+    width = header.sizeHint().width()
+    big.set_step(5)
+    assert header.sizeHint().width() == width and width >= header.fontMetrics().horizontalAdvance("99999")
+    controller.job.cancel(silent=True)
+
+
 # -- undo, the slow way -------------------------------------------------------------------------
 def test_long_traces_run_in_the_background_with_progress_and_cancel(qtbot, user_dirs):  # noqa: F811
     big = Document(LSTMParams.random(2, 1, seed=0), np.zeros((60_000, 1)))

@@ -36,12 +36,19 @@ from tests.gui.editing_fixtures import (  # noqa: F401
 
 @pytest.mark.parametrize("layout", ["wide", "long"])
 @pytest.mark.parametrize("preactivations", [False, True])
-def test_window_csv_is_byte_identical_to_the_cli(window, tmp_path, layout, preactivations):
+@pytest.mark.parametrize("whatif", [False, True])
+def test_window_csv_is_byte_identical_to_the_cli(window, tmp_path, layout, preactivations, whatif):
     session = window.session
     doc = session.document
     session.undo.submit(SetWeight(doc, "U_f", (1, 0), -0.123456789))
     session.undo.submit(SetInputValue(doc, 4, 0, 1 / 3))
     session.undo.submit(set_initial_state(doc, h0=[0.25, -0.5], c0=[1e-3, 2.0]))
+    if whatif:  # interventions are saved in the document and applied by `lstmviz trace`
+        from lstmviz.core.analysis.whatif import BiasOffset, ClampGate
+
+        before = doc.trace.c.copy()
+        doc.set_interventions((ClampGate("f", 0.0, units=(1,), steps=(12, 18)), BiasOffset("o", -0.4)))
+        assert not np.array_equal(doc.trace.c, before)
     saved = tmp_path / "doc.lstmviz"
     session.save_to(saved, synchronous=True)
     ours = tmp_path / "window.csv"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 
 from lstmviz.components import COMPONENT_IDS
 from lstmviz.gui.inspector import Inspector
@@ -139,3 +139,65 @@ def test_fast_steps_are_coalesced_but_the_last_one_is_shown(qtbot, inspector):
     assert calls == []  # all within the gap: one refresh is scheduled
     qtbot.waitUntil(lambda: bool(calls), timeout=2000)
     assert calls == [14] and "t = 14" in widget.browser.toPlainText()
+
+
+@pytest.fixture
+def large_inspector(qtbot):
+    import numpy as np
+
+    from lstmviz.core.params import LSTMParams
+    from lstmviz.document import Document
+
+    doc = Document(LSTMParams.random(64, 32, seed=0), np.random.default_rng(0).normal(size=(20, 32)))
+    widget = Inspector(doc)
+    qtbot.addWidget(widget)
+    widget.resize(460, 900)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_large_units_list_the_largest_terms_and_can_show_them_all(large_inspector):
+    from lstmviz.core.explain import TERMS_COLLAPSED
+
+    widget = large_inspector
+    doc = widget.document
+    doc.set_step(5)
+    text = widget.plain_text()
+    assert f"… {32 - TERMS_COLLAPSED} more terms, sum" in text
+    assert f"… {64 - TERMS_COLLAPSED} more terms, sum" in text
+    assert "show all terms" in text and "(of 96 in all)" in text
+    collapsed_rows = text.count(" × ")
+    widget.browser.anchorClicked.emit(QUrl("terms:all"))
+    assert widget.all_terms
+    text = widget.plain_text()
+    assert "more terms, sum" not in text and "All 96 terms are listed" in text
+    assert text.count(" × ") == collapsed_rows + 96 - 2 * TERMS_COLLAPSED
+    doc.set_step(6)  # stays expanded while stepping
+    assert "All 96 terms are listed" in widget.plain_text()
+    widget.browser.anchorClicked.emit(QUrl("terms:fewer"))
+    assert not widget.all_terms and "more terms, sum" in widget.plain_text()
+    # a long vector: the largest entries, and the same toggle
+    doc.set_selection("concat")
+    assert "96 entries" not in widget.plain_text() and "show all 96" in widget.plain_text()
+    widget.set_all_terms(True)
+    assert "All 96 entries are listed" in widget.plain_text()
+
+
+def test_small_units_keep_every_term_and_the_whole_layer(inspector):
+    widget = inspector("forget-worked")
+    text = widget.plain_text()
+    assert "more terms" not in text and "show all" not in text and "show only" not in text
+    assert "The whole layer at once" in text
+
+
+def test_stepping_does_not_touch_the_unit_box_or_the_layout(large_inspector):
+    widget = large_inspector
+    calls = []
+    box = widget.unit_box
+    box.setRange = lambda *a: calls.append(a)  # noqa: ARG005 - would relayout the dock
+    for step in (3, 4, 5):
+        widget.document.set_step(step)
+        widget.refresh()
+    assert calls == []
+    assert widget.browser.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn

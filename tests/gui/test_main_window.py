@@ -144,6 +144,35 @@ def test_open_command_arguments(tmp_path, capsys):
     assert "missing.npz" in capsys.readouterr().err
 
 
+def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys):
+    from lstmviz.core.analysis.whatif import ClampGate
+    from lstmviz.document import Document
+    from lstmviz.io.document_file import snapshot, write_document
+    from lstmviz.presets import load_preset
+
+    source = Document.from_preset(load_preset("forget-worked"))
+    source.set_step(1)
+    source.set_selection("g")
+    source.set_interventions((ClampGate("f", 1.0),))
+    path = tmp_path / "saved.lstmviz"
+    write_document(snapshot(source), path)
+    shown = []
+    monkeypatch.setattr("lstmviz.gui.app.run_window", lambda document: shown.append(document) or 0)
+    assert cli.main(["open", str(path)]) == 0
+    doc = shown[0]
+    assert (doc.n, doc.step, doc.selection, doc.interventions) == (3, 1, "g", source.interventions)
+    np.testing.assert_array_equal(doc.trace.h, source.trace.h)
+    assert doc.document_path == str(path.resolve()) and not doc.dirty
+    assert cli.main(["open", str(path), "--select", "o", "--step", "0"]) == 0
+    assert (shown[1].selection, shown[1].step) == ("o", 0)
+    with pytest.raises(LstmvizError, match="without --preset memory-cell"):
+        build_document(file=str(path), preset="memory-cell")
+    bad = tmp_path / "bad.lstmviz"
+    bad.write_bytes(b"not a zip")
+    assert cli.main(["open", str(bad)]) == 2
+    assert "bad.lstmviz" in capsys.readouterr().err
+
+
 def test_screenshot_command(tmp_path, qapp, capsys):
     out = tmp_path / "shot.png"
     status = cli.main(
@@ -188,3 +217,78 @@ def test_pyside_calls_do_not_leak_none(qapp):
     after = sys.getrefcount(None)
     widget.deleteLater()
     assert after >= before - 10, f"None lost {before - after} references in 12000 Qt calls"
+
+
+# -- the window's title, shortcuts list, default layout and teardown -----------------------------
+def test_title_names_the_document_and_marks_unsaved_changes(make_window, tmp_path):
+    from lstmviz.edits import SetWeight
+
+    window = make_window("forget-worked")
+    doc, session = window.document, window.session
+    assert window.windowTitle().startswith("Worked example") and "[*]" in window.windowTitle()
+    assert not window.isWindowModified()
+    session.undo.submit(SetWeight(doc, "W_f", (0, 0), 2.0))  # a preset: no file behind it
+    assert doc.dirty and window.isWindowModified()
+    path = tmp_path / "mine.lstmviz"
+    session.save_to(path, synchronous=True)
+    assert window.windowTitle().startswith("mine.lstmviz[*]") and not window.isWindowModified()
+    doc.set_step(2)  # the view alone is not a change worth a star
+    assert not window.isWindowModified()
+    session.undo.submit(SetWeight(doc, "W_f", (0, 0), 3.0))
+    assert window.isWindowModified()
+    session.undo.stack.undo()
+    assert not window.isWindowModified()  # back to what is saved
+
+
+def test_keyboard_shortcuts_list_every_action_with_a_shortcut(make_window):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    window = make_window("memory-cell")
+    rows = window.shortcut_rows()
+    listed = {(menu, keys) for menu, keys, _ in rows}
+    keys = {k for _, k, _ in rows}
+    for number in range(1, 8):  # the Analysis menu
+        assert ("Analysis", f"Alt+{number}") in listed
+    assert {"Ctrl+S", "Ctrl+Z", "Ctrl+G", "Ctrl+E", "Ctrl+Shift+I", "Ctrl+Shift+W"} <= keys  # the editors'
+    assert {"Left", "Right", "Space", "Home", "End", "Up", "Down", "F", "Shift+X", "Ctrl+1", "Ctrl+T"} <= keys
+    native = QKeySequence.SequenceFormat.NativeText
+    for act in window.findChildren(QAction):  # nothing with a shortcut is left out
+        for seq in act.shortcuts():
+            if not seq.isEmpty() and act.text():
+                assert any(seq.toString(native) in k.split(" / ") for k in keys), act.text()
+    html = window.shortcuts_html()
+    assert "Alt+7" in html and "Memory and gradient flow" in html and "Trained model" in html
+
+
+def test_the_traces_dock_shows_three_plots_by_default(make_window):
+    window = make_window("memory-cell")
+    dock = window.docks["traces"]
+    assert dock.height() >= 320
+    assert window.diagram.height() >= 300  # the diagram stays readable at 1280 x 800
+    panels = window.traces
+    assert sum(panels.plot_visible(name) for name in panels.shown) >= 2
+
+
+@pytest.mark.parametrize("with_session", [False, True])
+def test_a_window_deleted_right_after_show_leaves_nothing_queued(qapp, make_document, with_session,
+                                                                   tmp_path, monkeypatch):
+    """Zero-timers queued while showing (the panels' bring-forward, the editors installed after
+    the first paint, the layout restore) must die with the window, not call into a deleted one."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from lstmviz.gui.main_window import MainWindow
+
+    monkeypatch.setenv("LSTMVIZ_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("LSTMVIZ_CONFIG_DIR", str(tmp_path / "config"))
+    doc = make_document("memory-cell")
+    window = MainWindow(doc)
+    if with_session:
+        assert window.session is not None  # installed now rather than after the first paint
+    window.show()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    for _ in range(5):
+        qapp.processEvents()
+    doc.set_step(7)  # the Document outlives the window: its views are gone, not called
+    doc.set_selection("o")
+    qapp.processEvents()

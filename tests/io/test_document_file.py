@@ -74,7 +74,7 @@ def test_metadata_records_the_model_origin_and_sha256(tmp_path):
     with zipfile.ZipFile(path) as zf:
         meta = json.loads(zf.read("document.json"))
         names = set(zf.namelist())
-    assert meta["format"] == "lstmviz-document" and meta["format_version"] == df.FORMAT_VERSION
+    assert meta["format"] == "lstmviz-document" and meta["format_version"] == 1  # no what-if: version 1
     assert meta["model"]["path"] == str(model)
     assert meta["model"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
     assert "cells/0/W_f.npy" in names and "input/xs.npy" in names
@@ -238,3 +238,63 @@ def test_cli_trace_reads_a_document(saved, tmp_path, capsys):
     assert "--document" in capsys.readouterr().err
     assert cli_main(["trace", "--document", str(tmp_path / "nope.lstmviz"), "--out", str(out)]) == 2
     assert "nope.lstmviz: no such file" in capsys.readouterr().err
+
+
+# -- what-if interventions -------------------------------------------------------------------------
+def _whatif_doc() -> Document:
+    from lstmviz.core.analysis.whatif import BiasOffset, ClampGate, ZeroUnit
+
+    doc = _doc()
+    doc.set_interventions((ClampGate("f", 0.0, units=(0,), steps=(10, 20)), ZeroUnit(units=(1,), steps=(30, 31)),
+                           BiasOffset("i", 0.75)))
+    return doc
+
+
+def test_interventions_round_trip(tmp_path):
+    doc = _whatif_doc()
+    path = tmp_path / "whatif.lstmviz"
+    df.write_document(df.snapshot(doc), path)
+    state = df.read_document(path)
+    assert state.interventions == doc.interventions
+    assert state.meta["format_version"] == 2 and len(state.meta["whatif"]["interventions"]) == 3
+    again = df.to_document(state)
+    assert again.interventions == doc.interventions and not again.dirty
+    np.testing.assert_array_equal(again.trace.c, doc.trace.c)
+    assert not np.array_equal(again.trace.c, again.baseline_trace.c)
+    # restoring a document without interventions into one with them drops them
+    plain = tmp_path / "plain.lstmviz"
+    df.write_document(df.snapshot(_doc()), plain)
+    df.restore(again, df.read_document(plain))
+    assert again.interventions == ()
+    np.testing.assert_array_equal(again.trace.c, _doc().trace.c)
+
+
+def test_documents_without_interventions_stay_version_1_and_old_ones_open(saved):
+    state = df.read_document(saved)
+    assert state.meta["format_version"] == 1 and "whatif" not in state.meta
+    assert state.interventions == ()
+
+
+@pytest.mark.parametrize("whatif, message", [
+    ({"interventions": [{"kind": "melt"}]}, "whatif: unknown intervention kind 'melt'"),
+    ({"interventions": [{"kind": "zero", "units": [5]}]}, r"whatif: h = c = 0 .*unit 5 is not in 0..1"),
+    ({"interventions": "clamp"}, "whatif.interventions is 'clamp', expected list"),
+])
+def test_bad_interventions_are_named(saved, tmp_path, whatif, message):
+    bad = tmp_path / "bad-whatif.lstmviz"
+    _rewrite(saved, bad, lambda n, d: json.dumps({**json.loads(d), "whatif": whatif}).encode()
+             if n == "document.json" else d)
+    with pytest.raises(LstmvizError, match=message):
+        df.read_document(bad)
+
+
+def test_cli_trace_of_a_document_applies_its_interventions(tmp_path):
+    from lstmviz.io.csv import write_trace_csv
+
+    doc = _whatif_doc()
+    path = tmp_path / "whatif.lstmviz"
+    df.write_document(df.snapshot(doc), path)
+    out, expected = tmp_path / "cli.csv", tmp_path / "expected.csv"
+    assert cli_main(["trace", "--document", str(path), "--out", str(out)]) == 0
+    write_trace_csv(doc.trace, expected)
+    assert out.read_bytes() == expected.read_bytes()

@@ -11,12 +11,14 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
     QFontMetricsF,
+    QImage,
     QLinearGradient,
     QPainter,
     QPainterPath,
@@ -309,7 +311,12 @@ class LabelItem(DiagramItem):
 
 class ColumnItem(DiagramItem):
     """A vector at the current step: one colored cell per unit, its number written inside
-    when there are at most 8 units; hovering a cell shows its value, clicking picks the unit."""
+    when there are at most 8 units; hovering a cell shows its value, clicking picks the unit.
+
+    Colors arrive as indices into the fixed table `style.CELL_COLORS`
+    (`lstmviz.core.colormap.color_indices`). A column of more than 8 cells is painted as one
+    1-pixel-wide (or -high) indexed image scaled without smoothing, plus one cached path of
+    cell separators, instead of one rectangle per cell."""
 
     def __init__(self, component: str, pick: Pick, column: geo.Column, symbol: str):
         super().__init__(component, pick)
@@ -319,9 +326,8 @@ class ColumnItem(DiagramItem):
         self.horizontal = column.horizontal
         self.cell_h = geo.CELL_H if column.horizontal else geo.cell_height(column.count)
         self.cell_w = geo.cell_width(column.count) if column.horizontal else geo.CELL_W
-        self._values: tuple[float, ...] = ()
-        self._fills: list[QColor] = []
-        self._inks: list[QColor] = []
+        self._values = np.zeros(0)
+        self._indices = np.zeros(0, dtype=np.uint8)
         self._texts: list[str] = []
         self._unit: int | None = None  # the unit marked (the inspector's unit)
         self._hover_unit: int | None = None
@@ -330,11 +336,35 @@ class ColumnItem(DiagramItem):
         else:
             self._cells = QRectF(column.x, column.y, geo.CELL_W, self.cell_h * column.count)
         self._label_w = math_size(column.label, 15.0)[0] if column.label else 0.0
+        self._thin = min(self.cell_h, self.cell_w) < 6
+        self._image: QImage | None = None
+        self._separators: QPainterPath | None = None
+        if not self.show_numbers and self.count > 0:
+            w, h = (self.count, 1) if self.horizontal else (1, self.count)
+            self._image = QImage(w, h, QImage.Format.Format_Indexed8)
+            self._image.setColorTable(style.CELL_COLOR_TABLE)
+            self._image.fill(len(style.CELL_COLORS) // 2)
+            if not self._thin:
+                path = QPainterPath()
+                for k in range(1, self.count):
+                    edge = self.cell_rect(k)
+                    end = edge.bottomLeft() if self.horizontal else edge.topRight()
+                    path.moveTo(edge.topLeft())
+                    path.lineTo(end)
+                self._separators = path
         self.setZValue(6)
+
+    _outline = QPen(style.CELL_OUTLINE, 0.8)
+    _border = QPen(style.CELL_OUTLINE, 1.2)
 
     @property
     def show_numbers(self) -> bool:
         return self.count <= geo.MAX_CELLS
+
+    @property
+    def _fills(self) -> list[QColor]:
+        """The fill color of each cell (for tests and tools)."""
+        return [style.CELL_COLORS[int(k)] for k in self._indices]
 
     def cell_rect(self, k: int) -> QRectF:
         if self.horizontal:
@@ -353,11 +383,19 @@ class ColumnItem(DiagramItem):
             rect = rect.united(label)
         return rect
 
-    def set_values(self, values: Sequence[float], colors, texts: Sequence[str]) -> None:
-        self._values = tuple(values)
-        self._fills = [style.rgb(fill) for fill, _ in colors]
-        self._inks = [style.rgb(ink) for _, ink in colors]
-        self._texts = list(texts)
+    def set_values(self, values, indices, texts: Sequence[str] | None = None) -> None:
+        """values: the numbers (tooltips, value()); indices: their color indices (uint8, one per
+        cell); texts: the labels, needed only when numbers are drawn (show_numbers)."""
+        self._values = values
+        self._indices = indices
+        self._texts = list(texts) if texts is not None else []
+        if self._image is not None and len(indices) == self.count:
+            image = self._image
+            pixels = np.frombuffer(image.bits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+            if self.horizontal:
+                pixels[0, : self.count] = indices
+            else:
+                pixels[:, 0] = indices
         self.update()
 
     def set_unit(self, unit: int | None) -> None:
@@ -366,7 +404,7 @@ class ColumnItem(DiagramItem):
             self.update()
 
     def value(self, k: int) -> float:
-        return self._values[k]
+        return float(self._values[k])
 
     def unit_at(self, pos: QPointF) -> int | None:
         if not self._cells.contains(pos) or self.count == 0:
@@ -409,19 +447,12 @@ class ColumnItem(DiagramItem):
             draw_math(
                 painter, self.column.label, self._cells.left(), self._cells.top() - 7, 15.0, style.CAPTION
             )
-        thin = min(self.cell_h, self.cell_w) < 6
-        for k in range(self.count):
-            rect = self.cell_rect(k)
-            fill = self._fills[k] if k < len(self._fills) else style.BACKGROUND
-            painter.setPen(Qt.PenStyle.NoPen if thin else QPen(style.CELL_OUTLINE, 0.8))
-            painter.setBrush(fill)
-            painter.drawRect(rect)
-            if self.show_numbers and k < len(self._texts):
-                painter.setPen(self._inks[k])
-                painter.setFont(style.font(16))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._texts[k])
+        if self._image is not None:
+            self._paint_image(painter)
+        else:
+            self._paint_cells(painter)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(style.CELL_OUTLINE, 1.2))
+        painter.setPen(self._border)
         painter.drawRect(self._cells)
         for unit, color, width in (
             (self._hover_unit, style.HOVER, 2.5),
@@ -430,6 +461,44 @@ class ColumnItem(DiagramItem):
             if unit is not None and unit < self.count:
                 painter.setPen(QPen(color, width))
                 painter.drawRect(self.cell_rect(unit).adjusted(-1.5, -0.5, 1.5, 0.5))
+
+    def _paint_image(self, painter: QPainter) -> None:
+        """Every cell at once: the indexed image stretched over the cells, pixels kept sharp."""
+        if len(self._indices) != self.count:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.BACKGROUND)
+            painter.drawRect(self._cells)
+            return
+        smooth = painter.testRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        if smooth:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(self._cells, self._image, QRectF(self._image.rect()))
+        if smooth:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        if self._separators is not None:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(self._outline)
+            painter.drawPath(self._separators)
+
+    def _paint_cells(self, painter: QPainter) -> None:
+        """A few cells, each a rectangle with its number written inside."""
+        painter.setPen(Qt.PenStyle.NoPen if self._thin else self._outline)
+        brushes, inks = style.CELL_BRUSHES, style.CELL_INKS
+        indices = self._indices
+        texts = self._texts if self.show_numbers else ()
+        font = style.font(16) if texts else None
+        for k in range(self.count):
+            rect = self.cell_rect(k)
+            if k < len(indices):
+                painter.setBrush(brushes[indices[k]])
+            else:
+                painter.setBrush(style.BACKGROUND)
+            painter.drawRect(rect)
+            if k < len(texts):
+                painter.setPen(inks[indices[k]])
+                painter.setFont(font)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, texts[k])
+                painter.setPen(Qt.PenStyle.NoPen if self._thin else self._outline)
 
 
 class StaticText(QGraphicsItem):

@@ -12,8 +12,8 @@ from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QToolTip
 
 from lstmviz.components import COMPONENTS, shapes_summary, to_html
-from lstmviz.core.colormap import cell_colors, format_cell, gradient_stops
-from lstmviz.core.explain import format_vector, step_preactivations, step_vectors
+from lstmviz.core.colormap import color_indices, format_cell, gradient_stops
+from lstmviz.core.explain import format_vector, step_arrays, step_preactivations, step_vectors
 from lstmviz.gui import style
 from lstmviz.gui.binding import bind, weak_method
 from lstmviz.gui.diagram import geometry as geo
@@ -164,10 +164,11 @@ class CellDiagram(QGraphicsView):
 
     def _refresh_values(self) -> None:
         doc = self.document
-        vectors = step_vectors(doc.trace, doc.step, doc.params.cell_activation)
+        vectors = step_arrays(doc.trace, doc.step, doc.params.cell_activation)
         for cid, column in self._columns.items():
             values = vectors[cid]
-            column.set_values(values, cell_colors(values), [format_cell(v) for v in values])
+            texts = [format_cell(v) for v in values] if column.show_numbers else None
+            column.set_values(values, color_indices(values), texts)
         self._refresh_title()
 
     def _refresh_title(self) -> None:

@@ -89,20 +89,32 @@ def _dock(window: QMainWindow, key: str, title: str, widget, tip: str) -> QDockW
 
 
 def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
-    """Add inputs, weights, documents, undo and export to a main window; returns the Session."""
-    from lstmviz.gui.editors.sequence_table import SequencePanel
+    """Add inputs, weights, documents, undo and export to a main window; returns the Session.
+
+    What is not seen at start-up is made later: the Input and Weights panels when their tab is
+    first shown, the exporter on the first export, the autosave lock after the first paint."""
     from lstmviz.gui.editors.session import Session
-    from lstmviz.gui.editors.weight_editor import WeightEditor
 
     session = Session(window, document)
     window.session = session
 
-    # -- docks: tabbed with the inspector, which stays in front -------------------------------
-    sequence = SequencePanel(document, window, undo=session.undo)
-    weights = WeightEditor(document, window, undo=session.undo)
-    input_dock = _dock(window, "input", "Input", sequence,
+    # -- docks: tabbed with the inspector, which stays in front; filled when first shown ------
+    def make_sequence():
+        from lstmviz.gui.editors.sequence_table import SequencePanel
+
+        return SequencePanel(document, window, undo=session.undo)
+
+    def make_weights():
+        from lstmviz.gui.editors.weight_editor import WeightEditor
+
+        return WeightEditor(document, window, undo=session.undo)
+
+    def sequence_made(panel) -> None:
+        panel.add_action(_action(panel, "Open…", session.open_dialog, None, "Open a sequence (.csv, .npy)"))
+
+    input_dock = _dock(window, "input", "Input", _placeholder(),
                        "The input sequence x_t, step by step: edit values, generate one, open a file")
-    weights_dock = _dock(window, "weights", "Weights", weights,
+    weights_dock = _dock(window, "weights", "Weights", _placeholder(),
                          "W, U, b (and peepholes) of each gate, heat-colored and editable")
     anchor = (getattr(window, "docks", {}) or {}).get("inspector")
     if isinstance(anchor, QDockWidget) and anchor is not input_dock:
@@ -111,7 +123,8 @@ def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
         anchor.raise_()
     else:
         window.tabifyDockWidget(input_dock, weights_dock)
-    session.sequence_panel, session.weight_editor = sequence, weights
+    session.add_lazy_panel("input", input_dock, make_sequence, sequence_made)
+    session.add_lazy_panel("weights", weights_dock, make_weights)
     session.docks = {"input": input_dock, "weights": weights_dock}
 
     def show_dock(dock: QDockWidget) -> None:
@@ -141,9 +154,9 @@ def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
                    "Save the document (.lstmviz: model, input, step, selection, view)", "actionSave")
     save_as = _action(window, "Save &As…", session.save_as, QKeySequence.StandardKey.SaveAs,
                       "Save the document under a new name", "actionSaveAs")
-    export_traces = _action(window, "&Export traces…", session.exporter.ask_traces, "Ctrl+E",
+    export_traces = _action(window, "&Export traces…", lambda: session.exporter.ask_traces(), "Ctrl+E",
                             "Write the gate traces as CSV (the CLI's columns) or .npz", "actionExportTraces")
-    export_image = _action(window, "Export &picture…", session.exporter.ask_image, "Ctrl+Shift+E",
+    export_image = _action(window, "Export &picture…", lambda: session.exporter.ask_image(), "Ctrl+Shift+E",
                            "Save the diagram or a panel as PNG or SVG", "actionExportPicture")
     actions = file_menu.actions()
     index = actions.index(open_action) if open_action in actions else -1
@@ -166,14 +179,15 @@ def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
     edit_menu.addAction(session.undo.undo_action)
     edit_menu.addAction(session.undo.redo_action)
     edit_menu.addSeparator()
-    edit_menu.addAction(_action(window, "&Generate input…", sequence.open_generator, "Ctrl+G",
+    edit_menu.addAction(_action(window, "&Generate input…", lambda: session.sequence_panel.open_generator(),
+                                "Ctrl+G",
                                 "Sine, square, step, impulse, ramp, noise, the memory tasks, text",
                                 "actionGenerate"))
     edit_menu.addAction(_action(window, "Edit the &input…", lambda: show_dock(input_dock), None,
                                 "Show the input table", "actionEditInput"))
     edit_menu.addAction(_action(window, "Edit the &weights…", lambda: show_dock(weights_dock), None,
                                 "Show the weight tables", "actionEditWeights"))
-    edit_menu.addAction(_action(window, "&Randomise weights", weights.randomize, None,
+    edit_menu.addAction(_action(window, "&Randomise weights", lambda: session.weight_editor.randomize(), None,
                                 "PyTorch's initialisation with the seed in the Weights panel",
                                 "actionRandomise"))
     for act in (session.undo.undo_action, session.undo.redo_action):
@@ -187,13 +201,19 @@ def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
         toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
         view_menu.addAction(toggle)
 
-    # -- panel buttons --------------------------------------------------------------------------
-    open_input = _action(sequence, "Open…", session.open_dialog, None, "Open a sequence (.csv, .npy)")
-    sequence.add_action(open_input)
-
-    # -- after the window is built: layout from last time, then any unsaved work left behind --
+    # -- after the window is built: layout from last time; once it is painted, the autosave
+    # lock, then any unsaved work left behind ---------------------------------------------------
     if session.keep_layout:
-        QTimer.singleShot(0, session.restore_layout)
+        QTimer.singleShot(0, session, session.restore_layout)
+    from lstmviz.gui.app import after_first_paint
+
+    after_first_paint(window, session.start_autosave)
     if session.prompt or os.environ.get(RECOVERY_ENV):
-        QTimer.singleShot(0, session.offer_recovery)
+        after_first_paint(window, session.offer_recovery)
     return session
+
+
+def _placeholder():
+    from PySide6.QtWidgets import QWidget
+
+    return QWidget()

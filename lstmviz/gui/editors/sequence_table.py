@@ -8,8 +8,17 @@ The row of the current step is highlighted; clicking a row moves the step there.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -126,6 +135,37 @@ class SequenceModel(QAbstractTableModel):
                 self.headerDataChanged.emit(Qt.Orientation.Vertical, row, row)
 
 
+class StepHeader(QHeaderView):
+    """The vertical header (step numbers) with a width that depends only on the number of rows.
+
+    Qt's own size hint measures the first and last 100 sections (hundreds of headerData calls)
+    whenever a header changes, and the current step's bold number can widen it: at every step
+    that cost ~2 ms and could shift the table. Here: the widest number, in bold, measured once."""
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self._hint: tuple[tuple, QSize] | None = None
+
+    def sizeHint(self) -> QSize:
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        key = (rows, self.font().key(), self.defaultSectionSize())
+        if self._hint is not None and self._hint[0] == key:
+            return QSize(self._hint[1])
+        size = QSize(super().sizeHint()) if rows == 0 else QSize(self.sectionSizeFromContents(rows - 1))
+        if rows:
+            text = "8" * len(str(rows - 1))
+            bold = QFont(self.font())
+            bold.setBold(True)
+            extra = QFontMetrics(bold).horizontalAdvance(text) - self.fontMetrics().horizontalAdvance(
+                str(rows - 1)
+            )
+            size.setWidth(size.width() + max(extra, 0))
+            size.setHeight(self.defaultSectionSize())
+        self._hint = (key, QSize(size))
+        return size
+
+
 class SequencePanel(QWidget):
     """A heading (T, m), buttons, and the table. Put in a dock by the session."""
 
@@ -139,6 +179,7 @@ class SequencePanel(QWidget):
         self.model = SequenceModel(document, self.undo, self)
         self.view = EditorTable(self)
         self.view.setObjectName("lstmviz-sequence-table")
+        self.view.setVerticalHeader(StepHeader(self.view))
         self.view.setModel(self.model)
         self.view.setAlternatingRowColors(False)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
@@ -175,6 +216,8 @@ class SequencePanel(QWidget):
         bind(self, document.input_changed, self._update_summary)
         bind(self, document.params_changed, self._update_summary)
         bind(self, document.step_changed, self._follow_step)
+        self._follow_pending = False  # a step arrived while the table could not be seen
+        self.view.viewport().installEventFilter(self)  # catch up at its first paint
         self._update_summary()
 
     def add_action(self, action: QAction) -> QToolButton:
@@ -212,11 +255,33 @@ class SequencePanel(QWidget):
         if index.isValid():
             self.document.set_step(index.row())
 
+    def is_seen(self) -> bool:
+        """Shown and not covered (a dock tabbed behind another one stays 'visible' to Qt)."""
+        return self.isVisible() and not self.view.visibleRegion().isEmpty()
+
     def _follow_step(self, step: int) -> None:
-        if self.isVisible() and 0 <= step < self.model.rowCount():
+        if not self.is_seen():
+            self._follow_pending = True  # scrolled to when the table is seen again
+            return
+        self._follow_pending = False
+        if 0 <= step < self.model.rowCount():
             current = self.view.currentIndex()
             col = current.column() if current.isValid() else 0
             self.view.scrollTo(self.model.index(step, col), QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _catch_up(self) -> None:
+        if self._follow_pending and self.is_seen():
+            self._follow_step(self.document.step)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._follow_pending:
+            QTimer.singleShot(0, self, self._catch_up)
+
+    def eventFilter(self, obj, event) -> bool:
+        if self._follow_pending and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self, self._catch_up)  # (not while painting)
+        return False
 
     def edit_cell(self, row: int, col: int) -> QPersistentModelIndex:
         """Start editing a cell (for keyboard users and tests)."""

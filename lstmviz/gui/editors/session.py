@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -20,18 +21,23 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from lstmviz import edits
-from lstmviz.autosave import Autosaver, Recovery, find_recoverable
 from lstmviz.core.params import LSTMParams
 from lstmviz.errors import LstmvizError
 from lstmviz.gui import settings as prefs
 from lstmviz.gui.editors.messages import show_error
-from lstmviz.gui.export import Exporter
 from lstmviz.gui.recent import RecentFiles
 from lstmviz.gui.undo import UndoController
 from lstmviz.gui.workers import Job, describe_error, load_model_file
-from lstmviz.io.document_file import SUFFIX, DocumentState, read_document, restore, snapshot, write_document
+
+# Imported when first used, not at start-up (the window paints sooner): lstmviz.autosave,
+# lstmviz.gui.export (QtSvg) and lstmviz.io.document_file.
+if TYPE_CHECKING:
+    from lstmviz.autosave import Autosaver, Recovery
+    from lstmviz.gui.export import Exporter
+    from lstmviz.io.document_file import DocumentState
 
 AUTOSAVE_ENV = "LSTMVIZ_AUTOSAVE_SECONDS"
+SUFFIX = ".lstmviz"  # lstmviz.io.document_file.SUFFIX (a test keeps the two the same)
 SEQUENCE_SUFFIXES = (".csv", ".npy")
 OPEN_FILTER = (
     "Everything lstmviz opens (*.lstmviz *.csv *.npy *.npz *.pt *.pth *.safetensors *.keras *.h5 *.onnx);;"
@@ -83,35 +89,74 @@ class Session(QObject):
         super().__init__(window)
         self.window, self.document = window, document
         self.undo = UndoController(document, self, report=self.error, widget=window)
-        self.exporter = Exporter(document, window, self)
+        self._exporter: Exporter | None = None  # made on first use (see `exporter`)
         self.loader = Job(self, "load")
         self.saver = Job(self, "save")
-        self.recent = RecentFiles()
+        self._recent: RecentFiles | None = None
         self.prompt = interactive()  # ask before throwing away unsaved changes
         self.keep_layout = interactive()  # window layout kept across runs (not in offscreen tests)
         self._queue: list[str] = []
+        self._panel_factories: dict = {}
+        self._panels: dict = {}
         self._version = 0
         self._closed = False
         for signal in (document.trace_changed, document.source_changed, document.option_changed):
             signal.connect(self._bump)
-        self.autosaver: Autosaver | None = None
+        # The autosaver (its folder and this window's lock) is made on first use — the first
+        # tick, a recovery check, or start_autosave() once the window has been painted.
+        self._autosave = autosave
+        self._autosave_dir = state_dir
+        self._autosaver: Autosaver | None = None
         self.autosave_timer = QTimer(self)
         if autosave:
-            try:
-                self.autosaver = Autosaver(state_dir, info={"title": document.title or ""})
-            except LstmvizError as error:  # an unwritable state dir must not stop the window
-                self.autosave_error = str(error)
-            seconds = float(os.environ.get(AUTOSAVE_ENV) or prefs.get("autosave/interval_s"))
+            # the default interval now; the user's preference (QSettings) in start_autosave()
+            seconds = float(os.environ.get(AUTOSAVE_ENV) or prefs.DEFAULTS["autosave/interval_s"])
             self.autosave_timer.setInterval(max(100, int(seconds * 1000)))
             self.autosave_timer.timeout.connect(self.autosave_now)
-            if self.autosaver is not None:
-                self.autosave_timer.start()
+            self.autosave_timer.start()
         window.installEventFilter(self)
         if isinstance(window, QMainWindow):
             window.setAcceptDrops(True)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+
+    # -- the Input and Weights panels: made when their dock is first shown (or asked for) ----
+    def add_lazy_panel(self, key: str, dock, factory, on_made=None) -> None:
+        """`dock` shows factory()'s widget; it is made the first time the dock becomes visible
+        or the panel is asked for (panel(key)), so hidden tabs cost nothing at start-up."""
+        self._panel_factories[key] = (dock, factory, on_made)
+
+        def visible(shown: bool) -> None:
+            if shown:
+                self.panel(key)
+
+        dock.visibilityChanged.connect(visible)
+
+    def panel(self, key: str):
+        """The panel of that dock (made now if it was not yet); None if there is none."""
+        if key not in self._panels:
+            entry = self._panel_factories.get(key)
+            if entry is None:
+                return None
+            dock, factory, on_made = entry
+            widget = factory()
+            self._panels[key] = widget
+            old = dock.widget()
+            dock.setWidget(widget)
+            if old is not None and old is not widget:
+                old.deleteLater()
+            if on_made is not None:
+                on_made(widget)
+        return self._panels[key]
+
+    @property
+    def sequence_panel(self):
+        return self.panel("input")
+
+    @property
+    def weight_editor(self):
+        return self.panel("weights")
 
     def _disconnect_document(self) -> None:
         doc = self.document
@@ -127,8 +172,53 @@ class Session(QObject):
         self._version += 1
 
     @property
+    def exporter(self) -> Exporter:
+        """Exports (traces, pictures), made the first time one is asked for."""
+        if self._exporter is None:
+            from lstmviz.gui.export import Exporter
+
+            self._exporter = Exporter(self.document, self.window, self)
+        return self._exporter
+
+    @property
+    def autosaver(self) -> Autosaver | None:
+        """This window's Autosaver (made, with its lock, on first use); None when autosave is
+        off or its folder cannot be used (autosave_error says why)."""
+        if self._autosaver is None and self._autosave and not self._closed:
+            self._autosave = False  # one attempt
+            from lstmviz.autosave import Autosaver
+
+            try:
+                self._autosaver = Autosaver(self._autosave_dir, info={"title": self.document.title or ""})
+            except LstmvizError as error:  # an unwritable state dir must not stop the window
+                self.autosave_error = str(error)
+                self.autosave_timer.stop()
+        return self._autosaver
+
+    @property
+    def recent(self) -> RecentFiles:
+        if self._recent is None:
+            self._recent = RecentFiles()
+        return self._recent
+
+    def start_autosave(self) -> None:
+        """Take this window's autosave lock now and read the interval from the preferences
+        (the window calls it after its first paint)."""
+        if self._closed or self.autosaver is None:
+            return
+        if not os.environ.get(AUTOSAVE_ENV):
+            seconds = float(prefs.get("autosave/interval_s"))
+            self.autosave_timer.setInterval(max(100, int(seconds * 1000)))
+
+    def _jobs(self) -> list:
+        jobs = [self.loader, self.saver, self.undo.job]
+        if self._exporter is not None:
+            jobs.append(self._exporter.job)
+        return jobs
+
+    @property
     def busy(self) -> bool:
-        return self.loader.busy or self.saver.busy or self.undo.job.busy or self.exporter.job.busy
+        return any(job.busy for job in self._jobs())
 
     def wait(self, timeout_ms: int = 30000) -> bool:
         """Process events until no file, trace or export work is pending (tests, shutdown)."""
@@ -137,7 +227,7 @@ class Session(QObject):
         deadline = QDeadlineTimer(timeout_ms)
         while (self.busy or self._queue) and not deadline.hasExpired():
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            for job in (self.loader, self.saver, self.undo.job, self.exporter.job):
+            for job in self._jobs():
                 job.wait(5)
         return not self.busy
 
@@ -297,6 +387,8 @@ class Session(QObject):
         if not self.confirm_discard("open another document"):
             return
 
+        from lstmviz.io.document_file import read_document
+
         def work(progress):
             state = read_document(path)
             return state, edits.compute_trace(edits.ModelState(state.params, state.xs, state.h0, state.c0))
@@ -305,6 +397,8 @@ class Session(QObject):
                           label=f"Opening {Path(path).name}…", parent=self.window, on_cancel=self._stop_queue)
 
     def _document_loaded(self, path: str, state: DocumentState, trace) -> None:
+        from lstmviz.io.document_file import restore
+
         try:
             restore(self.document, state, trace)
         except LstmvizError as error:
@@ -345,6 +439,8 @@ class Session(QObject):
         path = str(path)
         if not path.lower().endswith(SUFFIX):
             path += SUFFIX
+        from lstmviz.io.document_file import snapshot, write_document
+
         state = snapshot(self.document)
         version = self._version
 
@@ -369,6 +465,8 @@ class Session(QObject):
 
     # -- autosave and recovery -----------------------------------------------------------------
     def _autosave_state(self) -> DocumentState:
+        from lstmviz.io.document_file import snapshot
+
         state = snapshot(self.document)
         state.meta = {"autosave": {
             "document_path": getattr(self.document, "document_path", None),
@@ -385,6 +483,8 @@ class Session(QObject):
         """If a window that is gone left unsaved work, offer it back (without blocking)."""
         if self.autosaver is None:
             return None
+        from lstmviz.autosave import find_recoverable
+
         try:
             found = find_recoverable(self.autosaver.directory)
         except OSError:
@@ -425,6 +525,8 @@ class Session(QObject):
 
     def recover(self, recovery: Recovery) -> bool:
         """Load an autosave into the Document (it stays unsaved), then keep it safe as ours."""
+        from lstmviz.io.document_file import restore
+
         try:
             state = recovery.read()
             trace = edits.compute_trace(edits.ModelState(state.params, state.xs, state.h0, state.c0))
@@ -510,16 +612,17 @@ class Session(QObject):
             return
         self._closed = True
         self.autosave_timer.stop()
-        for job in (self.loader, self.undo.job, self.exporter.job):
-            job.cancel(silent=True)
+        for job in self._jobs():
+            if job is not self.saver:
+                job.cancel(silent=True)
         self.saver.wait(60000)
         if self.keep_layout and isinstance(self.window, QMainWindow):
             try:
                 prefs.save_window_state(self.window)
             except RuntimeError:  # the window is already being destroyed
                 pass
-        if self.autosaver is not None:
-            self.autosaver.close()
+        if self._autosaver is not None:
+            self._autosaver.close()
         self._disconnect_document()
         app = QApplication.instance()
         if app is not None:
