@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 from psygnal import Signal
 
-from lstmviz.core.analysis.whatif import rerun
 from lstmviz.core.cell import check_sequence, run
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
@@ -191,7 +190,7 @@ class Document:
                     dropped = True
             self._interventions = tuple(keep)
             if keep:
-                trace = rerun(self._params, trace, self._interventions)
+                trace = _rerun(self._params, trace, self._interventions)
         self._trace = trace
         if dropped:
             self.interventions_changed.emit(self._interventions)
@@ -214,7 +213,7 @@ class Document:
         if interventions == self._interventions:
             return
         base = self._baseline_trace
-        trace = rerun(self._params, base, interventions) if interventions else base
+        trace = _rerun(self._params, base, interventions) if interventions else base
         self._interventions = interventions
         self._trace = trace
         self._set_dirty(True)
@@ -281,3 +280,10 @@ class Document:
 
     def mark_saved(self) -> None:
         self._set_dirty(False)
+
+
+def _rerun(params, trace, interventions):
+    # Imported on first use: what-if is rarely on, and start-up should not pay for it.
+    from lstmviz.core.analysis.whatif import rerun
+
+    return rerun(params, trace, interventions)

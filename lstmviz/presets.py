@@ -127,15 +127,13 @@ def brackets() -> Preset:
     """The small trained model in resources/models/ (scripts/train_bracket_model.py, docs/bracket_model.md)
     on its sample text, one-hot over its characters; NumPy only."""
     import json
-    from pathlib import Path
 
     from lstmviz.core.text import Vocabulary
     from lstmviz.io.npz import read_npz_model
+    from lstmviz.resources_path import resource
 
-    here = Path(__file__).resolve().parent
-    folders = (here / "resources" / "models", here.parent / "resources" / "models")
-    model = next((d / "bracket.npz" for d in folders if (d / "bracket.npz").is_file()), None)
-    if model is None:
+    model = resource("models", "bracket.npz")
+    if not model.is_file():
         raise LstmvizError("the bundled bracket model is missing (resources/models/bracket.npz)")
     params = read_npz_model(model)
     params.name, params.source = "bracket model", "preset"

@@ -202,9 +202,13 @@ def apply_preset(doc: Document, preset: Preset) -> None:
     doc.set_model_and_input(preset.params, preset.xs)
     doc.input_names = tuple(preset.input_names)
     doc.preset_name = preset.name
+    # A preset is a fresh, untitled document: no file behind it and nothing to save yet.
+    doc.model_path = doc.input_path = doc.document_path = doc.model_sha256 = None
     doc.set_sources(title=preset.title)
     doc.set_step(min(preset.step, doc.T - 1))
     doc.set_selection(preset.select)
+    doc.set_unit(min(preset.unit, doc.n - 1))
+    doc.mark_saved()
 
 
 def open_path(doc: Document, path, layer=None) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 from lstmviz.errors import LstmvizError
 
@@ -64,7 +63,9 @@ def after_first_paint(window, callback) -> None:
 def window_icon():
     from PySide6.QtGui import QIcon
 
-    path = Path(__file__).resolve().parent.parent / "resources" / "icons" / "lstmviz.svg"
+    from lstmviz.resources_path import resource
+
+    path = resource("icons", "lstmviz.svg")
     return QIcon(str(path)) if path.exists() else None
 
 

@@ -275,6 +275,9 @@ class MainWindow(QMainWindow):
         from lstmviz.commands.open import apply_preset
 
         self.playback.pause()
+        if self.document.dirty and not self.session.confirm_discard("switch to a preset"):
+            self._check_current_preset()
+            return
         apply_preset(self.document, load_preset(name))
         self.preset_actions[name].setChecked(True)
         self.statusBar().showMessage(f"Preset: {load_preset(name).title}", 6000)
@@ -312,6 +315,12 @@ class MainWindow(QMainWindow):
             act.setText(preset.title)
             act.setStatusTip(preset.description)
             act.setToolTip(preset.description)
+
+    def _check_current_preset(self) -> None:
+        """Check the menu entry of the preset the Document shows (none for a file)."""
+        current = getattr(self.document, "preset_name", None)
+        for name, act in self.preset_actions.items():
+            act.setChecked(name == current and not self.document.model_path)
 
     def _preset_chosen(self, action: QAction) -> None:
         self.load_preset(action.data())

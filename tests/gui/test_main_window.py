@@ -220,6 +220,33 @@ def test_pyside_calls_do_not_leak_none(qapp):
 
 
 # -- the window's title, shortcuts list, default layout and teardown -----------------------------
+def test_a_preset_is_a_fresh_untitled_document(make_window, tmp_path):
+    from lstmviz.edits import SetWeight
+
+    window = make_window("forget-worked")
+    doc, session = window.document, window.session
+    session.save_to(tmp_path / "mine.lstmviz", synchronous=True)
+    session.undo.submit(SetWeight(doc, "W_f", (0, 0), 2.0))
+    assert doc.dirty and doc.document_path
+    session.prompt = False  # offscreen: no dialog; the unsaved edit is discarded as asked
+    window.preset_actions["brackets"].trigger()
+    assert not doc.dirty and doc.document_path is None and doc.model_path is None
+    assert doc.unit == 5 and not window.isWindowModified()
+
+
+def test_switching_preset_can_be_cancelled_and_keeps_the_edits(make_window, monkeypatch):
+    from lstmviz.edits import SetWeight
+
+    window = make_window("forget-worked")
+    doc, session = window.document, window.session
+    session.undo.submit(SetWeight(doc, "W_f", (0, 0), 2.0))
+    session.prompt = True
+    monkeypatch.setattr(session, "ask_unsaved", lambda action: "cancel")
+    window.preset_actions["memory-cell"].trigger()
+    assert doc.n == 3 and doc.dirty and doc.params.W_f[0, 0] == 2.0
+    assert window.preset_actions["forget-worked"].isChecked()
+
+
 def test_title_names_the_document_and_marks_unsaved_changes(make_window, tmp_path):
     from lstmviz.edits import SetWeight
 
