@@ -3,6 +3,8 @@
 
 The suite never needs torch, keras or onnx: it compares lstmviz with these saved outputs.
 Needs: pip install torch==2.13.0 keras onnx   (torch only from the local CPU wheel).
+The tfkeras2 group needs TensorFlow and tf_keras instead: run it from a throwaway venv
+(see scripts/fixtures/tfkeras2.py).
 
     python scripts/make_fixtures.py            # all
     python scripts/make_fixtures.py engine     # one group
