@@ -383,24 +383,25 @@ def vector_tinted(rows, tints) -> str:
 
 
 def _unit_table(headers: list[str], rows: list[list[float]], unit: int, marked: set[int]) -> str:
-    head = "".join(f"<th style='padding:2px 3px'>{h}</th>" for h in headers)
+    # tight padding: the cell update's eight columns fit the default 440 px dock at n = 16
+    head = "".join(f"<th style='padding:2px 2px'>{h}</th>" for h in headers)
     body = []
     indices = range(len(rows)) if len(rows) <= TABLE_ROWS_MAX else [unit]
     for j in indices:
         shade = f" style='background:{style.HTML_UNIT_ROW}'" if j == unit else ""
         cells = "".join(
-            f"<td class='num' style='padding:1px 3px;{BOLD if c in marked else ''}'>{format_short(v)}</td>"
+            f"<td class='num' style='padding:1px 2px;{BOLD if c in marked else ''}'>{format_short(v)}</td>"
             for c, v in enumerate(rows[j])
         )
         body.append(
-            f"<tr{shade}><td class='num' style='padding:1px 7px'><a href='unit:{j}'>{j}</a></td>{cells}</tr>"
+            f"<tr{shade}><td class='num' style='padding:1px 4px'><a href='unit:{j}'>{j}</a></td>{cells}</tr>"
         )
     more = (
         "" if len(rows) <= TABLE_ROWS_MAX else f"<div class='muted'>(unit {unit} of {len(rows)} shown)</div>"
     )
     return (
         f"<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"
-        f"<tr><th style='padding:2px 7px'>k</th>{head}</tr>{''.join(body)}</table>{more}"
+        f"<tr><th style='padding:2px 4px'>k</th>{head}</tr>{''.join(body)}</table>{more}"
     )
 
 

@@ -319,3 +319,56 @@ def test_a_window_deleted_right_after_show_leaves_nothing_queued(qapp, make_docu
     doc.set_step(7)  # the Document outlives the window: its views are gone, not called
     doc.set_selection("o")
     qapp.processEvents()
+
+
+def test_no_key_is_bound_twice_and_undo_redo_keys_work(make_window, qtbot):
+    """Qt never triggers a key two actions (or one action twice) hold: it only warns of an
+    "ambiguous shortcut overload". Ctrl+Z, Ctrl+Y and Ctrl+Shift+Z pressed as a user would."""
+    from collections import Counter
+
+    from PySide6.QtGui import QAction
+    from PySide6.QtTest import QTest
+
+    from lstmviz.edits import SetWeight
+
+    window = make_window("memory-cell")
+    session = window.session
+    for key in ("memory", "whatif", "text"):  # the views that hold undo buttons
+        window.analysis.show(key)
+    session.weight_editor, session.sequence_panel  # noqa: B018 - made on first use
+    held = Counter(
+        seq.toString()
+        for act in window.findChildren(QAction)
+        if act.isEnabled() or act.objectName() in ("actionUndo", "actionRedo")
+        for seq in act.shortcuts()
+        if not seq.isEmpty()
+    )
+    assert [key for key, count in held.items() if count > 1] == []
+
+    doc = window.document
+    before = float(doc.params.W_o[0, 0])
+    assert session.undo.submit(SetWeight(doc, "W_o", (0, 0), before + 0.5))
+    session.wait()
+    window.diagram.setFocus()
+
+    def press(key, modifiers, expected):
+        QTest.keyClick(window.diagram, key, modifiers)
+        qtbot.waitUntil(lambda: float(doc.params.W_o[0, 0]) == expected, timeout=2000)
+
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    press(Qt.Key.Key_Z, ctrl, before)
+    press(Qt.Key.Key_Y, ctrl, before + 0.5)
+    press(Qt.Key.Key_Z, ctrl, before)
+    press(Qt.Key.Key_Z, ctrl | shift, before + 0.5)
+
+
+@pytest.mark.parametrize("selection", ["c", "mul_f", "h"])
+def test_the_unit_tables_fit_the_default_inspector(make_window, qtbot, selection):
+    """At 1280 x 800 the bracket model's every-unit table (eight columns for the cell update)
+    is read whole: no column, least of all the bold answer at its right, is cut off."""
+    window = make_window("brackets")
+    window.document.set_selection(selection)
+    browser = window.inspector.browser
+    qtbot.waitUntil(lambda: "Every unit" in browser.toPlainText(), timeout=2000)
+    qtbot.wait(10)
+    assert browser.horizontalScrollBar().maximum() == 0

@@ -174,7 +174,9 @@ def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
     edit_menu = _menu(window, "edit", "&Edit", after=file_menu)
     session.undo.undo_action.setObjectName("actionUndo")
     session.undo.redo_action.setObjectName("actionRedo")
-    redo_keys = [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")]
+    # Ctrl+Y and Ctrl+Shift+Z, each once: the platform's Redo may itself be Ctrl+Y, and an
+    # action holding the same key twice is an "ambiguous shortcut" that Qt never triggers.
+    redo_keys = [QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")]
     session.undo.redo_action.setShortcuts(redo_keys)
     edit_menu.addAction(session.undo.undo_action)
     edit_menu.addAction(session.undo.redo_action)
