@@ -44,10 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     except LstmvizError as error:
         print(f"lstmviz: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("lstmviz: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # `lstmviz trace ... --out - | head` closes the pipe early; that is not an error.
         sys.stderr.close()
         return 0
+    except OSError as error:  # a read or write the readers did not foresee (EIO, ENOSPC, ...)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"lstmviz: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("lstmviz: error: out of memory (the model or the input is too large)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lstmviz: interrupted", file=sys.stderr)
+        return 130

@@ -7,6 +7,8 @@ and change a Document without Qt (the screenshot command and the window's menus 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +73,23 @@ def add_parser(subparsers):
     return parser
 
 
+def check_display(environ=None, platform: str = sys.platform) -> None:
+    """On Linux without a display Qt aborts the process (core dump); say so in one line."""
+    env = os.environ if environ is None else environ
+    if not platform.startswith("linux") or any(
+        env.get(key) for key in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+    ):
+        return
+    raise LstmvizError(
+        "no display to open the window on (DISPLAY is not set): run it on a desktop or under "
+        "`xvfb-run -a lstmviz`, or use a command that needs no window (demo, trace, analyze, "
+        "inspect, screenshot)"
+    )
+
+
 def run(args) -> int:
     document = document_from_args(args)
+    check_display()
     from lstmviz.gui.app import run_window
 
     return run_window(document)

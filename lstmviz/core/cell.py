@@ -130,10 +130,29 @@ def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trac
         and params.cell_activation == "tanh"
         and not params.has_peepholes
     )
-    with blas_threads(n):
+    # Finite weights and inputs can still overflow W x + U h + b; inf is a fine pre-activation
+    # (every gate saturates correctly), so the products run quietly, and only a NaN made from
+    # inf - inf is refused.
+    with blas_threads(n), np.errstate(over="ignore", invalid="ignore"):
         if fast:
-            return _run_fast(params, xs, h_init, c_init, dtype)
-        return _run_general(params, xs, h_init, c_init, dtype)
+            trace = _run_fast(params, xs, h_init, c_init, dtype)
+        else:
+            trace = _run_general(params, xs, h_init, c_init, dtype)
+    _refuse_nan(trace, params)
+    return trace
+
+
+def _refuse_nan(trace: Trace, params: LSTMParams, rows: int = 4096) -> None:
+    """A NaN in any gate reaches c or h at the same step, so scanning those two is enough."""
+    for lo in range(0, trace.T, rows):
+        bad = np.isnan(trace.c[lo : lo + rows]).any(axis=1) | np.isnan(trace.h[lo : lo + rows]).any(axis=1)
+        if bad.any():
+            t = lo + int(np.argmax(bad))
+            raise LstmvizError(
+                f"the run overflows {trace.dtype.name} at step {t}: W x + U h + b reaches infinity on "
+                "both sides and gives NaN (weights or inputs too large; scale them down)",
+                source=params.source or None,
+            )
 
 
 def _cast(values: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:

@@ -48,6 +48,18 @@ def atomic_write(path, mode: str = "w", newline: str | None = "") -> Iterator[IO
     if target.is_dir():
         raise LstmvizError("is a folder, not a file", source=str(path))
     kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
+    if target.is_symlink():
+        # Update the file the link points to, and keep the link (a rename would replace it).
+        target = Path(os.path.realpath(target))
+    if target.exists() and not target.is_file():
+        # /dev/null, a named pipe, a terminal: no temporary file and never a rename, which
+        # would replace the device itself with a regular file.
+        try:
+            with open(target, mode, **kwargs) as handle:
+                yield handle
+        except OSError as error:
+            raise LstmvizError(_describe_os_error(error), source=str(path)) from None
+        return
     try:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".part", dir=target.parent if str(target.parent) else "."

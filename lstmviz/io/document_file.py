@@ -37,7 +37,8 @@ from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams
 from lstmviz.errors import LstmvizError
 from lstmviz.io.atomic import atomic_write
 from lstmviz.io.csv import ExportCancelled
-from lstmviz.io.paths import readable_file
+from lstmviz.io.paths import NPY_ERRORS, readable_file
+from lstmviz.io.zipsafe import ZIP_ERRORS
 
 FORMAT = "lstmviz-document"
 FORMAT_VERSION = 2  # the newest this reads; a document is written as version 1 unless it has
@@ -338,6 +339,15 @@ def _meta_field(meta: dict, path, *keys, kind=None, default=None):
 
 def read_document(path) -> DocumentState:
     """Read a .lstmviz file (only the expected members, each under a size cap)."""
+    try:
+        return _read_document(path)
+    except LstmvizError:
+        raise
+    except (*ZIP_ERRORS, *NPY_ERRORS) as error:  # a damaged archive: zlib, zipfile, .npy parser
+        raise _fail(path, f"is damaged ({type(error).__name__}: {error})") from None
+
+
+def _read_document(path) -> DocumentState:
     source = str(path)
     readable_file(path)
     try:

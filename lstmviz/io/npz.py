@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
-import zipfile
+import io
 
 import numpy as np
 
 from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams, describe_nonfinite
 from lstmviz.errors import LstmvizError
 from lstmviz.io.atomic import atomic_write
-from lstmviz.io.paths import readable_file
+from lstmviz.io.paths import NPY_ERRORS, readable_file
+from lstmviz.io.zipsafe import SafeZip, is_zip
 
 OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0")
+MAX_ARRAY_BYTES = 2 << 30  # one array; as for a .pt storage
+
+
+def _read_npy_member(data: bytes, key: str, source: str) -> np.ndarray:
+    try:
+        return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False, max_header_size=10000)
+    except NPY_ERRORS as error:
+        # pickled object arrays land here too: allow_pickle=False refuses them
+        raise LstmvizError(f"cannot read the array {key}: {error}", source=source) from None
 
 
 def read_npz_model(path) -> LSTMParams:
     source = str(path)
     readable_file(path)
-    if not zipfile.is_zipfile(path):
+    if not is_zip(path):
         raise LstmvizError("not a readable .npz archive (not a zip file, or truncated)", source=source)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise LstmvizError(f"not a readable .npz archive ({error})", source=source) from None
-    except ValueError as error:  # pickled object arrays land here with allow_pickle=False
-        raise LstmvizError(f"cannot read an array: {error}", source=source) from None
+    # Member by member from the expected names, each under a size cap (no zip bombs); the
+    # arrays are parsed with allow_pickle=False, as np.load(..., allow_pickle=False) would.
+    known = {f"{key}.npy" for key in (*WEIGHT_KEYS, *OPTIONAL_KEYS)}
+    arrays = {}
+    with SafeZip(
+        path, kind=".npz archive", allowed=known.__contains__, max_member=MAX_ARRAY_BYTES, max_ratio=1100
+    ) as archive:
+        unknown = sorted(name.removesuffix(".npy") for name in archive.names() if name not in known)
+        if unknown:
+            raise LstmvizError(f"unexpected arrays {', '.join(unknown)}", source=source)
+        for name in archive.names():
+            key = name.removesuffix(".npy")
+            arrays[key] = _read_npy_member(archive.read(name), key, source)
     missing = [key for key in WEIGHT_KEYS if key not in arrays]
     if missing:
         raise LstmvizError(
             f"missing {', '.join(missing)} (a model .npz needs W_i..W_o, U_i..U_o, b_i..b_o)",
             source=source,
         )
-    unknown = sorted(set(arrays) - set(WEIGHT_KEYS) - set(OPTIONAL_KEYS))
-    if unknown:
-        raise LstmvizError(f"unexpected arrays {', '.join(unknown)}", source=source)
     for key, value in arrays.items():
         if value.dtype.kind not in "fiu":
             raise LstmvizError(f"{key} has dtype {value.dtype}, expected numbers", source=source)

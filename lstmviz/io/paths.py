@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import struct
+import tokenize
 from pathlib import Path
 
 from lstmviz.errors import LstmvizError
@@ -27,3 +29,8 @@ def suffix_of(path) -> str:
     if name.endswith(".weights.h5"):
         return ".weights.h5"
     return Path(name).suffix
+
+
+# What NumPy's .npy parser raises on a damaged or crafted file (the header is a Python
+# literal, parsed with tokenize and ast; allow_pickle=False refusals are ValueErrors).
+NPY_ERRORS = (ValueError, EOFError, OSError, SyntaxError, TypeError, struct.error, tokenize.TokenError)

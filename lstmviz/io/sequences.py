@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import numpy as np
 
 from lstmviz.core.params import describe_nonfinite
 from lstmviz.errors import LstmvizError
 from lstmviz.io.atomic import atomic_write
-from lstmviz.io.paths import readable_file, suffix_of
+from lstmviz.io.paths import NPY_ERRORS, readable_file, suffix_of
 
 SEQUENCE_SUFFIXES = (".csv", ".npy")
 
@@ -86,13 +87,18 @@ def read_npy_sequence(path) -> np.ndarray:
     source = str(path)
     readable_file(path)
     try:
-        data = np.load(path, allow_pickle=False)
-    except ValueError as error:
+        # Our own handle: np.load leaves its file open when a damaged zip makes it raise.
+        with open(path, "rb") as handle:
+            data = np.load(handle, allow_pickle=False)
+            if not isinstance(data, np.ndarray):
+                data.close()  # an .npz archive under a .npy name
+                raise LstmvizError("holds several arrays; a sequence is one .npy array", source=source)
+    except LstmvizError:
+        raise
+    except NPY_ERRORS as error:
         raise LstmvizError(f"cannot read the array ({error})", source=source) from None
-    except (OSError, EOFError) as error:
-        raise LstmvizError(f"not a readable .npy file ({error})", source=source) from None
-    if not isinstance(data, np.ndarray):
-        raise LstmvizError("holds several arrays; a sequence is one .npy array", source=source)
+    except zipfile.BadZipFile as error:  # starts like an .npz archive
+        raise LstmvizError(f"not a .npy array (a damaged zip: {error})", source=source) from None
     if data.dtype.kind not in "fiub":
         raise LstmvizError(f"has dtype {data.dtype}, expected numbers", source=source)
     if data.ndim == 1:

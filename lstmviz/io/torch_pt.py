@@ -18,7 +18,6 @@ import io
 import pickle
 import re
 import struct
-import zipfile
 
 import numpy as np
 
@@ -27,12 +26,14 @@ from lstmviz.io.layers import LayerInfo, build_layer, without_build
 from lstmviz.io.paths import readable_file
 from lstmviz.io.statedict import TensorRef, layers_from_state_dict
 from lstmviz.io.zipsafe import SafeZip
+from lstmviz.io.zipsafe import is_zip as is_zip_file
 
 FORMAT = "PyTorch state_dict (torch.save zip)"
 MAX_PICKLE = 64 << 20
 MAX_STORAGE = 2 << 30
 MAX_ELEMENTS = 1 << 30
 MAX_DEPTH = 8
+MAX_ENTRIES = 1_000_000  # dict entries the state_dict walk visits at most
 
 # storage type name -> (numpy dtype name, itemsize)
 STORAGE_DTYPES = {
@@ -201,15 +202,32 @@ def restricted_loads(data: bytes, source: str):
     return obj, unpickler.storages
 
 
-def flatten_tensors(obj, prefix: str = "", depth: int = 0, out: dict | None = None) -> dict[str, _Tensor]:
-    """{'encoder.lstm.weight_ih_l0': tensor} from a state_dict, or a checkpoint dict of them."""
-    out = {} if out is None else out
-    if isinstance(obj, _Tensor):
-        out[prefix] = obj
-    elif isinstance(obj, dict) and depth < MAX_DEPTH:
-        for key, value in obj.items():
-            if isinstance(key, (str, int)):
-                flatten_tensors(value, f"{prefix}.{key}" if prefix else str(key), depth + 1, out)
+def flatten_tensors(obj, source: str = "") -> dict[str, _Tensor]:
+    """{'encoder.lstm.weight_ih_l0': tensor} from a state_dict, or a checkpoint dict of them.
+
+    A pickle can make one small dict the value of many keys at every level (shared through
+    its memo), so the walk counts the entries it visits: a few KB could otherwise name
+    trillions of paths and hang the reader.
+    """
+    out: dict[str, _Tensor] = {}
+    budget = [MAX_ENTRIES]
+
+    def walk(value, prefix: str, depth: int) -> None:
+        if isinstance(value, _Tensor):
+            out[prefix] = value
+        elif isinstance(value, dict) and depth < MAX_DEPTH:
+            budget[0] -= len(value)
+            if budget[0] < 0:
+                raise LstmvizError(
+                    f"damaged PyTorch file: its pickle names more than {MAX_ENTRIES} entries "
+                    "(nested dicts shared many times?)",
+                    source=source,
+                )
+            for key, item in value.items():
+                if isinstance(key, (str, int)):
+                    walk(item, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+
+    walk(obj, "", 0)
     return out
 
 
@@ -232,7 +250,7 @@ class TorchArchive:
 
     def _check_not_zip(self, path) -> None:
         try:
-            is_zip = zipfile.is_zipfile(path)
+            is_zip = is_zip_file(path)
             with open(path, "rb") as handle:
                 head = handle.read(64)
         except OSError as error:
@@ -279,7 +297,7 @@ class TorchArchive:
                 raise LstmvizError(f"damaged PyTorch file: byteorder {order!r}", source=self.source)
         self.byteorder = "<" if order == "little" else ">"
         obj, self.storages = restricted_loads(self.zip.read(pickles[0], max_bytes=MAX_PICKLE), self.source)
-        self.tensors = flatten_tensors(obj)
+        self.tensors = flatten_tensors(obj, self.source)
         self._cache: dict[str, np.ndarray] = {}
 
     def close(self) -> None:

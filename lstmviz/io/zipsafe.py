@@ -143,6 +143,18 @@ class SafeZip:
         return data
 
 
+def is_zip(path) -> bool:
+    """zipfile.is_zipfile that never raises: True also for a damaged zip (whose end record
+    zipfile rejects with BadZipFile, e.g. "span multiple disks"), so its reader reports the
+    damage instead of calling it some other format."""
+    try:
+        return zipfile.is_zipfile(path)
+    except zipfile.BadZipFile:
+        return True
+    except (OSError, ValueError, struct.error):
+        return False
+
+
 def name_matcher(*patterns: str) -> Callable[[str], bool]:
     """allowed(name) for full-match regular expressions."""
     compiled = [re.compile(p) for p in patterns]

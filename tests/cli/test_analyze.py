@@ -140,3 +140,35 @@ def test_analysis_is_required(capsys):
         main(["analyze"])
     assert exit_info.value.code == 2
     assert "ANALYSIS" in capsys.readouterr().err
+
+
+def test_gradient_cli_matches_torch_autograd_end_to_end(tmp_path):
+    """The CLI's numbers against torch.autograd's (committed fixture) and fprod against a plain
+    product of forget gates from the test's own reference loop: nothing from lstmviz's run."""
+    from pathlib import Path
+
+    from tests.core.test_cell import reference_loop
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "autograd" / "torch_n8_m5_T30.npz"
+    with np.load(fixture, allow_pickle=False) as loaded:
+        data = dict(loaded)
+    params = LSTMParams.from_stacked(data["weight_ih"], data["weight_hh"], data["bias_ih"] + data["bias_hh"])
+    model, seq, h0, c0 = (tmp_path / name for name in ("m.npz", "x.npy", "h0.npy", "c0.npy"))
+    write_npz_model(params, model)
+    for path, key in ((seq, "xs"), (h0, "h0"), (c0, "c0")):
+        np.save(path, data[key])
+    forget = reference_loop(params, data["xs"], data["h0"], data["c0"])["f"]
+    for j, (step, unit, wrt) in enumerate(data["cases"].tolist()):
+        out = tmp_path / f"g{j}.csv"
+        options = ["--step", str(step), "--wrt", "hc"[wrt]] + ([] if unit < 0 else ["--unit", str(unit)])
+        assert main(["analyze", "gradient", "--model", str(model), "--input", str(seq), "--h0", str(h0),
+                     "--c0", str(c0), "--out", str(out), *options]) == 0
+        frame = pd.read_csv(out)
+        n, m = params.n, params.m
+        np.testing.assert_allclose(frame[[f"dx_{k}" for k in range(m)]].to_numpy(), data[f"dx_{j}"],
+                                   rtol=0, atol=1e-8)
+        np.testing.assert_allclose(frame[[f"dc_{k}" for k in range(n)]].to_numpy(), data[f"dc_{j}"],
+                                   rtol=0, atol=1e-8)
+        units = range(n) if unit < 0 else [unit]
+        fprod = [np.mean([np.prod(forget[t + 1 : step + 1, k]) for k in units]) for t in range(step + 1)]
+        np.testing.assert_allclose(frame["fprod"].to_numpy(), fprod, rtol=1e-12, atol=1e-15)

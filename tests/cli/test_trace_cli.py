@@ -136,3 +136,24 @@ def test_demo_writes_csv_and_says_where(tmp_path, capsys):
     assert main(["demo", "--out", str(out)]) == 0
     assert str(out) in capsys.readouterr().err
     assert pd.read_csv(out).shape[0] == 40
+
+
+def test_window_without_a_display_is_one_line_exit_2(monkeypatch, capsys):
+    # Qt would abort the process (a core dump, status 134) on Linux without a display
+    for key in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no display" in err
+
+
+def test_an_unforeseen_os_error_is_one_line_exit_2(files, capsys, monkeypatch):
+    params, xs, model, seq, tmp = files
+
+    def failing_read(*args, **kwargs):
+        raise OSError(5, "Input/output error", str(seq))
+
+    monkeypatch.setattr("pathlib.Path.read_text", failing_read)
+    assert main(["trace", "--model", str(model), "--input", str(seq), "--out", str(tmp / "o.csv")]) == 2
+    assert capsys.readouterr().err == f"lstmviz: error: {seq}: Input/output error\n"

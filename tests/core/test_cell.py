@@ -183,3 +183,23 @@ def test_float32_refuses_values_it_cannot_hold():
     params = LSTMParams.random(3, 1, seed=0).replace(b_f=np.full(3, 1e300))
     with pytest.raises(LstmvizError, match="do not fit in float32"):
         run(params, np.zeros((2, 1)), dtype=np.float32)
+
+
+def test_overflowing_products_run_quietly_and_saturate():
+    # finite weights and inputs whose product overflows float64: z = inf, gates exactly 1
+    params = LSTMParams.random(3, 1, seed=0).replace(W_i=np.full((3, 1), 1e308))
+    trace = run(params, np.array([[10.0], [0.5]]))  # filterwarnings=error: no overflow warning
+    assert np.all(np.isinf(trace.zi[0])) and np.all(trace.i[0] == 1.0)
+    assert np.all(np.isfinite(trace.h))
+
+
+@pytest.mark.parametrize("peepholes", [False, True])
+def test_overflow_into_nan_is_refused_with_its_step(peepholes):
+    # W x = +inf and U h0 = -inf: z_i = NaN at step 0, which must not reach the trace
+    params = LSTMParams.random(3, 1, seed=0).replace(
+        W_i=np.full((3, 1), 1e308), U_i=np.full((3, 3), -1.7e308), source="big.npz"
+    )
+    if peepholes:
+        params = params.replace(p_f=np.zeros(3))
+    with pytest.raises(LstmvizError, match=r"^big.npz: the run overflows float64 at step 0"):
+        run(params, np.array([[10.0], [0.0]]), h0=np.ones(3))
