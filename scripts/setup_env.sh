@@ -32,8 +32,13 @@ spec="."
 stamp="$venv/.lstmviz-installed-$(printf '%s' "$extras" | tr ',' '-')"
 want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing lstmviz$([ -n "$extras" ] && echo "[$extras]") into .venv" >&2
-  (cd "$root" && "$venv/bin/python" -m pip install -q -e "$spec" 2>&1 | grep -v "^WARNING: Location" >&2 || true)
-  "$venv/bin/python" -c "import lstmviz, PySide6, pyqtgraph" 
+  log="$venv/install.log"
+  echo "setup: installing lstmviz$([ -n "$extras" ] && echo "[$extras]") into .venv (log: $log)" >&2
+  if ! (cd "$root" && "$venv/bin/python" -m pip install -e "$spec") >"$log" 2>&1 \
+     || ! "$venv/bin/python" -c "import lstmviz, PySide6, pyqtgraph" >>"$log" 2>&1; then
+    echo "setup: installing failed; the end of $log:" >&2
+    tail -n 25 "$log" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
