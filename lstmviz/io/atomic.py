@@ -18,12 +18,14 @@ from typing import IO
 from lstmviz.errors import LstmvizError
 
 
-def _describe_os_error(error: OSError) -> str:
+def _describe_os_error(error: OSError, target: Path | None = None) -> str:
     if error.errno == errno.ENOSPC:
         return "the disk is full"
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "permission denied (cannot write there)"
     if error.errno == errno.ENOENT:
+        if target is not None and target.parent.is_dir():
+            return "cannot create a file in that folder"
         return "the folder does not exist"
     if error.errno == errno.EISDIR:
         return "is a folder, not a file"
@@ -58,14 +60,14 @@ def atomic_write(path, mode: str = "w", newline: str | None = "") -> Iterator[IO
             with open(target, mode, **kwargs) as handle:
                 yield handle
         except OSError as error:
-            raise LstmvizError(_describe_os_error(error), source=str(path)) from None
+            raise LstmvizError(_describe_os_error(error, target), source=str(path)) from None
         return
     try:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".part", dir=target.parent if str(target.parent) else "."
         )
     except OSError as error:
-        raise LstmvizError(_describe_os_error(error), source=str(path)) from None
+        raise LstmvizError(_describe_os_error(error, target), source=str(path)) from None
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
@@ -74,7 +76,7 @@ def atomic_write(path, mode: str = "w", newline: str | None = "") -> Iterator[IO
         os.replace(tmp_name, target)
     except OSError as error:
         _remove_quietly(tmp_name)
-        raise LstmvizError(_describe_os_error(error), source=str(path)) from None
+        raise LstmvizError(_describe_os_error(error, target), source=str(path)) from None
     except BaseException:
         _remove_quietly(tmp_name)
         raise

@@ -37,3 +37,14 @@ def test_named_pipe_is_written_in_place(tmp_path):
     assert received == ["through the pipe\n"]
     assert not fifo.is_file() and os.path.exists(fifo)  # still a pipe, not replaced by a file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_a_folder_that_exists_but_takes_no_files_is_not_called_missing():
+    import pytest
+
+    from lstmviz.errors import LstmvizError
+    from lstmviz.io.atomic import atomic_write
+
+    with pytest.raises(LstmvizError) as caught, atomic_write("/proc/lstmviz-test.csv") as handle:
+        handle.write("x")
+    assert "does not exist" not in str(caught.value)
