@@ -210,8 +210,36 @@ def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
     return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER)
 
 
-def _run_general(params, xs, h_init, c_init, dtype) -> Trace:
-    """Any activations and peepholes; a little slower, same recording."""
+@dataclass(frozen=True)
+class StepHooks:
+    """Changes to the recurrence at chosen steps (what-if, lstmviz.core.analysis.whatif).
+
+    Steps are [start, stop) ranges, units index arrays, gates one of "i" "f" "g" "o".
+    bias: (start, stop, gate, units, delta) added to the gate's z;
+    clamps: (start, stop, gate, units, value) forced onto the gate's values;
+    zeros: (start, stop, units) whose c and h are set to 0 at the end of the step.
+    """
+
+    bias: tuple = ()
+    clamps: tuple = ()
+    zeros: tuple = ()
+
+
+def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64) -> Trace:
+    """Run exactly this cell (the general loop) with the hooks applied; no upstream layers."""
+    dtype = np.dtype(dtype)
+    xs = check_sequence(xs, params.m)
+    n = params.n
+    h_init = _initial(h0, params.h0, n, "h0", dtype)
+    c_init = _initial(c0, params.c0, n, "c0", dtype)
+    with blas_threads(n), np.errstate(over="ignore", invalid="ignore"):
+        trace = _run_general(params, xs, h_init, c_init, dtype, hooks)
+    _refuse_nan(trace, params)
+    return trace
+
+
+def _run_general(params, xs, h_init, c_init, dtype, hooks: StepHooks | None = None) -> Trace:
+    """Any activations and peepholes (and what-if hooks); a little slower, same recording."""
     T, n = xs.shape[0], params.n
     W, U, b = (_cast(arr, dtype) for arr in params.stacked("ifgo"))
     rec = activation(params.recurrent_activation)
@@ -223,6 +251,17 @@ def _run_general(params, xs, h_init, c_init, dtype) -> Trace:
     z = np.empty((T, 4 * n), dtype=dtype)
     np.matmul(x, W.T, out=z)
     z += b
+    hooks = hooks or StepHooks()
+
+    def columns(gate, units):
+        return "ifgo".index(gate) * n + np.asarray(units, dtype=np.intp)
+
+    for start, stop, gate, units, delta in hooks.bias:
+        z[start:stop, columns(gate, units)] += dtype.type(delta)
+    # o is clamped after the output gate is computed (it may peep at the new c); i, f, g before c.
+    clamps_gates = [(lo, hi, columns(g, u), dtype.type(v)) for lo, hi, g, u, v in hooks.clamps if g != "o"]
+    clamps_out = [(lo, hi, columns(g, u), dtype.type(v)) for lo, hi, g, u, v in hooks.clamps if g == "o"]
+    zeros = hooks.zeros
     a = np.empty((T, 4 * n), dtype=dtype)
     c = np.empty((T, n), dtype=dtype)
     h = np.empty((T, n), dtype=dtype)
@@ -238,12 +277,22 @@ def _run_general(params, xs, h_init, c_init, dtype) -> Trace:
             zt[zf] += p_f * c_prev
         rec(zt[: 2 * n], out=at[: 2 * n])
         act(zt[zg], out=at[zg])
+        for start, stop, cols, value in clamps_gates:
+            if start <= t < stop:
+                at[cols] = value
         np.multiply(at[zf], c_prev, out=ct)
         ct += at[zi] * at[zg]
         if p_o is not None:
-            zt[zo] += p_o * ct
+            zt[zo] += p_o * ct  # the output peephole looks at the new c_t
         rec(zt[zo], out=at[zo])
+        for start, stop, cols, value in clamps_out:
+            if start <= t < stop:
+                at[cols] = value
         act(ct, out=tmp)
         np.multiply(at[zo], tmp, out=ht)
+        for start, stop, units in zeros:
+            if start <= t < stop:
+                ct[units] = 0.0
+                ht[units] = 0.0
         h_prev, c_prev = ht, ct
     return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order="ifgo")

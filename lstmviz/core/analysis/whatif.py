@@ -25,7 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from lstmviz.core.activations import activation
+from lstmviz.core.cell import StepHooks, run_with_hooks
 from lstmviz.core.params import GATES, LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
@@ -217,63 +217,21 @@ def rerun(params: LSTMParams, trace: Trace, interventions=()) -> Trace:
             raise LstmvizError(f"{iv!r} is not an intervention")
         iv.validate(trace.n, trace.T)
     T, n = trace.T, trace.n
-    dtype = trace.dtype
-    W, U, b = (arr.astype(dtype) for arr in params.stacked(ORDER))
-    rec = activation(params.recurrent_activation)
-    act = activation(params.cell_activation)
-    p_i, p_f, p_o = (None if p is None else p.astype(dtype) for p in (params.p_i, params.p_f, params.p_o))
-    x = np.array(trace.x, dtype=dtype)
-    z = np.empty((T, 4 * n), dtype=dtype)
-    np.matmul(x, W.T, out=z)
-    z += b
-    clamps_pre, clamps_out, zeros = [], [], []
+    bias, clamps, zeros = [], [], []
     for iv in interventions:
         start, stop = iv.step_range(T)
         units = iv.unit_index(n)
         if isinstance(iv, BiasOffset):
-            z[start:stop, ORDER.index(iv.gate) * n + units] += dtype.type(iv.delta)
+            bias.append((start, stop, iv.gate, units, iv.delta))
         elif isinstance(iv, ClampGate):
-            cols = ORDER.index(iv.gate) * n + units
-            (clamps_out if iv.gate == "o" else clamps_pre).append((start, stop, cols, dtype.type(iv.value)))
+            clamps.append((start, stop, iv.gate, units, iv.value))
         else:
             zeros.append((start, stop, units))
-    a = np.empty((T, 4 * n), dtype=dtype)
-    c = np.empty((T, n), dtype=dtype)
-    h = np.empty((T, n), dtype=dtype)
-    tmp = np.empty(n, dtype=dtype)
-    h_prev = np.array(trace.h0, dtype=dtype)
-    c_prev = np.array(trace.c0, dtype=dtype)
-    si, sf, sg, so = (slice(k * n, (k + 1) * n) for k in range(4))
-    for t in range(T):
-        zt, at, ct, ht = z[t], a[t], c[t], h[t]
-        zt += U @ h_prev
-        if p_i is not None:
-            zt[si] += p_i * c_prev
-        if p_f is not None:
-            zt[sf] += p_f * c_prev
-        rec(zt[: 2 * n], out=at[: 2 * n])
-        act(zt[sg], out=at[sg])
-        for start, stop, cols, value in clamps_pre:
-            if start <= t < stop:
-                at[cols] = value
-        np.multiply(at[sf], c_prev, out=ct)
-        ct += at[si] * at[sg]
-        if p_o is not None:
-            zt[so] += p_o * ct
-        rec(zt[so], out=at[so])
-        for start, stop, cols, value in clamps_out:
-            if start <= t < stop:
-                at[cols] = value
-        act(ct, out=tmp)
-        np.multiply(at[so], tmp, out=ht)
-        for start, stop, units in zeros:
-            if start <= t < stop:
-                ct[units] = 0.0
-                ht[units] = 0.0
-        h_prev, c_prev = ht, ct
-    return Trace(
-        x=x, z=z, a=a, c=c, h=h, h0=np.array(trace.h0, dtype=dtype), c0=np.array(trace.c0, dtype=dtype),
-        gate_order=ORDER,
+    # The engine's general loop, with the interventions as step hooks: one recurrence to trust.
+    # trace.x is already what this cell reads (upstream layers applied, reversed if backward).
+    return run_with_hooks(
+        params, trace.x, trace.h0, trace.c0, StepHooks(tuple(bias), tuple(clamps), tuple(zeros)),
+        dtype=trace.dtype,
     )
 
 
