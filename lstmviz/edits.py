@@ -12,6 +12,7 @@ numbers, not two copies of the sequence).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,16 +66,16 @@ def apply_state(doc, state: ModelState, trace: Trace | None = None) -> None:
     )
 
 
-class Edit:
+class Edit(ABC):
     """Base: subclasses give `text` and `after`/`before` (the state from the document now)."""
 
     text = "Edit"
 
-    def after(self, doc) -> ModelState:
-        raise NotImplementedError
+    @abstractmethod
+    def after(self, doc) -> ModelState: ...
 
-    def before(self, doc) -> ModelState:
-        raise NotImplementedError
+    @abstractmethod
+    def before(self, doc) -> ModelState: ...
 
     def do(self, doc, trace: Trace | None = None) -> None:
         apply_state(doc, self.after(doc), trace)

@@ -20,6 +20,7 @@ would have been. For a layer of a stack, the upstream layers are not rerun: trac
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -83,7 +84,7 @@ def _describe_where(units, steps) -> str:
     return f"{who}, {when}"
 
 
-class _Intervention:
+class _Intervention(ABC):
     kind: ClassVar[str] = ""
     units: tuple[int, ...] | None
     steps: tuple[int, int] | None
@@ -124,8 +125,8 @@ class _Intervention:
         except TypeError as error:
             raise LstmvizError(f"bad {cls.kind} intervention {data!r} ({error})") from None
 
-    def describe(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self) -> str: ...
 
 
 @dataclass(frozen=True)
