@@ -54,9 +54,10 @@ def current_state(doc) -> ModelState:
     )
 
 
-def compute_trace(state: ModelState) -> Trace:
-    """The trace a state leads to (safe to call from a worker thread)."""
-    return run(state.params, state.xs, h0=state.h0, c0=state.c0)
+def compute_trace(state: ModelState, progress=None) -> Trace:
+    """The trace a state leads to (safe to call from a worker thread). progress(fraction)
+    returning False stops the run (lstmviz.core.cell.RunCancelled)."""
+    return run(state.params, state.xs, h0=state.h0, c0=state.c0, progress=progress)
 
 
 def apply_state(doc, state: ModelState, trace: Trace | None = None) -> None:

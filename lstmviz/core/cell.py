@@ -7,6 +7,7 @@ Python call overhead, not arithmetic (see docs/benchmarks.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,26 @@ from lstmviz.errors import LstmvizError
 
 # Internal gate order of the fast path: the three sigmoid gates first, so one call covers them.
 FAST_ORDER = "ifog"
+# Steps between progress reports (about 30 ms at n = 64): the inner loop stays untouched.
+PROGRESS_CHUNK = 4096
+
+Progress = Callable[[float], object]
+
+
+class RunCancelled(Exception):
+    """The progress callback returned False: the run stopped and nothing was recorded."""
+
+
+def _report(progress: Progress | None, fraction: float) -> None:
+    if progress is not None and progress(min(fraction, 1.0)) is False:
+        raise RunCancelled()
+
+
+def _scaled(progress: Progress | None, part: int, parts: int) -> Progress | None:
+    """Progress of one cell among `parts` cells run one after the other."""
+    if progress is None:
+        return None
+    return lambda fraction: progress((part + fraction) / parts)
 
 
 @dataclass
@@ -91,32 +112,44 @@ def _initial(value, params_value, n: int, name: str, dtype) -> np.ndarray:
     return value.astype(dtype)
 
 
-def layer_inputs(params: LSTMParams, xs: np.ndarray, dtype=np.float64) -> np.ndarray:
+def _cell_count(params: LSTMParams) -> int:
+    return 1 + sum(len(directions) for directions in params.upstream)
+
+
+def layer_inputs(params: LSTMParams, xs: np.ndarray, dtype=np.float64, progress: Progress | None = None
+                 ) -> np.ndarray:
     """The sequence this cell actually reads: upstream layers applied, reversed if backward."""
     xs = check_sequence(xs, params.input_size)
+    parts, part = _cell_count(params), 0
     for directions in params.upstream:
         outputs = []
         for cell in directions:
             inner = xs[::-1] if cell.reverse else xs
-            h = run_cell(cell, inner, dtype=dtype).h
+            h = run_cell(cell, inner, dtype=dtype, progress=_scaled(progress, part, parts)).h
+            part += 1
             outputs.append(h[::-1] if cell.reverse else h)
         xs = np.concatenate(outputs, axis=1)
     return np.ascontiguousarray(xs[::-1] if params.reverse else xs)
 
 
-def run(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trace:
+def run(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Progress | None = None
+        ) -> Trace:
     """Run the cell over a sequence (T, m) and record everything (see Trace).
 
     For a layer inside a stack, or the backward direction, the upstream layers run first and
-    the trace's x is what this cell really saw.
+    the trace's x is what this cell really saw. progress(fraction) is called every few
+    thousand steps; when it returns False the run stops and raises RunCancelled.
     """
     dtype = np.dtype(dtype)
     if params.upstream or params.reverse:
-        xs = layer_inputs(params, xs, dtype=np.float64)
-    return run_cell(params, xs, h0=h0, c0=c0, dtype=dtype)
+        xs = layer_inputs(params, xs, dtype=np.float64, progress=progress)
+        parts = _cell_count(params)
+        progress = _scaled(progress, parts - 1, parts)
+    return run_cell(params, xs, h0=h0, c0=c0, dtype=dtype, progress=progress)
 
 
-def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trace:
+def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Progress | None = None
+             ) -> Trace:
     """Run exactly this cell over xs, with no upstream layers and no reversal."""
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
@@ -135,9 +168,9 @@ def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64) -> Trac
     # inf - inf is refused.
     with blas_threads(n), np.errstate(over="ignore", invalid="ignore"):
         if fast:
-            trace = _run_fast(params, xs, h_init, c_init, dtype)
+            trace = _run_fast(params, xs, h_init, c_init, dtype, progress)
         else:
-            trace = _run_general(params, xs, h_init, c_init, dtype)
+            trace = _run_general(params, xs, h_init, c_init, dtype, progress=progress)
     _refuse_nan(trace, params)
     return trace
 
@@ -169,7 +202,7 @@ def _cast(values: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray
     return np.ascontiguousarray(values, dtype=dtype)
 
 
-def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
+def _run_fast(params, xs, h_init, c_init, dtype, progress: Progress | None = None) -> Trace:
     T, n = xs.shape[0], params.n
     W, U, b = params.stacked(FAST_ORDER)
     # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
@@ -192,20 +225,23 @@ def _run_fast(params, xs, h_init, c_init, dtype) -> Trace:
     dot, tanh, multiply, add = np.dot, np.tanh, np.multiply, np.add
     half = dtype.type(0.5)
     sig = slice(0, 3 * n)
-    for t in range(T):
-        zt, at, ct, ht = z[t], a[t], c[t], h[t]
-        dot(U, h_prev, out=buf)
-        add(zt, buf, out=zt)
-        tanh(zt, out=at)
-        s = at[sig]
-        multiply(s, half, out=s)
-        add(s, half, out=s)
-        multiply(at[n : 2 * n], c_prev, out=ct)
-        multiply(at[:n], at[3 * n :], out=tmp)
-        add(ct, tmp, out=ct)
-        tanh(ct, out=tmp)
-        multiply(at[2 * n : 3 * n], tmp, out=ht)
-        h_prev, c_prev = ht, ct
+    chunk = T if progress is None else PROGRESS_CHUNK
+    for lo in range(0, T, chunk):
+        for t in range(lo, min(lo + chunk, T)):
+            zt, at, ct, ht = z[t], a[t], c[t], h[t]
+            dot(U, h_prev, out=buf)
+            add(zt, buf, out=zt)
+            tanh(zt, out=at)
+            s = at[sig]
+            multiply(s, half, out=s)
+            add(s, half, out=s)
+            multiply(at[n : 2 * n], c_prev, out=ct)
+            multiply(at[:n], at[3 * n :], out=tmp)
+            add(ct, tmp, out=ct)
+            tanh(ct, out=tmp)
+            multiply(at[2 * n : 3 * n], tmp, out=ht)
+            h_prev, c_prev = ht, ct
+        _report(progress, min(lo + chunk, T) / T)
     z[:, : 3 * n] *= 2.0
     return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER)
 
@@ -238,7 +274,8 @@ def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.fl
     return trace
 
 
-def _run_general(params, xs, h_init, c_init, dtype, hooks: StepHooks | None = None) -> Trace:
+def _run_general(params, xs, h_init, c_init, dtype, hooks: StepHooks | None = None,
+                 progress: Progress | None = None) -> Trace:
     """Any activations and peepholes (and what-if hooks); a little slower, same recording."""
     T, n = xs.shape[0], params.n
     W, U, b = (_cast(arr, dtype) for arr in params.stacked("ifgo"))
@@ -268,31 +305,34 @@ def _run_general(params, xs, h_init, c_init, dtype, hooks: StepHooks | None = No
     tmp = np.empty(n, dtype=dtype)
     h_prev, c_prev = h_init, c_init
     zi, zf, zg, zo = (slice(k * n, (k + 1) * n) for k in range(4))
-    for t in range(T):
-        zt, at, ct, ht = z[t], a[t], c[t], h[t]
-        zt += U @ h_prev
-        if p_i is not None:
-            zt[zi] += p_i * c_prev
-        if p_f is not None:
-            zt[zf] += p_f * c_prev
-        rec(zt[: 2 * n], out=at[: 2 * n])
-        act(zt[zg], out=at[zg])
-        for start, stop, cols, value in clamps_gates:
-            if start <= t < stop:
-                at[cols] = value
-        np.multiply(at[zf], c_prev, out=ct)
-        ct += at[zi] * at[zg]
-        if p_o is not None:
-            zt[zo] += p_o * ct  # the output peephole looks at the new c_t
-        rec(zt[zo], out=at[zo])
-        for start, stop, cols, value in clamps_out:
-            if start <= t < stop:
-                at[cols] = value
-        act(ct, out=tmp)
-        np.multiply(at[zo], tmp, out=ht)
-        for start, stop, units in zeros:
-            if start <= t < stop:
-                ct[units] = 0.0
-                ht[units] = 0.0
-        h_prev, c_prev = ht, ct
+    chunk = T if progress is None else PROGRESS_CHUNK
+    for lo in range(0, T, chunk):
+        for t in range(lo, min(lo + chunk, T)):
+            zt, at, ct, ht = z[t], a[t], c[t], h[t]
+            zt += U @ h_prev
+            if p_i is not None:
+                zt[zi] += p_i * c_prev
+            if p_f is not None:
+                zt[zf] += p_f * c_prev
+            rec(zt[: 2 * n], out=at[: 2 * n])
+            act(zt[zg], out=at[zg])
+            for start, stop, cols, value in clamps_gates:
+                if start <= t < stop:
+                    at[cols] = value
+            np.multiply(at[zf], c_prev, out=ct)
+            ct += at[zi] * at[zg]
+            if p_o is not None:
+                zt[zo] += p_o * ct  # the output peephole looks at the new c_t
+            rec(zt[zo], out=at[zo])
+            for start, stop, cols, value in clamps_out:
+                if start <= t < stop:
+                    at[cols] = value
+            act(ct, out=tmp)
+            np.multiply(at[zo], tmp, out=ht)
+            for start, stop, units in zeros:
+                if start <= t < stop:
+                    ct[units] = 0.0
+                    ht[units] = 0.0
+            h_prev, c_prev = ht, ct
+        _report(progress, min(lo + chunk, T) / T)
     return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order="ifgo")

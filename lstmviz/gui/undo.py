@@ -166,7 +166,8 @@ class UndoController(QObject):
             return True
         steps = f"{state.T:,}".replace(",", " ")
         self.job.start(
-            lambda progress: compute_trace(state), land, lambda error: self.report(describe_error(error)),
+            lambda progress: compute_trace(state, progress), land,
+            lambda error: self.report(describe_error(error)),
             label=f"{label} over {steps} steps…", parent=self.widget,
         )
         return True

@@ -203,3 +203,46 @@ def test_overflow_into_nan_is_refused_with_its_step(peepholes):
         params = params.replace(p_f=np.zeros(3))
     with pytest.raises(LstmvizError, match=r"^big.npz: the run overflows float64 at step 0"):
         run(params, np.array([[10.0], [0.0]]), h0=np.ones(3))
+
+
+def test_progress_is_reported_and_does_not_change_the_result():
+    from lstmviz.core.cell import PROGRESS_CHUNK
+
+    params = LSTMParams.random(4, 2, seed=8)
+    xs = np.random.default_rng(8).normal(size=(2 * PROGRESS_CHUNK + 5, 2))
+    seen = []
+    trace = run(params, xs, progress=lambda fraction: seen.append(fraction))
+    assert np.array_equal(trace.h, run(params, xs).h)
+    assert len(seen) == 3 and seen == sorted(seen) and seen[-1] == 1.0
+    peep = params.replace(p_f=np.ones(4))  # the general loop reports too
+    seen.clear()
+    run(peep, xs, progress=lambda fraction: seen.append(fraction))
+    assert len(seen) == 3 and seen[-1] == 1.0
+
+
+def test_progress_returning_false_stops_the_run():
+    from lstmviz.core.cell import PROGRESS_CHUNK, RunCancelled
+
+    params = LSTMParams.random(4, 2, seed=8)
+    xs = np.zeros((5 * PROGRESS_CHUNK, 2))
+    calls = []
+
+    def stop(fraction):
+        calls.append(fraction)
+        return False
+
+    with pytest.raises(RunCancelled):
+        run(params, xs, progress=stop)
+    assert calls == [0.2]  # stopped after the first chunk, not at the end
+
+
+def test_progress_of_a_stacked_layer_covers_every_cell():
+    from lstmviz.core.cell import PROGRESS_CHUNK
+
+    lower = LSTMParams.random(3, 2, seed=1)
+    upper = LSTMParams.random(4, 3, seed=2).replace(upstream=((lower,),))
+    xs = np.random.default_rng(1).normal(size=(PROGRESS_CHUNK + 1, 2))
+    seen = []
+    run(upper, xs, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    assert any(f <= 0.5 for f in seen) and len(seen) == 4  # two chunks for each of the two cells

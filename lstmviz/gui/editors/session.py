@@ -391,7 +391,9 @@ class Session(QObject):
 
         def work(progress):
             state = read_document(path)
-            return state, edits.compute_trace(edits.ModelState(state.params, state.xs, state.h0, state.c0))
+            model = edits.ModelState(state.params, state.xs, state.h0, state.c0)
+            trace = edits.compute_trace(model, progress)
+            return state, trace
 
         self.loader.start(work, lambda result: self._document_loaded(path, *result), self._failed_to_open,
                           label=f"Opening {Path(path).name}…", parent=self.window, on_cancel=self._stop_queue)
