@@ -117,30 +117,19 @@ class UndoController(QObject):
         return self._with_trace(state, land, f"{edit.text}: running the cell")
 
     def undo(self) -> bool:
-        index = self.stack.index()
-        if index <= 0 or self.job.busy:
-            return False
-        command = self.stack.command(index - 1)
-        try:
-            state = command.edit.before(self.document)
-        except LstmvizError as error:
-            self.report(str(error))
-            return False
-
-        def land(trace) -> None:
-            if self.stack.index() == index:
-                command.prepare(state, trace)
-                self.stack.undo()
-
-        return self._with_trace(state, land, f"Undo {command.text()}: running the cell")
+        return self._step(back=True)
 
     def redo(self) -> bool:
+        return self._step(back=False)
+
+    def _step(self, back: bool) -> bool:
+        """Undo (back) or redo the neighbouring command once its trace is computed."""
         index = self.stack.index()
-        if index >= self.stack.count() or self.job.busy:
+        if (index <= 0 if back else index >= self.stack.count()) or self.job.busy:
             return False
-        command = self.stack.command(index)
+        command = self.stack.command(index - 1 if back else index)
         try:
-            state = command.edit.after(self.document)
+            state = command.edit.before(self.document) if back else command.edit.after(self.document)
         except LstmvizError as error:
             self.report(str(error))
             return False
@@ -148,9 +137,10 @@ class UndoController(QObject):
         def land(trace) -> None:
             if self.stack.index() == index:
                 command.prepare(state, trace)
-                self.stack.redo()
+                self.stack.undo() if back else self.stack.redo()
 
-        return self._with_trace(state, land, f"Redo {command.text()}: running the cell")
+        verb = "Undo" if back else "Redo"
+        return self._with_trace(state, land, f"{verb} {command.text()}: running the cell")
 
     def _with_trace(self, state: ModelState, land: Callable, label: str) -> bool:
         if state.cost() <= self.sync_cost_limit:

@@ -243,21 +243,17 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
     inputs = list(node.input) + [""] * (8 - len(node.input))
     problems: list[str] = []
     notes: list[str] = []
+
+    def unusable(reason: str) -> list[LayerInfo]:
+        """A node lstmviz cannot read at all: listed by inspect, with the reason."""
+        return [LayerInfo(name=node_name, format=fmt, m=-1, n=-1, gate_order=ORDER_ONNX, biases="?",
+                          unsupported=(reason,))]
+
     try:
         W = model.constant(inputs[1])
         R = model.constant(inputs[2])
     except NotConstant as missing:
-        return [
-            LayerInfo(
-                name=node_name,
-                format=fmt,
-                m=-1,
-                n=-1,
-                gate_order=ORDER_ONNX,
-                biases="?",
-                unsupported=(f"its weights {missing} are not constants in the file",),
-            )
-        ]
+        return unusable(f"its weights {missing} are not constants in the file")
     if direction not in ("forward", "reverse", "bidirectional"):
         problems.append(f"direction {direction!r} is not an ONNX direction")
     dirs = 2 if direction == "bidirectional" else 1
@@ -270,17 +266,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         or R.shape[1] != 4 * R.shape[2]
         or W.shape[1] != R.shape[1]
     ):
-        return [
-            LayerInfo(
-                name=node_name,
-                format=fmt,
-                m=-1,
-                n=-1,
-                gate_order=ORDER_ONNX,
-                biases="?",
-                unsupported=(f"W {W.shape} and R {R.shape} do not fit an LSTM with {dirs} direction(s)",),
-            )
-        ]
+        return unusable(f"W {W.shape} and R {R.shape} do not fit an LSTM with {dirs} direction(s)")
     n, m = int(R.shape[2]), int(W.shape[2])
     if "hidden_size" in attrs and attrs["hidden_size"] != n:
         problems.append(f"hidden_size={attrs['hidden_size']} but R has n = {n}")

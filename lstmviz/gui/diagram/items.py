@@ -105,6 +105,11 @@ class DiagramItem(QGraphicsItem):
             self._selected = selected
             self.update()
 
+    def boundingRect(self) -> QRectF:
+        """The item's rect (self._rect) with room for its halo; items without one override."""
+        m = self.halo_width
+        return self._rect.adjusted(-m, -m, m, m)
+
     def halo_color(self) -> QColor | None:
         if self._selected:
             return style.SELECTED
@@ -140,10 +145,6 @@ class BoxItem(DiagramItem):
         cx, cy = center
         self._rect = QRectF(cx - geo.BOX_W / 2, cy - geo.BOX_H / 2, geo.BOX_W, geo.BOX_H)
         self.setZValue(3)
-
-    def boundingRect(self) -> QRectF:
-        m = self.halo_width
-        return self._rect.adjusted(-m, -m, m, m)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -181,10 +182,6 @@ class NodeItem(DiagramItem):
         w, h = (2 * r + 16, 2 * r - 6) if symbol == "tanh" else (2 * r, 2 * r)
         self._rect = QRectF(cx - w / 2, cy - h / 2, w, h)
         self.setZValue(4)
-
-    def boundingRect(self) -> QRectF:
-        m = self.halo_width
-        return self._rect.adjusted(-m, -m, m, m)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()

@@ -14,7 +14,20 @@ CURSOR_COLOR = (200, 30, 30)
 _HALF_WIDTH_PX = 4.0  # the grab zone on each side of the line, in pixels
 
 
-class TimeCursor(pg.GraphicsObject):
+class _ViewSized(pg.GraphicsObject):
+    """An item whose cached bounding rect (self._rect) follows the view's range."""
+
+    _rect = None
+
+    def viewTransformChanged(self):
+        self.prepareGeometryChange()
+        self._rect = None
+
+    def viewRangeChanged(self):
+        self.viewTransformChanged()
+
+
+class TimeCursor(_ViewSized):
     """A vertical line at the current step; drag it to scrub.
 
     Lives in a ViewBox (data coordinates). It never changes the step itself: it emits
@@ -46,13 +59,6 @@ class TimeCursor(pg.GraphicsObject):
             self._rect = None
 
     # -- geometry ----------------------------------------------------------------------------
-    def viewTransformChanged(self):
-        self.prepareGeometryChange()
-        self._rect = None
-
-    def viewRangeChanged(self):
-        self.viewTransformChanged()
-
     def boundingRect(self) -> QtCore.QRectF:
         if self._rect is None:
             vb = self.getViewBox()
@@ -96,7 +102,7 @@ class TimeCursor(pg.GraphicsObject):
             ev.ignore()
 
 
-class FutureMask(pg.GraphicsObject):
+class FutureMask(_ViewSized):
     """Covers the steps after the current one, so the traces seem to grow during playback.
 
     Its bounding rect is the view, but a step only invalidates the strip between the old and
@@ -125,13 +131,6 @@ class FutureMask(pg.GraphicsObject):
         px = self.pixelLength(pg.Point(1, 0)) or 1.0
         lo, hi = min(old, edge) - 2 * px, max(old, edge) + 2 * px
         self.update(QtCore.QRectF(lo, rect.top(), hi - lo, rect.height()))
-
-    def viewTransformChanged(self):
-        self.prepareGeometryChange()
-        self._rect = None
-
-    def viewRangeChanged(self):
-        self.viewTransformChanged()
 
     def boundingRect(self) -> QtCore.QRectF:
         if self._rect is None:
