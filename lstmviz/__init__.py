@@ -15,4 +15,17 @@ from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
 __version__ = "0.1.0"
-__all__ = ["LSTMParams", "LstmvizError", "Trace", "load_model", "load_sequence", "run", "step"]
+
+
+def __getattr__(name):
+    # param_gradients loads the training package only when asked for (lstmviz imports stay light).
+    if name == "param_gradients":
+        from lstmviz.core.train.backprop import param_gradients
+
+        return param_gradients
+    raise AttributeError(f"module 'lstmviz' has no attribute {name!r}")
+
+
+__all__ = [
+    "LSTMParams", "LstmvizError", "Trace", "load_model", "load_sequence", "param_gradients", "run", "step",
+]
