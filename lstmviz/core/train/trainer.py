@@ -235,3 +235,9 @@ class Trainer:
         with blas_threads(self.config.n):
             loss, acc, _ = self.gradients(batch)
         return loss, acc
+
+
+def model_arrays(params: LSTMParams, V: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
+    """What a trained model's .npz holds: the cell's arrays (W_i .. b_o, as every .npz model)
+    plus the readout V (k, n) and d (k,), which lstmviz.load_model accepts and leaves aside."""
+    return {**params.arrays(), "V": np.asarray(V, dtype=np.float64), "d": np.asarray(d, dtype=np.float64)}
