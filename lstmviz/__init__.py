@@ -16,6 +16,23 @@ from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
 __version__ = "0.1.0"
+
+# Names loaded on first use, so that `import lstmviz` stays light (no Qt, no training code).
+_LAZY = {
+    "param_gradients": "lstmviz.core.train.backprop",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lstmviz' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "LSTMParams", "LstmvizError", "Trace", "load_model", "load_sequence", "run", "step", "write_trace_csv",
+    *_LAZY,
 ]
