@@ -15,4 +15,26 @@ from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
 __version__ = "0.1.0"
-__all__ = ["LSTMParams", "LstmvizError", "Trace", "load_model", "load_sequence", "run", "step"]
+__all__ = [
+    "LSTMParams",
+    "LstmvizError",
+    "Trace",
+    "from_keras",
+    "from_torch",
+    "load_model",
+    "load_sequence",
+    "run",
+    "show",
+    "step",
+]
+# Live framework objects (lstmviz/live.py), loaded on first use so that `import lstmviz`
+# never imports torch, keras or Qt.
+_LIVE = ("from_torch", "from_keras", "show")
+
+
+def __getattr__(name):
+    if name in _LIVE:
+        from lstmviz import live
+
+        return getattr(live, name)
+    raise AttributeError(f"module 'lstmviz' has no attribute {name!r}")
