@@ -17,9 +17,13 @@ from lstmviz.io.sequences import load_sequence
 
 __version__ = "0.1.0"
 
-# Names loaded on first use, so that `import lstmviz` stays light (no Qt, no training code).
+# Names loaded on first use, so that `import lstmviz` stays light (no Qt, no framework, no
+# training code).
 _LAZY = {
     "param_gradients": "lstmviz.core.train.backprop",
+    "from_torch": "lstmviz.live",
+    "from_keras": "lstmviz.live",
+    "show": "lstmviz.live",
 }
 
 
