@@ -1,4 +1,4 @@
-"""The native model format: an .npz holding W_i ... b_o (and optionally p_*, h0, c0)."""
+"""The native model format: an .npz holding W_i ... b_o (and optionally p_*, h0, c0, W_hr)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import io
 
 import numpy as np
 
-from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams, describe_nonfinite
+from lstmviz.core.params import PEEPHOLES, PROJECTION, WEIGHT_KEYS, LSTMParams, describe_nonfinite
 from lstmviz.errors import LstmvizError
 from lstmviz.io.atomic import atomic_write
 from lstmviz.io.paths import NPY_ERRORS, readable_file
 from lstmviz.io.zipsafe import SafeZip, is_zip
 
-OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0")
+OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0", PROJECTION)
 # A linear readout y = V h + d saved beside the cell by `lstmviz train`: accepted, not part of the cell.
 READOUT_KEYS = ("V", "d")
 MAX_ARRAY_BYTES = 2 << 30  # one array; as for a .pt storage
