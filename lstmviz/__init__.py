@@ -14,5 +14,14 @@ from lstmviz.errors import LstmvizError
 from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
-__version__ = "0.1.0"
-__all__ = ["LSTMParams", "LstmvizError", "Trace", "load_model", "load_sequence", "run", "step"]
+__all__ = ["LSTMParams", "LstmvizError", "Trace", "__version__", "load_model", "load_sequence", "run", "step"]
+
+
+def __getattr__(name: str):
+    # The version is written once, in pyproject.toml, and read from the installed metadata
+    # (editable installs have it too); looked up on first use so `import lstmviz` stays fast.
+    if name == "__version__":
+        from lstmviz.about import lstmviz_version
+
+        return lstmviz_version()
+    raise AttributeError(f"module 'lstmviz' has no attribute {name!r}")
