@@ -1,4 +1,4 @@
-"""Trace CSV: the schema shared by `lstmviz trace`, Trace.to_csv and the window's export.
+"""Trace CSV: the schema shared by `lstmviz trace`, lstmviz.write_trace_csv and the window's export.
 
 wide: one row per step t:  t, x_0..x_{m-1}, [zi_*, zf_*, zg_*, zo_*], i_*, f_*, g_*, o_*, c_*, h_*
 long: one row per (t, unit):  t, unit, [zi, zf, zg, zo], i, f, g, o, c, h

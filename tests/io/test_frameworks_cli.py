@@ -24,7 +24,7 @@ def test_inspect_lists_layers(capsys):
 
 def test_inspect_shows_unsupported(capsys):
     assert main(["inspect", str(FIXTURES / "torch_proj.pt")]) == 0
-    assert "UNSUPPORTED: proj_size = 2" in capsys.readouterr().out
+    assert "note: proj_size = 2 (weight_hr_l0): h_t = W_hr" in capsys.readouterr().out
     assert main(["inspect", str(FIXTURES / "onnx_peephole.onnx")]) == 0
     out = capsys.readouterr().out
     assert "peepholes: P (i, o, f)" in out and "i, o, f, c (ONNX" in out

@@ -26,7 +26,7 @@ def read_rows(path):
 
 def test_wide_columns(trace, tmp_path):
     out = tmp_path / "t.csv"
-    trace.to_csv(out)
+    write_trace_csv(trace, out)
     rows = read_rows(out)
     expected = ["t", "x_0", "x_1"] + [f"{q}_{k}" for q in "ifgoch" for k in range(3)]
     assert rows[0] == expected
@@ -36,7 +36,7 @@ def test_wide_columns(trace, tmp_path):
 
 def test_wide_with_preactivations(trace, tmp_path):
     out = tmp_path / "t.csv"
-    trace.to_csv(out, preactivations=True)
+    write_trace_csv(trace, out, preactivations=True)
     head = read_rows(out)[0]
     assert head[3:6] == ["zi_0", "zi_1", "zi_2"]
     assert head.index("zo_2") < head.index("i_0")
@@ -44,7 +44,7 @@ def test_wide_with_preactivations(trace, tmp_path):
 
 def test_long_layout(trace, tmp_path):
     out = tmp_path / "t.csv"
-    trace.to_csv(out, layout="long", preactivations=True)
+    write_trace_csv(trace, out, layout="long", preactivations=True)
     rows = read_rows(out)
     assert rows[0] == ["t", "unit", "zi", "zf", "zg", "zo", "i", "f", "g", "o", "c", "h"]
     assert len(rows) == 1 + 7 * 3
@@ -57,7 +57,7 @@ def test_round_trip_is_bit_exact(tmp_path, dtype):
     params = LSTMParams.random(5, 3, seed=1)
     tr = run(params, np.random.default_rng(1).normal(size=(40, 3)) * 3, dtype=dtype)
     out = tmp_path / "t.csv"
-    tr.to_csv(out, preactivations=True)
+    write_trace_csv(tr, out, preactivations=True)
     rows = read_rows(out)
     head = rows[0]
     for name, array in (("h", tr.h), ("c", tr.c), ("zf", tr.zf), ("g", tr.g)):
@@ -70,8 +70,8 @@ def test_round_trip_is_bit_exact(tmp_path, dtype):
 
 def test_pandas_reads_both_layouts(trace, tmp_path):
     wide, long = tmp_path / "w.csv", tmp_path / "l.csv"
-    trace.to_csv(wide)
-    trace.to_csv(long, layout="long")
+    write_trace_csv(trace, wide)
+    write_trace_csv(trace, long, layout="long")
     w = pd.read_csv(wide)
     l = pd.read_csv(long)
     assert w.shape == (7, 1 + 2 + 6 * 3)
@@ -109,7 +109,7 @@ def test_cancel_keeps_earlier_file(trace, tmp_path):
 
 
 def test_stdout(trace, capsys):
-    trace.to_csv("-")
+    write_trace_csv(trace, "-")
     text = capsys.readouterr().out
     assert text.startswith("t,x_0,x_1,i_0")
     assert len(list(csv.reader(io.StringIO(text)))) == 8
