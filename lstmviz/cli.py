@@ -13,7 +13,7 @@ import sys
 from lstmviz.errors import LstmvizError
 
 # Subcommand modules under lstmviz.commands, in the order `--help` lists them.
-COMMANDS = ("open", "trace", "analyze", "inspect", "screenshot", "demo", "train")
+COMMANDS = ("open", "trace", "analyze", "inspect", "screenshot", "demo", "train", "animate")
 DEFAULT_COMMAND = "open"
 
 
