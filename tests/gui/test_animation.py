@@ -18,8 +18,8 @@ def pixels(path):
 
 def test_png_folder_has_one_frame_per_step_and_frames_differ(qapp, tmp_path, capsys):
     out = tmp_path / "frames"
-    code = main(["animate", "--preset", "brackets", "--steps", "3:7", "--size", "480x300", "--view", "diagram",
-                 "--out", f"{out}/"])
+    code = main(["animate", "--preset", "brackets", "--steps", "3:7", "--size", "480x300",
+                 "--view", "diagram", "--out", f"{out}/"])
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == [f"frame_{k:05d}.png" for k in range(4)]
