@@ -15,9 +15,13 @@ from lstmviz.io.csv import write_trace_csv
 from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
-# Names loaded on first use, so that `import lstmviz` stays light (no Qt, no training code).
+# Names loaded on first use, so that `import lstmviz` stays light (no Qt, no framework, no
+# training code).
 _LAZY = {
     "param_gradients": "lstmviz.core.train.backprop",
+    "from_torch": "lstmviz.live",
+    "from_keras": "lstmviz.live",
+    "show": "lstmviz.live",
 }
 
 

@@ -46,10 +46,10 @@ TRACES_HEIGHT = 320
 
 
 def _file_filter() -> str:
-    from lstmviz.io.models import MODEL_READERS
+    from lstmviz.io.models import MODEL_SUFFIXES
     from lstmviz.io.sequences import SEQUENCE_SUFFIXES
 
-    models = " ".join(f"*{s}" for s in MODEL_READERS)
+    models = " ".join(f"*{s}" for s in MODEL_SUFFIXES)
     sequences = " ".join(f"*{s}" for s in SEQUENCE_SUFFIXES)
     return (
         f"Models and sequences ({models} {sequences});;Models ({models});;"
