@@ -215,8 +215,9 @@ class _TorchFile(abc.ABC):
         self.named: list[str] = []
         self.byteorder = "<"
 
+    @abc.abstractmethod
     def close(self) -> None:
-        pass
+        """Release the open file."""
 
     def __enter__(self):
         return self

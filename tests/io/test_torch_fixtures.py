@@ -104,7 +104,9 @@ def test_damaged_copies_fail_with_one_line_or_load(case, tmp_path):
     for _ in range(12):
         copy = bytearray(data)
         start = int(rng.integers(0, len(data)))
-        copy[start : start + 16] = rng.integers(0, 256, len(copy[start : start + 16]), dtype=np.uint8).tobytes()
+        copy[start : start + 16] = rng.integers(
+            0, 256, len(copy[start : start + 16]), dtype=np.uint8
+        ).tobytes()
         spoiled.append(bytes(copy))
     for index, content in enumerate(spoiled):
         path = tmp_path / f"{index}-{case['file']}"
