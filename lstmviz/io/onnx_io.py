@@ -155,8 +155,10 @@ class OnnxModel:
                 if axes is not None and [a % 4 for a in axes] == [dir_axis]:
                     return None
             wanted = (["Transpose", "Reshape"] if layout == 0 else ["Reshape"]) if dirs == 2 else None
-            if kinds == ["Reshape"] and dirs == 1 or kinds == wanted:
-                if layout == 0 and dirs == 2:
+            # torch.onnx's dynamo exporter writes Transpose + Reshape for one direction too
+            one_dir_transpose = dirs == 1 and layout == 0 and kinds == ["Transpose", "Reshape"]
+            if kinds == ["Reshape"] and dirs == 1 or kinds == wanted or one_dir_transpose:
+                if layout == 0 and kinds[0] == "Transpose":
                     perm = self.attributes(ops[0]).get("perm")
                     if list(perm or []) != [0, 2, 1, 3]:
                         return "the Transpose between the LSTM nodes is not the usual (0, 2, 1, 3)"
