@@ -35,7 +35,7 @@ from lstmviz.io import isolated
 from lstmviz.io.budget import Budget
 from lstmviz.io.layers import ORDER_KERAS, LayerInfo, build_layer, require, without_build
 from lstmviz.io.paths import readable_file, suffix_of
-from lstmviz.io.zipsafe import SafeZip, name_matcher
+from lstmviz.io.zipsafe import SafeZip, is_zip, name_matcher
 
 MAX_CONFIG = 32 << 20
 MAX_WEIGHTS = 2 << 30
@@ -128,7 +128,7 @@ class KerasModel:
         self.mask_values: dict[str, float] = {}  # Masking layer name -> its mask_value
         suffix = suffix_of(path)
         try:
-            if suffix == ".keras":
+            if suffix == ".keras" or is_zip(path):  # by content: a .keras zip under any name
                 self._open_keras_zip(path)
             else:
                 self._open_h5(path, suffix)
