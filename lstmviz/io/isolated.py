@@ -131,11 +131,14 @@ def _can_fork() -> bool:
     A fork copies only the calling thread, and any lock another thread held stays held in
     the child; the window's loads run in worker threads, so they take the fresh-process path.
     """
+    qt = sys.modules.get("PySide6.QtCore")
     return (
         hasattr(os, "fork")
         and sys.platform.startswith("linux")
         and threading.active_count() == 1
         and threading.current_thread() is threading.main_thread()
+        # Qt starts threads Python does not see: a process with a Qt application spawns
+        and (qt is None or qt.QCoreApplication.instance() is None)
     )
 
 

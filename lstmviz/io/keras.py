@@ -20,6 +20,7 @@ Layouts:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import io
 import json
 import math
@@ -917,8 +918,14 @@ def read_model_here(path, layer: str | None = None, facts: dict | None = None) -
 
 
 def _precheck(path) -> None:
+    """Fail early in the parent, without importing h5py there: the child parses."""
     readable_file(path)
-    require("h5py", "keras", "Keras files", str(path))
+    try:
+        found = importlib.util.find_spec("h5py") is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules["h5py"] is None
+        found = False
+    if not found:
+        require("h5py", "keras", "Keras files", str(path))
 
 
 def list_layers(path) -> list[LayerInfo]:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,33 @@ def test_onnx_node_name_that_is_not_utf8_is_escaped(tmp_path):
     [info] = inspect_model(path)
     assert info.name == "ab\\xff\\xfe"
     assert lstmviz.load_model(path, layer="ab\\xff\\xfe").n == 2
+
+
+def test_hdf5_is_parsed_in_the_child_process():
+    import subprocess as sp
+
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "keras" / "weights_only_relu.weights.h5"
+    code = (
+        "import sys, lstmviz\n"
+        f"p = lstmviz.load_model({str(path)!r}, activation='relu')\n"
+        "print(p.n, 'h5py' in sys.modules)\n"
+    )
+    done = sp.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["5", "False"], done.stderr
+
+
+def test_onnx_is_parsed_in_the_child_process(monkeypatch):
+    import os
+
+    from lstmviz.io import onnx_io
+
+    parent, real = os.getpid(), onnx_io.parse_model
+
+    def parse_only_in_a_child(data, budget):
+        assert os.getpid() != parent, "the ONNX file was parsed in the calling process"
+        return real(data, budget)
+
+    monkeypatch.setattr(onnx_io, "parse_model", parse_only_in_a_child)
+    path = Path(__file__).resolve().parent.parent / "fixtures" / "onnx" / "loop_body.onnx"
+    assert lstmviz.load_model(path).n == 3
+    assert [info.name for info in inspect_model(path)] == ["Loop_0/body/LSTM_0"]
