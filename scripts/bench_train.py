@@ -9,6 +9,7 @@
 2. Seconds (and iterations) to solve first-value with D = 50 at n = 16 (mean loss of the last 10
    iterations below 0.01, at most --max-iterations), with forget bias 1 and with forget bias 0,
    for a few seeds.
+3. Animation export speed at 1280 x 720: frames per second into a PNG folder, a GIF and an MP4.
 
     python scripts/bench_train.py --torch-python /tmp/fx-train/bin/python [--repeat 3] [--quick]
 Prints the tables (and the machine's SIMD level), then one JSON line with the figures.
@@ -154,6 +155,27 @@ def main() -> None:
             figures["solve"].append(result)
             print(f"| {bias:g} | {seed} | {'yes' if result['solved'] else 'no'} | {result['iterations']} | "
                   f"{result['seconds']:.1f} | {result['loss']:.4f} |", flush=True)
+    print("\nanimation export, 1280x720, the bracket preset (T = 235), `lstmviz animate --view window`:")
+    print("| output | frames | seconds | frames/s |\n|---|---:|---:|---:|")
+    figures["animation"] = {}
+    import tempfile
+
+    frames = 10 if args.quick else 60
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = (("PNG folder", f"{tmp}/frames/"), ("GIF", f"{tmp}/a.gif"), ("MP4", f"{tmp}/a.mp4"))
+        for label, out in outputs:
+            command = [sys.executable, "-m", "lstmviz", "animate", "--preset", "brackets", "--steps",
+                       f"0:{frames}", "--size", "1280x720", "--view", "window", "--out", out]
+            start = time.perf_counter()
+            proc = subprocess.run(command, capture_output=True, text=True,
+                                  env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+            seconds = time.perf_counter() - start
+            if proc.returncode:
+                print(f"| {label} | - | - | {proc.stderr.strip().splitlines()[-1]} |")
+                continue
+            figures["animation"][label] = frames / seconds
+            print(f"| {label} | {frames} | {seconds:.1f} | {frames / seconds:.1f} |", flush=True)
+    print("(seconds include starting Python and Qt and building the window, about 1-2 s)")
     print(json.dumps(figures))
 
 
