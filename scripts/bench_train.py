@@ -122,12 +122,25 @@ def main() -> None:
     parser.add_argument("--max-iterations", type=int, default=3000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="fewer iterations and seeds (a smoke run)")
+    parser.add_argument("--only", choices=("speed", "solve", "animation"), action="append",
+                        help="run only these sections (repeatable; default all)")
     args = parser.parse_args()
     if args.quick:
         args.iterations, args.repeat, args.seeds, args.max_iterations = 5, 1, 1, 50
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
     print(simd_level())
     figures = {"simd": simd_level(), "speed": {}, "solve": []}
+    sections = set(args.only or ("speed", "solve", "animation"))
+    if "speed" in sections:
+        speed(args, figures)
+    if "solve" in sections:
+        solve(args, figures)
+    if "animation" in sections:
+        animation(args, figures)
+    print(json.dumps(figures))
+
+
+def speed(args, figures) -> None:
     print("\n| dtype | lstmviz it/s | torch it/s (default threads) | ratio | torch it/s (1 thread) | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     peers = (("lstmviz", sys.executable), ("torch", args.torch_python), ("torch1", args.torch_python))
@@ -144,6 +157,9 @@ def main() -> None:
         ours = med["lstmviz"]
         print(f"| {dtype} | {ours:.1f} | {med['torch']:.1f} | {ours / med['torch']:.2f}x | "
               f"{med['torch1']:.1f} | {ours / med['torch1']:.2f}x |", flush=True)
+
+
+def solve(args, figures) -> None:
     print("\nfirst-value, D = 50, n = 16, batch 32, Adam lr 0.01: solved = mean loss of the last 10 "
           f"iterations < 0.01 (at most {args.max_iterations} iterations)")
     print("| forget bias | seed | solved | iterations | seconds | final loss |")
@@ -155,6 +171,9 @@ def main() -> None:
             figures["solve"].append(result)
             print(f"| {bias:g} | {seed} | {'yes' if result['solved'] else 'no'} | {result['iterations']} | "
                   f"{result['seconds']:.1f} | {result['loss']:.4f} |", flush=True)
+
+
+def animation(args, figures) -> None:
     print("\nanimation export, 1280x720, the bracket preset (T = 235), `lstmviz animate --view window`:")
     print("| output | frames | seconds | frames/s |\n|---|---:|---:|---:|")
     figures["animation"] = {}
@@ -176,7 +195,6 @@ def main() -> None:
             figures["animation"][label] = frames / seconds
             print(f"| {label} | {frames} | {seconds:.1f} | {frames / seconds:.1f} |", flush=True)
     print("(seconds include starting Python and Qt and building the window, about 1-2 s)")
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
