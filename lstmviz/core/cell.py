@@ -243,9 +243,12 @@ def _refuse_nan(trace: Trace, params: LSTMParams, rows: int = 4096) -> None:
             )
 
 
-def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64) -> Trace:
-    """Run exactly this cell (the general loop) with the hooks applied; no upstream layers."""
-    dtype, x, h_init, c_init, mask = _prepare(params, xs, h0, c0, dtype, None)
+def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64,
+                   mask: np.ndarray | None = None) -> Trace:
+    """Run exactly this cell (the general loop) with the hooks applied; no upstream layers.
+
+    mask: the masked steps (a recorded trace's own trace.mask), else computed from xs."""
+    dtype, x, h_init, c_init, mask = _prepare(params, xs, h0, c0, dtype, mask)
     with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
         trace = kernels.run_general(params, x, h_init, c_init, dtype, hooks, mask=mask)
     _refuse_nan(trace, params)

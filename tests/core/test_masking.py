@@ -96,3 +96,31 @@ def test_random_masks_match_plain_loop(n, m, T, seed, proj, peepholes, data):
     assert trace.mask.tolist() == [t in rows for t in range(T)]
     for key in ("i", "o", "c", "h"):
         np.testing.assert_allclose(getattr(trace, key), ref[key], rtol=1e-12, atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("proj_size", [None, 2])
+@pytest.mark.parametrize("wrt", ["h", "c"])
+def test_gradients_through_masked_steps_match_finite_differences(proj_size, wrt):
+    from lstmviz.core.analysis.gradients import forget_product, gradient_flow
+    from tests.core.test_projection import finite_difference
+
+    params = LSTMParams.random(3, 2, seed=4, proj_size=proj_size).replace(mask_value=0.0)
+    xs = masked_sequence(7, 2, [1, 4, 6], seed=4)  # the target step 6 is masked too
+    h0 = np.random.default_rng(4).normal(size=params.h_size)
+    c0 = np.random.default_rng(5).normal(size=3)
+
+    def out(xs_, c0_=c0):
+        keep = xs_.copy()
+        keep[[1, 4, 6]] = 0.0  # perturb only the unmasked entries: the mask stays as it is
+        tr = run(params, keep, h0=h0, c0=c0_)
+        return (tr.h[6] if wrt == "h" else tr.c[6])[1]
+
+    trace = run(params, xs, h0=h0, c0=c0)
+    flow = gradient_flow(params, trace, step=6, unit=1, wrt=wrt)
+    expected = finite_difference(out, xs)
+    expected[[1, 4, 6]] = 0.0  # a masked input changes nothing
+    np.testing.assert_allclose(flow.dx, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(flow.dc0, finite_difference(lambda v: out(xs, v), c0), rtol=1e-6, atol=1e-9)
+    assert np.all(flow.dz[[1, 4, 6]] == 0)
+    fp = forget_product(trace, 6)
+    np.testing.assert_allclose(fp[3], trace.f[5], rtol=1e-15)  # steps 4 and 6 carry: factor 1

@@ -14,7 +14,6 @@ import pytest
 import lstmviz
 from lstmviz.cli import main
 from lstmviz.io.models import detect_format, inspect_model
-from lstmviz.io.statedict import engine_has_projection
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "torch"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
@@ -24,7 +23,6 @@ LAYERS = [
     for case in CASES
     for layer in case["layers"]
 ]
-NO_PROJECTION = "needs the engine's LSTMP field LSTMParams.W_hr (helper 'engine'), not in this build yet"
 
 
 def _expected(case, layer):
@@ -35,15 +33,12 @@ def _expected(case, layer):
 
 @pytest.mark.parametrize(("case", "layer"), LAYERS)
 def test_layer_matches_torch(case, layer):
-    if case["needs"] == "W_hr" and not engine_has_projection():
-        layers = inspect_model(FIXTURES / case["file"])
-        info = next(i for i in layers if i.name == layer["name"])
-        assert any("LSTMParams.W_hr" in problem for problem in info.unsupported)
-        pytest.skip(NO_PROJECTION)
     params = lstmviz.load_model(FIXTURES / case["file"], layer=layer["name"])
     x, h = _expected(case, layer)
     assert np.abs(h).max() > 0.05  # torch's h is not trivially zero
     trace = lstmviz.run(params, x)
+    if case["needs"] == "W_hr":  # LSTMP: h has proj_size entries, c has hidden_size
+        assert params.W_hr is not None and trace.h.shape[1] == params.W_hr.shape[0] < params.n
     assert trace.h.shape == h.shape
     np.testing.assert_allclose(trace.h, h, atol=1e-5, rtol=0)
 

@@ -61,13 +61,18 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("text", "&Text: type and color characters", "Text", "text:TextView", "Alt+7", "bottom",
              "Type text as the input of a character model; each character colored by the selected "
              "unit's c or h; hover to step", wants_undo=True),
+    ViewSpec("train", "T&rain an LSTM live", "Train", "lstmviz.gui.train.view:TrainView", "Alt+8", "bottom",
+             "Train a small LSTM on a memory task and watch its gates learn; forget bias 0 vs 1 side by "
+             "side; a scrubber over the checkpoints"),
 )
 SPECS = {spec.key: spec for spec in VIEWS}
 
 
 def view_class(key: str):
     module, _, name = SPECS[key].target.partition(":")
-    return getattr(importlib.import_module(f"lstmviz.gui.analysis.{module}"), name)
+    if not module.startswith("lstmviz."):  # a module of this package; else a full module path
+        module = f"lstmviz.gui.analysis.{module}"
+    return getattr(importlib.import_module(module), name)
 
 
 def _undo_controller(window):
