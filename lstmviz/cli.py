@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from lstmviz.errors import LstmvizError
 
 # Subcommand modules under lstmviz.commands, in the order `--help` lists them.
-COMMANDS = ("open", "trace", "analyze", "inspect", "screenshot", "demo")
+COMMANDS = (
+    "open", "trace", "analyze", "inspect", "screenshot", "demo", "train", "animate", "install-desktop",
+)
 DEFAULT_COMMAND = "open"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lstmviz import __version__
+    from lstmviz.about import PrintAboutAction
 
     parser = argparse.ArgumentParser(
         prog="lstmviz",
         description="See inside an LSTM cell: run it, record every gate, export the traces.",
     )
-    parser.add_argument("--version", action="version", version=f"lstmviz {__version__}")
+    parser.add_argument("--version", action=PrintAboutAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"lstmviz.commands.{name}")
+        module = importlib.import_module(f"lstmviz.commands.{name.replace('-', '_')}")
         sub = module.add_parser(subparsers)
         sub.set_defaults(handler=module.run)
     return parser
@@ -38,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "--version"):
         argv = [DEFAULT_COMMAND, *argv]
+    elif argv[0] not in COMMANDS and os.path.exists(argv[0]):
+        argv = ["open", *argv]  # `lstmviz FILE`, as a file manager or the menu entry calls it
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)

@@ -85,6 +85,14 @@ def run(args) -> int:
     return run_window(document)
 
 
+def build_document(**kwargs):
+    """The starting Document from keyword arguments (file, model, input, preset, layer, step,
+    select, unit): lstmviz.document.opening.initial_document, for the other commands."""
+    from lstmviz.document.opening import initial_document
+
+    return initial_document(**kwargs)
+
+
 def document_from_args(args):
     """The starting Document, built by the Qt-free opening module from the arguments."""
     from lstmviz.document.opening import initial_document

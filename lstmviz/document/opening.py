@@ -37,21 +37,21 @@ DOCUMENT_SUFFIX = ".lstmviz"
 
 
 def sequence_suffixes() -> tuple[str, ...]:
-    from lstmviz.io.sequences import SEQUENCE_SUFFIXES
+    from lstmviz.io.models import SEQUENCE_SUFFIXES
 
     return tuple(SEQUENCE_SUFFIXES)
 
 
 def model_suffixes() -> tuple[str, ...]:
-    from lstmviz.io.models import MODEL_READERS
+    from lstmviz.io.models import MODEL_SUFFIXES
 
-    return tuple(MODEL_READERS)
+    return tuple(dict.fromkeys(MODEL_SUFFIXES))
 
 
 def file_kind(path) -> str:
     """"document", "sequence" or "model". Anything that is neither a document nor a sequence
-    goes to the model readers, whose registry (lstmviz.io.models) names the format it is or
-    says in one line why it cannot be read."""
+    goes to the model readers, whose detect_format (lstmviz.io.models) tells the format by
+    its content or says in one line why it cannot be read."""
     from lstmviz.io.paths import suffix_of
 
     name = str(path).lower()
@@ -63,12 +63,10 @@ def file_kind(path) -> str:
 
 
 def open_filter() -> str:
-    """The file dialog's filter, from the readers' registries (one place for suffixes)."""
-    models = " ".join(f"*{s}" for s in model_suffixes())
-    sequences = " ".join(f"*{s}" for s in sequence_suffixes())
-    return (f"Everything lstmviz opens (*{DOCUMENT_SUFFIX} {models} {sequences});;"
-            f"lstmviz documents (*{DOCUMENT_SUFFIX});;Models ({models});;"
-            f"Input sequences ({sequences});;All files (*)")
+    """The file dialog's filter, from the readers' one table (lstmviz.io.models)."""
+    from lstmviz.io.models import model_file_filter
+
+    return model_file_filter()
 
 
 def layer_choices(path) -> list:

@@ -415,16 +415,9 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_html())
 
     def _show_about(self) -> None:
-        from lstmviz import __version__
+        from lstmviz.gui.about_dialog import show_about  # versions and "Copy to clipboard"
 
-        QMessageBox.about(
-            self,
-            "About lstmviz",
-            f"<b>lstmviz {__version__}</b><p>See inside an LSTM cell: the classic diagram, alive, "
-            "with the real numbers of every gate at every step.</p>"
-            "<p>Notation as in PyTorch: z = W x<sub>t</sub> + U h<sub>t−1</sub> + b; the diagram's "
-            "W·[h<sub>t−1</sub>, x<sub>t</sub>] is [U | W] side by side.</p>",
-        )
+        show_about(self)
 
     def closeEvent(self, event) -> None:
         self.playback.pause()

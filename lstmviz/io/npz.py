@@ -1,4 +1,4 @@
-"""The native model format: an .npz holding W_i ... b_o (and optionally p_*, h0, c0)."""
+"""The native model format: an .npz holding W_i ... b_o (and optionally p_*, h0, c0, W_hr)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import io
 
 import numpy as np
 
-from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams, describe_nonfinite
+from lstmviz.core.params import PEEPHOLES, PROJECTION, WEIGHT_KEYS, LSTMParams, describe_nonfinite
 from lstmviz.errors import LstmvizError
 from lstmviz.io.atomic import atomic_write
 from lstmviz.io.paths import NPY_ERRORS, readable_file
 from lstmviz.io.zipsafe import SafeZip, is_zip
 
-OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0")
+OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0", PROJECTION)
+# A linear readout y = V h + d saved beside the cell by `lstmviz train`: accepted, not part of the cell.
+READOUT_KEYS = ("V", "d")
 MAX_ARRAY_BYTES = 2 << 30  # one array; as for a .pt storage
 
 
@@ -31,7 +33,7 @@ def read_npz_model(path) -> LSTMParams:
         raise LstmvizError("not a readable .npz archive (not a zip file, or truncated)", source=source)
     # Member by member from the expected names, each under a size cap (no zip bombs); the
     # arrays are parsed with allow_pickle=False, as np.load(..., allow_pickle=False) would.
-    known = {f"{key}.npy" for key in (*WEIGHT_KEYS, *OPTIONAL_KEYS)}
+    known = {f"{key}.npy" for key in (*WEIGHT_KEYS, *OPTIONAL_KEYS, *READOUT_KEYS)}
     arrays = {}
     with SafeZip(
         path, kind=".npz archive", allowed=known.__contains__, max_member=MAX_ARRAY_BYTES, max_ratio=1100
@@ -54,6 +56,8 @@ def read_npz_model(path) -> LSTMParams:
         problem = describe_nonfinite(key, value)
         if problem:
             raise LstmvizError(problem, source=source)
+    for key in READOUT_KEYS:
+        arrays.pop(key, None)
     try:
         return LSTMParams(**arrays, name="npz", source=source)
     except LstmvizError as error:
