@@ -97,6 +97,8 @@ def animation_frames(document, steps: Iterable[int], size=(1280, 720), view: str
 
     app = ensure_app()
     window = MainWindow(document)
+    # Rendered, never put on the screen (in the running app a second window must not flash up).
+    window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     width, height = size
     try:
         window.resize(width, height)

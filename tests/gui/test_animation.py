@@ -18,7 +18,7 @@ def pixels(path):
 
 def test_png_folder_has_one_frame_per_step_and_frames_differ(qapp, tmp_path, capsys):
     out = tmp_path / "frames"
-    code = main(["animate", "--preset", "brackets", "--steps", "3:7", "--size", "480x300",
+    code = main(["animate", "--preset", "memory-cell", "--steps", "3:7", "--size", "480x300",
                  "--view", "diagram", "--out", f"{out}/"])
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
@@ -61,3 +61,16 @@ def test_bad_options_are_one_line_errors(qapp, tmp_path, capsys, options, messag
 def test_unknown_suffix_is_refused(qapp, tmp_path, capsys):
     assert main(["animate", "--preset", "brackets", "--out", str(tmp_path / "a.avi")]) == 2
     assert "name it .gif, .mp4 or FOLDER/" in capsys.readouterr().err
+
+
+def test_file_export_animation_renders_a_copy_and_leaves_the_window_step(make_window, tmp_path):
+    from lstmviz.gui.animation_action import export_animation, install_export_animation
+
+    window = make_window("memory-cell")
+    action = install_export_animation(window)
+    assert action in window.menus["file"].actions()
+    window.document.set_step(9)
+    out = tmp_path / "frames"
+    assert export_animation(window, f"{out}/", range(2, 5), size=(320, 200), view="diagram") == 3
+    assert len(list(out.iterdir())) == 3
+    assert window.document.step == 9

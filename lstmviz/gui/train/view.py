@@ -260,6 +260,9 @@ class TrainView(AnalysisView):
             self.document.set_model_and_input(params, self.probe)
         except LstmvizError as error:
             self._problem(str(error))
+        title = f"Training: {self.runs[0].task.description} (probe sequence)"
+        if self.document.title != title:
+            self.document.set_sources(title=title)
         for bar in self.hist_bars:
             self.hist_plot.removeItem(bar)
         self.hist_bars = []
