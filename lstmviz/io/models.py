@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 from lstmviz.core.params import LSTMParams
-from lstmviz.errors import LstmvizError
+from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.layers import LayerInfo
 from lstmviz.io.paths import readable_file, suffix_of
 
@@ -47,11 +47,17 @@ def _reader(path):
 
 def load_model(path, layer: str | None = None) -> LSTMParams:
     """One LSTM layer of a model file as LSTMParams (the first layer when layer is None)."""
-    return _reader(path).read_model(path, layer=layer)
+    with reading(path):  # any failure inside is attributed to this file
+        return _reader(path).read_model(path, layer=layer)
 
 
 def inspect_model(path) -> list[LayerInfo]:
     """Every LSTM layer (one per direction) in a model file, described; weights not loaded."""
+    with reading(path):
+        return _inspect_model(path)
+
+
+def _inspect_model(path) -> list[LayerInfo]:
     module = _reader(path)
     if hasattr(module, "list_layers"):
         return module.list_layers(path)
