@@ -4,15 +4,43 @@
     params = lstmviz.load_model("model.pt")
     xs = lstmviz.load_sequence("input.csv")
     trace = lstmviz.run(params, xs)
-    trace.to_csv("trace.csv")
+    lstmviz.write_trace_csv(trace, "trace.csv")
 """
 
 from lstmviz.core.cell import run, step
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
+from lstmviz.io.csv import write_trace_csv
 from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
-__version__ = "0.1.0"
-__all__ = ["LSTMParams", "LstmvizError", "Trace", "load_model", "load_sequence", "run", "step"]
+# Names loaded on first use, so that `import lstmviz` stays light (no Qt, no framework, no
+# training code).
+_LAZY = {
+    "param_gradients": "lstmviz.core.train.backprop",
+    "from_torch": "lstmviz.live",
+    "from_keras": "lstmviz.live",
+    "show": "lstmviz.live",
+}
+
+
+def __getattr__(name):
+    if name == "__version__":
+        # Written once, in pyproject.toml, and read from the installed metadata (editable
+        # installs have it too; "0+unknown" from a source tree that was never installed).
+        from lstmviz.about import lstmviz_version
+
+        return lstmviz_version()
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lstmviz' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "LSTMParams", "LstmvizError", "Trace", "__version__", "load_model", "load_sequence", "run", "step",
+    "write_trace_csv", *_LAZY,
+]

@@ -1,5 +1,5 @@
 """The command line: `lstmviz [--max-memory SIZE] [--debug] SUBCOMMAND ...`; with no
-subcommand it opens the window.
+subcommand (or just a file) it opens the window.
 
 Each subcommand lives in lstmviz/commands/<name>.py with add_parser(subparsers) and
 run(args) -> exit status.
@@ -24,7 +24,9 @@ import warnings
 from lstmviz.errors import LstmvizError, sanitize, source_of
 
 # Subcommand modules under lstmviz.commands, in the order `--help` lists them.
-COMMANDS = ("open", "trace", "analyze", "inspect", "screenshot", "demo")
+COMMANDS = (
+    "open", "trace", "analyze", "inspect", "screenshot", "demo", "train", "animate", "install-desktop",
+)
 DEFAULT_COMMAND = "open"
 WINDOW_COMMANDS = ("open",)  # run a Qt event loop: Qt, not Python, owns their signals
 DEBUG_HINT = "run with --debug for the traceback"
@@ -62,17 +64,17 @@ def _subparsers(parser: argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lstmviz import __version__
+    from lstmviz.about import PrintAboutAction
 
     parser = _Parser(
         prog="lstmviz",
         description="See inside an LSTM cell: run it, record every gate, export the traces.",
     )
-    parser.add_argument("--version", action="version", version=f"lstmviz {__version__}")
+    parser.add_argument("--version", action=PrintAboutAction)
     _add_global_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"lstmviz.commands.{name}")
+        module = importlib.import_module(f"lstmviz.commands.{name.replace('-', '_')}")
         sub = module.add_parser(subparsers)
         sub.set_defaults(handler=module.run)
     for sub in _subparsers(parser):  # `lstmviz trace --max-memory 2G ...` works too
@@ -93,9 +95,11 @@ def _with_default_command(argv: list[str]) -> list[str]:
         else:
             break
     rest = argv[i:]
-    if rest and (rest[0] in COMMANDS or rest[0] in ("-h", "--help", "--version")):
-        return argv
-    return [*argv[:i], DEFAULT_COMMAND, *rest]
+    if not rest or rest[0].startswith("--") and rest[0] not in ("--help", "--version"):
+        return [*argv[:i], DEFAULT_COMMAND, *rest]
+    if rest[0] not in COMMANDS and os.path.exists(rest[0]):
+        return [*argv[:i], DEFAULT_COMMAND, *rest]  # `lstmviz FILE`, as a file manager calls it
+    return argv
 
 
 # -- reporting ------------------------------------------------------------------------------------

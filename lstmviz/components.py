@@ -20,7 +20,7 @@ GATE_IDS = ("f", "i", "g", "o")
 @dataclass(frozen=True)
 class Component:
     id: str
-    name: str  # "forget gate"
+    name: str  # "forget gate"; plain text for menus and titles (subscripts as ₜ, ₜ₋₁)
     symbol: str  # "f_t"
     formula: str  # "f_t = σ(W_f·x_t + U_f·h_{t-1} + b_f)"
     kind: str  # "gate" | "op" | "state" | "input" | "concat"
@@ -67,7 +67,7 @@ COMPONENTS: dict[str, Component] = {
         _gate("o"),
         Component(
             "x",
-            "input x_t",
+            "input xₜ",
             "x_t",
             "x_t = row t of the input sequence",
             "input",
@@ -76,7 +76,7 @@ COMPONENTS: dict[str, Component] = {
         ),
         Component(
             "h_prev",
-            "previous hidden state h_{t-1}",
+            "previous hidden state hₜ₋₁",
             "h_{t-1}",
             "h_{t-1} = h_t of the step before",
             "state",
@@ -85,7 +85,7 @@ COMPONENTS: dict[str, Component] = {
         ),
         Component(
             "c_prev",
-            "previous cell state c_{t-1}",
+            "previous cell state cₜ₋₁",
             "c_{t-1}",
             "c_{t-1} = c_t of the step before",
             "state",
@@ -94,7 +94,7 @@ COMPONENTS: dict[str, Component] = {
         ),
         Component(
             "concat",
-            "concatenation [h_{t-1}, x_t]",
+            "concatenation [hₜ₋₁, xₜ]",
             "[h_{t-1}, x_t]",
             "[h_{t-1}, x_t]: n + m numbers",
             "concat",
@@ -149,7 +149,7 @@ COMPONENTS: dict[str, Component] = {
         ),
         Component(
             "c",
-            "cell state c_t",
+            "cell state cₜ",
             "c_t",
             "c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t",
             "state",
@@ -158,7 +158,7 @@ COMPONENTS: dict[str, Component] = {
         ),
         Component(
             "h",
-            "hidden state h_t",
+            "hidden state hₜ",
             "h_t",
             "h_t = o_t ⊙ tanh(c_t)",
             "state",

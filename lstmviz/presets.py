@@ -124,8 +124,8 @@ def random_sine(n: int = 8, T: int = 200, seed: int = 0) -> Preset:
 
 
 def brackets() -> Preset:
-    """The small trained model in resources/models/ (scripts/train_bracket_model.py, docs/bracket_model.md)
-    on its sample text, one-hot over its characters; NumPy only."""
+    """The small trained model in lstmviz/resources/models/ (scripts/train_bracket_model.py,
+    docs/bracket_model.md) on its sample text, one-hot over its characters; NumPy only."""
     import json
 
     from lstmviz.core.text import Vocabulary
@@ -134,7 +134,7 @@ def brackets() -> Preset:
 
     model = resource("models", "bracket.npz")
     if not model.is_file():
-        raise LstmvizError("the bundled bracket model is missing (resources/models/bracket.npz)")
+        raise LstmvizError("the bundled bracket model is missing", source=str(model))
     params = read_npz_model(model)
     params.name, params.source = "bracket model", "preset"
     vocab = Vocabulary.load(model.with_name("bracket.vocab.json"))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train the small character-level model shipped in resources/models/ (the 'brackets' preset).
+"""Train the small character-level model shipped in lstmviz/resources/models/ (the 'brackets' preset).
 
 The script makes its own training text: lines of made-up words with nested round brackets
 (depth 0..4) and "quoted phrases", ending with '.' and a newline, for example
@@ -11,12 +11,12 @@ character. The grammar makes the count of open brackets matter for the next char
 can only follow while a bracket is open, '(' only below depth 4, and a line can only end
 ('.') at depth 0. So the network has to count, and one unit's cell state ends up tracking
 the bracket depth; the script finds it by correlation on held-out text run through lstmviz
-itself (NumPy), and writes what it found to resources/models/bracket.info.json.
+itself (NumPy), and writes what it found to lstmviz/resources/models/bracket.info.json.
 
     .venv/bin/python scripts/train_bracket_model.py            # about 1.5 minutes, one core
     .venv/bin/python scripts/train_bracket_model.py --steps 300 --out /tmp/m   # a quick try
 
-Writes to --out (default resources/models/):
+Writes to --out (default lstmviz/resources/models/):
     bracket.npz         the LSTM cell in lstmviz's native format (W_i .. b_o), NumPy-only to load
     bracket.vocab.json  the characters, column j of the one-hot input = chars[j]
     bracket.head.npz    the read-out (W_out (m, n), b_out (m,)): next-character logits from h
@@ -250,7 +250,7 @@ def flip_units(arrays: dict, head: dict, units) -> tuple[dict, dict]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "resources" / "models")
+    parser.add_argument("--out", type=Path, default=ROOT / "lstmviz" / "resources" / "models")
     parser.add_argument("--units", type=int, default=16)
     parser.add_argument("--steps", type=int, default=12000)
     parser.add_argument("--batch", type=int, default=32)

@@ -6,14 +6,15 @@ import json
 import sys
 
 from lstmviz.errors import sanitize
-from lstmviz.io.models import inspect_model
+from lstmviz.io.models import detect_format, inspect_model
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "inspect",
-        help="list the LSTM layers in a model file (.pt, .safetensors, .keras, .h5, .onnx, .npz)",
-        description="List every LSTM layer (one entry per direction): the name to pass to --layer, "
+        help="list the LSTM layers in a model file (PyTorch, safetensors, Keras, ONNX, .npz)",
+        description="Say what format the file is (detected from its content, whatever its name) and "
+        "list every LSTM layer (one entry per direction): the name to pass to --layer, "
         "m, n, the format, the gate order it is stored in, biases, peepholes, direction, and "
         "anything lstmviz cannot show.",
     )
@@ -22,9 +23,10 @@ def add_parser(subparsers):
     return parser
 
 
-def format_layers(path: str, layers) -> str:
+def format_layers(path: str, layers, guess=None) -> str:
     lines = [
         f"{path}: {layers[0].format}" if layers else f"{path}:",
+        *([guess.line()] if guess is not None else []),
         f"{len(layers)} LSTM layer{'s' if len(layers) != 1 else ''} (pass the name to --layer; "
         "the first is the default)",
     ]
@@ -52,10 +54,16 @@ def format_layers(path: str, layers) -> str:
 
 
 def run(args) -> int:
+    guess = detect_format(args.model)
     layers = inspect_model(args.model)
     if args.json:
-        json.dump({"file": args.model, "layers": [info.to_dict() for info in layers]}, sys.stdout, indent=2)
+        detected = {"format": guess.description, "reader": guess.key, "detected_from": guess.by}
+        json.dump(
+            {"file": args.model, "detected": detected, "layers": [info.to_dict() for info in layers]},
+            sys.stdout,
+            indent=2,
+        )
         sys.stdout.write("\n")
     else:
-        print(format_layers(args.model, layers))
+        print(format_layers(args.model, layers, guess))
     return 0

@@ -14,13 +14,24 @@ import numpy as np
 Array = np.ndarray
 
 
-def sigmoid(x: Array, out: Array | None = None) -> Array:
-    # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and cannot overflow: tanh saturates.
-    out = np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
+def sigmoid_unguarded(x: Array, out: Array | None = None) -> Array:
+    """1 / (1 + exp(-x)), the same operations as the fast step loop (lstmviz.core.kernels), so
+    the reference step() and every loop agree to the bit. exp(-x) overflows to inf for
+    x < -709 (float64), which gives exactly 0: correct, but NumPy warns; callers that run
+    under np.errstate(over="ignore") (the step loops) use this one directly."""
+    out = np.negative(x, out=out)
+    np.exp(out, out=out)
     out += 1.0
-    out *= 0.5
+    np.reciprocal(out, out=out)
     return out
+
+
+def sigmoid(x: Array, out: Array | None = None) -> Array:
+    # exp's overflow (x below -709) is the right answer, 1 / (1 + inf) = 0: no warning for it.
+    # Unlike 0.5 * (1 + tanh(x / 2)), it keeps its relative precision for very negative x
+    # (sigmoid(-40) = 4.2e-18, not 0).
+    with np.errstate(over="ignore"):
+        return sigmoid_unguarded(x, out)
 
 
 def d_sigmoid_from_value(y: Array) -> Array:

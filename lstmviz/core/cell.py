@@ -1,8 +1,16 @@
 """Stepping an LSTM cell: one step from any (h, c), and a recorded run over a sequence.
 
-The run is the hot path. It projects every input with one matrix product up front, then per
-step makes a handful of in-place NumPy calls on preallocated rows; at n <= 64 the cost is
-Python call overhead, not arithmetic (see docs/benchmarks.md).
+step() is THE reference implementation of the recurrence: plain, one gate at a time, written
+to be read. Everything else that computes a step agrees with it (tests/core checks the fast
+loops against it and against independent math.* loops):
+
+- run() / run_cell() validate, prepare the initial state and the mask, and dispatch to the
+  loops in lstmviz.core.kernels: the fast loop for sigmoid/tanh cells, the general loop for
+  anything else (other activations, peepholes, what-if hooks).
+- lstmviz.core.explain recomputes one unit's arithmetic from the recorded trace.
+
+The run is the hot path: at n <= 64 its cost is Python call overhead, not arithmetic (see
+docs/benchmarks.md), which is why the kernels look nothing like step().
 """
 
 from __future__ import annotations
@@ -12,27 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstmviz.core import kernels
 from lstmviz.core.activations import activation
 from lstmviz.core.blas import blas_threads
+from lstmviz.core.kernels import PROGRESS_CHUNK, RunCancelled, StepHooks  # noqa: F401 (public here)
 from lstmviz.core.params import LSTMParams, describe_nonfinite
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
 
-# Internal gate order of the fast path: the three sigmoid gates first, so one call covers them.
-FAST_ORDER = "ifog"
-# Steps between progress reports (about 30 ms at n = 64): the inner loop stays untouched.
-PROGRESS_CHUNK = 4096
-
 Progress = Callable[[float], object]
-
-
-class RunCancelled(Exception):
-    """The progress callback returned False: the run stopped and nothing was recorded."""
-
-
-def _report(progress: Progress | None, fraction: float) -> None:
-    if progress is not None and progress(min(fraction, 1.0)) is False:
-        raise RunCancelled()
+_report = kernels.report
 
 
 def _scaled(progress: Progress | None, part: int, parts: int) -> Progress | None:
@@ -44,7 +41,12 @@ def _scaled(progress: Progress | None, part: int, parts: int) -> Progress | None
 
 @dataclass
 class Step:
-    """Everything one step computes, per gate in PyTorch's order."""
+    """Everything one step computes, per gate in PyTorch's order.
+
+    r: o * tanh(c) before the projection of a projected cell (h = W_hr r), else None.
+    masked: the step was masked (c and h carried from the step before; the gates are still
+    what x_t, h_{t-1} and c_{t-1} give).
+    """
 
     zi: np.ndarray
     zf: np.ndarray
@@ -56,10 +58,24 @@ class Step:
     o: np.ndarray
     c: np.ndarray
     h: np.ndarray
+    r: np.ndarray | None = None
+    masked: bool = False
+
+
+def is_masked(params: LSTMParams, x: np.ndarray) -> bool:
+    """Keras Masking: x_t is masked when it equals mask_value in every column."""
+    return params.mask_value is not None and bool(np.all(np.asarray(x) == params.mask_value))
 
 
 def step(params: LSTMParams, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray) -> Step:
-    """One step from any state: the window uses it to step from an edited (h, c)."""
+    """One step from any state: the reference implementation (and the window's stepper).
+
+    z_k = W_k x + U_k h_{t-1} + b_k (+ p_i, p_f * c_{t-1} with peepholes)
+    i, f = rec(z_i), rec(z_f);  g = act(z_g);  c = f * c_{t-1} + i * g
+    o = rec(z_o + p_o * c);  r = o * act(c);  h = W_hr r (projected) or r
+    A masked step (params.mask_value) computes the same gates but keeps c = c_{t-1} and
+    h = h_{t-1}; r is then o * act(c_{t-1}).
+    """
     x = np.asarray(x, dtype=np.float64)
     rec = activation(params.recurrent_activation)
     act = activation(params.cell_activation)
@@ -73,8 +89,15 @@ def step(params: LSTMParams, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarr
     if params.p_o is not None:
         z["o"] = z["o"] + params.p_o * c  # the output peephole looks at the new c_t
     o = rec(z["o"])
-    h = o * act(c)
-    return Step(z["i"], z["f"], z["g"], z["o"], i, f, g, o, c, h)
+    masked = is_masked(params, x)
+    if masked:
+        c = np.array(c_prev, dtype=np.float64)
+    r = o * act(c)
+    h = params.W_hr @ r if params.W_hr is not None else r
+    if masked:
+        h = np.array(h_prev, dtype=np.float64)
+    return Step(z["i"], z["f"], z["g"], z["o"], i, f, g, o, c, h,
+                r=r if params.W_hr is not None else None, masked=masked)
 
 
 def check_sequence(xs, m: int, source: str | None = None) -> np.ndarray:
@@ -98,14 +121,14 @@ def check_sequence(xs, m: int, source: str | None = None) -> np.ndarray:
     return xs
 
 
-def _initial(value, params_value, n: int, name: str, dtype) -> np.ndarray:
+def _initial(value, params_value, n: int, name: str, dtype, size_name: str = "n") -> np.ndarray:
     if value is None:
         value = params_value
     if value is None:
         return np.zeros(n, dtype=dtype)
     value = np.asarray(value, dtype=np.float64).reshape(-1)
     if value.shape != (n,):
-        raise LstmvizError(f"{name} has {value.size} entries, expected n = {n}")
+        raise LstmvizError(f"{name} has {value.size} entries, expected {size_name} = {n}")
     problem = describe_nonfinite(name, value)
     if problem:
         raise LstmvizError(problem)
@@ -116,16 +139,30 @@ def _cell_count(params: LSTMParams) -> int:
     return 1 + sum(len(directions) for directions in params.upstream)
 
 
+def sequence_mask(params: LSTMParams, raw: np.ndarray) -> np.ndarray | None:
+    """(T,) bool: the steps of the user's sequence `raw` that this cell's Masking hides.
+
+    Keras computes the mask once from the stack's input and hands it to every layer of the
+    stack, so a cell inside a stack is masked by the raw sequence, not by the h it reads.
+    """
+    if params.mask_value is None:
+        return None
+    mask = np.all(raw == params.mask_value, axis=1)
+    return mask[::-1].copy() if params.reverse else mask
+
+
 def layer_inputs(params: LSTMParams, xs: np.ndarray, dtype=np.float64, progress: Progress | None = None
                  ) -> np.ndarray:
     """The sequence this cell actually reads: upstream layers applied, reversed if backward."""
     xs = check_sequence(xs, params.input_size)
+    raw = xs
     parts, part = _cell_count(params), 0
     for directions in params.upstream:
         outputs = []
         for cell in directions:
             inner = xs[::-1] if cell.reverse else xs
-            h = run_cell(cell, inner, dtype=dtype, progress=_scaled(progress, part, parts)).h
+            h = run_cell(cell, inner, dtype=dtype, progress=_scaled(progress, part, parts),
+                         mask=sequence_mask(cell, raw)).h
             part += 1
             outputs.append(h[::-1] if cell.reverse else h)
         xs = np.concatenate(outputs, axis=1)
@@ -141,44 +178,62 @@ def run(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Pr
     thousand steps; when it returns False the run stops and raises RunCancelled.
     """
     dtype = np.dtype(dtype)
+    mask = None
     if params.upstream or params.reverse:
-        xs = layer_inputs(params, xs, dtype=np.float64, progress=progress)
+        raw = check_sequence(xs, params.input_size)
+        mask = sequence_mask(params, raw)
+        xs = layer_inputs(params, raw, dtype=np.float64, progress=progress)
         parts = _cell_count(params)
         progress = _scaled(progress, parts - 1, parts)
-    return run_cell(params, xs, h0=h0, c0=c0, dtype=dtype, progress=progress)
+    return run_cell(params, xs, h0=h0, c0=c0, dtype=dtype, progress=progress, mask=mask)
 
 
-def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Progress | None = None
-             ) -> Trace:
-    """Run exactly this cell over xs, with no upstream layers and no reversal."""
+def _prepare(params: LSTMParams, xs, h0, c0, dtype, mask):
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise LstmvizError(f"dtype {dtype} is not supported (float64 or float32)")
     xs = check_sequence(xs, params.m)
-    n = params.n
-    h_init = _initial(h0, params.h0, n, "h0", dtype)
-    c_init = _initial(c0, params.c0, n, "c0", dtype)
-    fast = (
-        params.recurrent_activation == "sigmoid"
-        and params.cell_activation == "tanh"
-        and not params.has_peepholes
-    )
+    h_init = _initial(h0, params.h0, params.h_size, "h0", dtype,
+                      "p (the projection size)" if params.W_hr is not None else "n")
+    c_init = _initial(c0, params.c0, params.n, "c0", dtype)
+    if params.mask_value is not None and mask is None:
+        mask = np.all(xs == params.mask_value, axis=1)  # xs is already in this cell's reading order
+    elif params.mask_value is not None:
+        mask = np.asarray(mask, dtype=bool).reshape(-1)
+        if mask.shape != (xs.shape[0],):
+            raise LstmvizError(f"mask has {mask.size} entries, expected T = {xs.shape[0]}")
+    else:
+        mask = None
+    x = kernels.cast(xs, dtype, copy=True)  # the trace owns its x: later edits of xs never alias it
+    return dtype, x, h_init, c_init, mask
+
+
+def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Progress | None = None,
+             mask: np.ndarray | None = None) -> Trace:
+    """Run exactly this cell over xs, with no upstream layers and no reversal.
+
+    mask: (T,) bool, the masked steps when the cell has a mask_value (default: the rows of
+    xs equal to it in every column); ignored for a cell without one.
+    """
+    dtype, x, h_init, c_init, mask = _prepare(params, xs, h0, c0, dtype, mask)
     # Finite weights and inputs can still overflow W x + U h + b; inf is a fine pre-activation
     # (every gate saturates correctly), so the products run quietly, and only a NaN made from
     # inf - inf is refused.
-    with blas_threads(n), np.errstate(over="ignore", invalid="ignore"):
-        if fast:
-            trace = _run_fast(params, xs, h_init, c_init, dtype, progress)
+    with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
+        if kernels.fast_applies(params):
+            trace = kernels.run_fast(params, x, h_init, c_init, dtype, progress)
         else:
-            trace = _run_general(params, xs, h_init, c_init, dtype, progress=progress)
+            trace = kernels.run_general(params, x, h_init, c_init, dtype, progress=progress, mask=mask)
     _refuse_nan(trace, params)
     return trace
 
 
 def _refuse_nan(trace: Trace, params: LSTMParams, rows: int = 4096) -> None:
-    """A NaN in any gate reaches c or h at the same step, so scanning those two is enough."""
+    """A NaN in any gate reaches c or r (and h) at the same step, so scanning those is enough."""
     for lo in range(0, trace.T, rows):
         bad = np.isnan(trace.c[lo : lo + rows]).any(axis=1) | np.isnan(trace.h[lo : lo + rows]).any(axis=1)
+        if trace.r is not None:
+            bad |= np.isnan(trace.r[lo : lo + rows]).any(axis=1)
         if bad.any():
             t = lo + int(np.argmax(bad))
             raise LstmvizError(
@@ -188,154 +243,13 @@ def _refuse_nan(trace: Trace, params: LSTMParams, rows: int = 4096) -> None:
             )
 
 
-def _cast(values: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:
-    """values as dtype (C-contiguous), refusing values the dtype cannot hold."""
-    if dtype != values.dtype and values.size:
-        limit = np.finfo(dtype).max
-        if np.abs(values).max() > limit:
-            raise LstmvizError(
-                f"weights or inputs up to {np.abs(values).max():.3g} do not fit in {dtype.name} "
-                f"(largest {limit:.3g}); run in float64"
-            )
-    if copy:
-        return np.array(values, dtype=dtype, order="C", copy=True)
-    return np.ascontiguousarray(values, dtype=dtype)
+def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64,
+                   mask: np.ndarray | None = None) -> Trace:
+    """Run exactly this cell (the general loop) with the hooks applied; no upstream layers.
 
-
-def _run_fast(params, xs, h_init, c_init, dtype, progress: Progress | None = None) -> Trace:
-    T, n = xs.shape[0], params.n
-    W, U, b = params.stacked(FAST_ORDER)
-    # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
-    # Scaling by 0.5 is exact in binary floating point, so the doubled z recorded at the end
-    # is the same number an unscaled product would give.
-    W[: 3 * n] *= 0.5
-    U[: 3 * n] *= 0.5
-    b[: 3 * n] *= 0.5
-    W, U, b = (_cast(v, dtype) for v in (W, U, b))
-    x = _cast(xs, dtype, copy=True)  # the trace owns its x: later edits of xs never alias it
-    z = np.empty((T, 4 * n), dtype=dtype)
-    np.matmul(x, W.T, out=z)
-    z += b
-    a = np.empty((T, 4 * n), dtype=dtype)
-    c = np.empty((T, n), dtype=dtype)
-    h = np.empty((T, n), dtype=dtype)
-    buf = np.empty(4 * n, dtype=dtype)
-    tmp = np.empty(n, dtype=dtype)
-    # The gates are computed in one work row whose views are made once, then copied into the
-    # record: cheaper than slicing each recorded row five times (measured ~11% per step).
-    work = np.empty(4 * n, dtype=dtype)
-    w_sig, w_i, w_f, w_o, w_g = work[: 3 * n], work[:n], work[n : 2 * n], work[2 * n : 3 * n], work[3 * n :]
-    h_prev, c_prev = h_init, c_init
-    dot, tanh, multiply, add, copyto = np.dot, np.tanh, np.multiply, np.add, np.copyto
-    half = dtype.type(0.5)
-    chunk = T if progress is None else PROGRESS_CHUNK
-    for lo in range(0, T, chunk):
-        hi = min(lo + chunk, T)
-        for zt, at, ct, ht in zip(z[lo:hi], a[lo:hi], c[lo:hi], h[lo:hi]):
-            dot(U, h_prev, out=buf)
-            add(zt, buf, out=zt)
-            tanh(zt, out=work)
-            multiply(w_sig, half, out=w_sig)
-            add(w_sig, half, out=w_sig)
-            multiply(w_f, c_prev, out=ct)
-            multiply(w_i, w_g, out=tmp)
-            add(ct, tmp, out=ct)
-            tanh(ct, out=tmp)
-            multiply(w_o, tmp, out=ht)
-            copyto(at, work)
-            h_prev, c_prev = ht, ct
-        _report(progress, hi / T)
-    z[:, : 3 * n] *= 2.0
-    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER)
-
-
-@dataclass(frozen=True)
-class StepHooks:
-    """Changes to the recurrence at chosen steps (what-if, lstmviz.core.analysis.whatif).
-
-    Steps are [start, stop) ranges, units index arrays, gates one of "i" "f" "g" "o".
-    bias: (start, stop, gate, units, delta) added to the gate's z;
-    clamps: (start, stop, gate, units, value) forced onto the gate's values;
-    zeros: (start, stop, units) whose c and h are set to 0 at the end of the step.
-    """
-
-    bias: tuple = ()
-    clamps: tuple = ()
-    zeros: tuple = ()
-
-
-def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64) -> Trace:
-    """Run exactly this cell (the general loop) with the hooks applied; no upstream layers."""
-    dtype = np.dtype(dtype)
-    xs = check_sequence(xs, params.m)
-    n = params.n
-    h_init = _initial(h0, params.h0, n, "h0", dtype)
-    c_init = _initial(c0, params.c0, n, "c0", dtype)
-    with blas_threads(n), np.errstate(over="ignore", invalid="ignore"):
-        trace = _run_general(params, xs, h_init, c_init, dtype, hooks)
+    mask: the masked steps (a recorded trace's own trace.mask), else computed from xs."""
+    dtype, x, h_init, c_init, mask = _prepare(params, xs, h0, c0, dtype, mask)
+    with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
+        trace = kernels.run_general(params, x, h_init, c_init, dtype, hooks, mask=mask)
     _refuse_nan(trace, params)
     return trace
-
-
-def _run_general(params, xs, h_init, c_init, dtype, hooks: StepHooks | None = None,
-                 progress: Progress | None = None) -> Trace:
-    """Any activations and peepholes (and what-if hooks); a little slower, same recording."""
-    T, n = xs.shape[0], params.n
-    W, U, b = (_cast(arr, dtype) for arr in params.stacked("ifgo"))
-    rec = activation(params.recurrent_activation)
-    act = activation(params.cell_activation)
-    p_i, p_f, p_o = (
-        None if p is None else p.astype(dtype) for p in (params.p_i, params.p_f, params.p_o)
-    )
-    x = _cast(xs, dtype, copy=True)
-    z = np.empty((T, 4 * n), dtype=dtype)
-    np.matmul(x, W.T, out=z)
-    z += b
-    hooks = hooks or StepHooks()
-
-    def columns(gate, units):
-        return "ifgo".index(gate) * n + np.asarray(units, dtype=np.intp)
-
-    for start, stop, gate, units, delta in hooks.bias:
-        z[start:stop, columns(gate, units)] += dtype.type(delta)
-    # o is clamped after the output gate is computed (it may peep at the new c); i, f, g before c.
-    clamps_gates = [(lo, hi, columns(g, u), dtype.type(v)) for lo, hi, g, u, v in hooks.clamps if g != "o"]
-    clamps_out = [(lo, hi, columns(g, u), dtype.type(v)) for lo, hi, g, u, v in hooks.clamps if g == "o"]
-    zeros = hooks.zeros
-    a = np.empty((T, 4 * n), dtype=dtype)
-    c = np.empty((T, n), dtype=dtype)
-    h = np.empty((T, n), dtype=dtype)
-    tmp = np.empty(n, dtype=dtype)
-    h_prev, c_prev = h_init, c_init
-    zi, zf, zg, zo = (slice(k * n, (k + 1) * n) for k in range(4))
-    chunk = T if progress is None else PROGRESS_CHUNK
-    for lo in range(0, T, chunk):
-        for t in range(lo, min(lo + chunk, T)):
-            zt, at, ct, ht = z[t], a[t], c[t], h[t]
-            zt += U @ h_prev
-            if p_i is not None:
-                zt[zi] += p_i * c_prev
-            if p_f is not None:
-                zt[zf] += p_f * c_prev
-            rec(zt[: 2 * n], out=at[: 2 * n])
-            act(zt[zg], out=at[zg])
-            for start, stop, cols, value in clamps_gates:
-                if start <= t < stop:
-                    at[cols] = value
-            np.multiply(at[zf], c_prev, out=ct)
-            ct += at[zi] * at[zg]
-            if p_o is not None:
-                zt[zo] += p_o * ct  # the output peephole looks at the new c_t
-            rec(zt[zo], out=at[zo])
-            for start, stop, cols, value in clamps_out:
-                if start <= t < stop:
-                    at[cols] = value
-            act(ct, out=tmp)
-            np.multiply(at[zo], tmp, out=ht)
-            for start, stop, units in zeros:
-                if start <= t < stop:
-                    ct[units] = 0.0
-                    ht[units] = 0.0
-            h_prev, c_prev = ht, ct
-        _report(progress, min(lo + chunk, T) / T)
-    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order="ifgo")

@@ -181,10 +181,28 @@ class HiddenUnit:
 
 
 @dataclass(frozen=True)
+class ProjectionWork:
+    """h_t[j] = sum_k W_hr[j, k]·r_t[k] of a projected (LSTMP) cell, r_t = o·tanh(c_t).
+
+    terms: W_hr[j, k]·r_t[k] for every cell unit k; h their sum; h_recorded the trace's h_t[j].
+    """
+
+    row: int  # j, the entry of h_t worked through
+    terms: TermList
+    h: float
+    h_recorded: float
+    h_size: int  # p
+
+
+@dataclass(frozen=True)
 class HiddenWork:
+    """h = o·tanh(c) per unit; for a projected cell that product is r_t (HiddenUnit.h, with
+    h_recorded the trace's r_t), and `projection` works h_t = W_hr r_t through."""
+
     units: tuple[HiddenUnit, ...]
     unit: int
     activation: str  # the cell activation (tanh)
+    projection: ProjectionWork | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +241,7 @@ class Explanation:
     shapes_line: str
     work: GateWork | CellWork | HiddenWork | VectorWork
     cell_path: CellPath | None = None  # for the cell state c: dc_t/dc_{t-1} = f_t
+    masked: bool = False  # a masked step: the recorded c_t, h_t are carried from step t-1
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -278,7 +297,7 @@ def gate_unit(params: LSTMParams, trace: Trace, step: int, gate: str, unit: int)
     )
     recurrent_terms = tuple(
         Term(f"U_{gate}[{k},{j}]", float(U[k, j]), f"h_{{t-1}}[{j}]", float(h[j]), float(U[k, j] * h[j]))
-        for j in range(params.n)
+        for j in range(params.h_size)
     )
     peephole = None
     p = params.peephole(gate)
@@ -337,14 +356,16 @@ def gate_matvec(params: LSTMParams, trace: Trace, step: int, gate: str) -> MatVe
     )
 
 
-def fits_matvec(n: int, m: int) -> bool:
-    return n <= MATVEC_MAX_ROWS and n + m <= MATVEC_MAX_COLS
+def fits_matvec(n: int, m: int, h_size: int | None = None) -> bool:
+    """Whether the n x (h_size + m) product is small enough to lay out (h_size defaults to n)."""
+    return n <= MATVEC_MAX_ROWS and (n if h_size is None else h_size) + m <= MATVEC_MAX_COLS
 
 
 def gate_work(params: LSTMParams, trace: Trace, step: int, gate: str, unit: int) -> GateWork:
     if gate not in GATE_IDS:
         raise KeyError(f"{gate!r} is not a gate (gates: {', '.join(GATE_IDS)})")
-    matvec = gate_matvec(params, trace, step, gate) if fits_matvec(params.n, params.m) else None
+    fits = fits_matvec(params.n, params.m, params.h_size)
+    matvec = gate_matvec(params, trace, step, gate) if fits else None
     return GateWork(gate, gate_unit(params, trace, step, gate, unit), matvec)
 
 
@@ -387,7 +408,8 @@ def hidden_work(params: LSTMParams, trace: Trace, step: int, unit: int) -> Hidde
     o = np.asarray(trace.o[step], dtype=np.float64)
     c = np.asarray(trace.c[step], dtype=np.float64)
     tanh_c = activation(params.cell_activation)(c.copy())
-    h = np.asarray(trace.h[step], dtype=np.float64)
+    # o·tanh(c) is h itself, or r for a projected cell (then h = W_hr r, worked below)
+    r = np.asarray(trace.h[step] if trace.r is None else trace.r[step], dtype=np.float64)
     units = tuple(
         HiddenUnit(
             unit=j,
@@ -395,11 +417,22 @@ def hidden_work(params: LSTMParams, trace: Trace, step: int, unit: int) -> Hidde
             c=float(c[j]),
             tanh_c=float(tanh_c[j]),
             h=float(o[j] * tanh_c[j]),
-            h_recorded=float(h[j]),
+            h_recorded=float(r[j]),
         )
         for j in range(trace.n)
     )
-    return HiddenWork(units, k, params.cell_activation)
+    projection = None
+    if params.W_hr is not None and trace.r is not None:
+        row = min(k, params.h_size - 1)  # entry j of h_t: the unit's own index where it exists
+        weights = params.W_hr[row]
+        terms = tuple(
+            Term(f"W_hr[{row},{j}]", float(weights[j]), f"r_t[{j}]", float(r[j]), float(weights[j] * r[j]))
+            for j in range(trace.n)
+        )
+        total = math.fsum(t.product for t in terms)
+        projection = ProjectionWork(row, TermList(terms, total), total, float(trace.h[step][row]),
+                                    params.h_size)
+    return HiddenWork(units, k, params.cell_activation, projection)
 
 
 def vector_work(trace: Trace, step: int, component_id: str, input_names=()) -> VectorWork:
@@ -419,7 +452,7 @@ def vector_work(trace: Trace, step: int, component_id: str, input_names=()) -> V
             "[h_{t-1}, x_t]",
             _vec(h) + _vec(x),
             "h_{t-1} followed by x_t",
-            blocks=(("h_{t-1}", trace.n), ("x_t", trace.m)),
+            blocks=(("h_{t-1}", trace.h_size), ("x_t", trace.m)),
         )
     raise KeyError(component_id)
 
@@ -458,6 +491,7 @@ def explain(
         shapes_line=shapes_summary(cid, n, m, peep),
         work=work,
         cell_path=cell_path(params, trace, step, unit) if cid == "c" else None,
+        masked=bool(trace.mask is not None and trace.mask[step]),
     )
 
 

@@ -4,6 +4,11 @@ z_k = W_k x_t + U_k h_{t-1} + b_k  for each gate k in (i, f, g, o)   [+ p_k * c 
 i, f, o = recurrent_activation(z);  g = cell_activation(z)
 c_t = f * c_{t-1} + i * g;          h_t = o * cell_activation(c_t)
 
+With a projection (PyTorch proj_size = p, "LSTMP"): r_t = o * cell_activation(c_t) has n
+entries and h_t = W_hr r_t has p; U_k is then n x p and h0 has p entries (c0 keeps n).
+With mask_value (Keras Masking): a step whose x_t equals mask_value in every column keeps
+c and h from the step before (see lstmviz.core.trace.Trace for what is recorded there).
+
 The classic diagrams write W_f . [h_{t-1}, x_t]: that matrix is [U_f | W_f] side by side.
 """
 
@@ -20,6 +25,7 @@ from lstmviz.errors import LstmvizError
 GATES = ("i", "f", "g", "o")
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate (C~)", "o": "output gate"}
 PEEPHOLES = ("p_i", "p_f", "p_o")
+PROJECTION = "W_hr"
 WEIGHT_KEYS = tuple(f"{kind}_{gate}" for kind in ("W", "U", "b") for gate in GATES)
 
 
@@ -37,7 +43,12 @@ def describe_nonfinite(name: str, array: np.ndarray) -> str | None:
 
 @dataclass
 class LSTMParams:
-    """One LSTM cell: input size m, hidden size n.
+    """One LSTM cell: input size m, cell size n (gates and c), output size h_size.
+
+    W_hr: the projection (p, n) of an LSTMP cell (PyTorch proj_size = p): h_t = W_hr r_t with
+    r_t = o_t * tanh(c_t); U_* are then (n, p) and h0 has p entries. None: h_t = r_t, p = n.
+    mask_value: Keras Masking in front of the cell; a step whose input row equals it in every
+    column carries c and h unchanged. None: no step is masked.
 
     upstream: the layers that feed this one, run first on the user's sequence (layer k of a
     stack sees layer k-1's output); each entry is a tuple of directions whose h are
@@ -63,6 +74,8 @@ class LSTMParams:
     p_o: np.ndarray | None = None
     h0: np.ndarray | None = None
     c0: np.ndarray | None = None
+    W_hr: np.ndarray | None = None
+    mask_value: float | None = None
     recurrent_activation: str = "sigmoid"
     cell_activation: str = "tanh"
     name: str = ""
@@ -72,17 +85,31 @@ class LSTMParams:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0"):
+        for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0", PROJECTION):
             value = getattr(self, key)
             if value is not None:
                 setattr(self, key, np.asarray(value, dtype=np.float64))
+        if self.mask_value is not None:
+            self.mask_value = float(self.mask_value)
         self.validate()
 
     # -- shapes -----------------------------------------------------------------------------
     @property
     def n(self) -> int:
-        """Hidden size: the number of units; c_t and h_t both have n entries."""
+        """Cell size: the number of units; the gates and c_t have n entries (h_t too unless
+        the cell is projected: see h_size)."""
         return int(self.b_i.shape[0]) if self.b_i.ndim == 1 else -1
+
+    @property
+    def h_size(self) -> int:
+        """Entries of h_t: the projection size p with W_hr, else n."""
+        if self.W_hr is not None:
+            return int(self.W_hr.shape[0]) if self.W_hr.ndim == 2 else -1
+        return self.n
+
+    @property
+    def projected(self) -> bool:
+        return self.W_hr is not None
 
     @property
     def m(self) -> int:
@@ -99,12 +126,21 @@ class LSTMParams:
         return self.upstream[0][0].input_size if self.upstream else self.m
 
     def expected_shape(self, key: str) -> tuple[int, ...]:
-        n, m = self.n, self.m
+        n, m, p = self.n, self.m, self.h_size
+        if key == PROJECTION:
+            return (p, n)
         if key.startswith("W_"):
             return (n, m)
         if key.startswith("U_"):
-            return (n, n)
+            return (n, p)
+        if key == "h0":
+            return (p,)
         return (n,)
+
+    def _sizes(self) -> str:
+        if self.W_hr is None:
+            return f"n={self.n}, m={self.m}"
+        return f"n={self.n}, m={self.m}, p={self.h_size}"
 
     def validate(self) -> None:
         if self.b_i.ndim != 1:
@@ -114,15 +150,20 @@ class LSTMParams:
         if self.n < 1 or self.m < 1:  # a cell of no units: every view and export would fail later
             raise LstmvizError(f"the cell has n = {self.n} units and m = {self.m} inputs; both must be "
                                "at least 1", source=self.source or None)
-        for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0"):
+        if self.W_hr is not None and (self.W_hr.ndim != 2 or self.W_hr.shape[1] != self.n
+                                      or self.W_hr.shape[0] < 1):
+            raise LstmvizError(
+                f"W_hr has shape {self.W_hr.shape}, expected (p, n) = (p, {self.n}) with p >= 1"
+            )
+        if self.mask_value is not None and not np.isfinite(self.mask_value):
+            raise LstmvizError(f"mask_value is {self.mask_value}, expected a finite number")
+        for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0", PROJECTION):
             value = getattr(self, key)
             if value is None:
                 continue
             expected = self.expected_shape(key)
             if value.shape != expected:
-                raise LstmvizError(
-                    f"{key} has shape {value.shape}, expected {expected} (n={self.n}, m={self.m})"
-                )
+                raise LstmvizError(f"{key} has shape {value.shape}, expected {expected} ({self._sizes()})")
             problem = describe_nonfinite(key, value)
             if problem:
                 raise LstmvizError(problem)
@@ -147,22 +188,22 @@ class LSTMParams:
         return getattr(self, f"p_{gate}", None) if gate != "g" else None
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every array by its native .npz key (W_i ... b_o, and p_*, h0, c0 when present)."""
+        """Every array by its native .npz key (W_i ... b_o, and p_*, h0, c0, W_hr when present)."""
         out = {k: getattr(self, k) for k in WEIGHT_KEYS}
-        for key in (*PEEPHOLES, "h0", "c0"):
+        for key in (*PEEPHOLES, "h0", "c0", PROJECTION):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out
 
     def stacked(self, order: str = "ifgo") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(W (4n, m), U (4n, n), b (4n)) with the gates stacked in `order`."""
+        """(W (4n, m), U (4n, h_size), b (4n)) with the gates stacked in `order`."""
         W = np.concatenate([self.W(g) for g in order])
         U = np.concatenate([self.U(g) for g in order])
         b = np.concatenate([self.b(g) for g in order])
         return W, U, b
 
     def concatenated(self, gate: str, h_first: bool = True) -> np.ndarray:
-        """The diagram's W_gate acting on [h_{t-1}, x_t] (or [x_t, h_{t-1}]): n x (n + m)."""
+        """The diagram's W_gate acting on [h_{t-1}, x_t] (or [x_t, h_{t-1}]): n x (h_size + m)."""
         blocks = (self.U(gate), self.W(gate)) if h_first else (self.W(gate), self.U(gate))
         return np.hstack(blocks)
 
@@ -179,13 +220,18 @@ class LSTMParams:
     def from_stacked(
         cls, W: np.ndarray, U: np.ndarray, b: np.ndarray, order: str = "ifgo", **kwargs
     ) -> LSTMParams:
-        """Split stacked (4n, m), (4n, n), (4n,) arrays whose gate blocks come in `order`."""
+        """Split stacked (4n, m), (4n, p), (4n,) arrays whose gate blocks come in `order`.
+
+        p is n, or the projection size when W_hr (p, n) is passed among kwargs.
+        """
         W, U, b = np.asarray(W), np.asarray(U), np.asarray(b)
         if W.ndim != 2 or W.shape[0] % 4:
             raise LstmvizError(f"stacked input weights have shape {W.shape}, expected (4n, m)")
         n = W.shape[0] // 4
-        if U.shape != (4 * n, n):
-            raise LstmvizError(f"stacked recurrent weights have shape {U.shape}, expected {(4 * n, n)}")
+        W_hr = kwargs.get(PROJECTION)
+        p = n if W_hr is None or np.ndim(W_hr) != 2 else int(np.shape(W_hr)[0])
+        if U.shape != (4 * n, p):
+            raise LstmvizError(f"stacked recurrent weights have shape {U.shape}, expected {(4 * n, p)}")
         if b.shape != (4 * n,):
             raise LstmvizError(f"stacked bias has shape {b.shape}, expected {(4 * n,)}")
         arrays = {}
@@ -197,15 +243,25 @@ class LSTMParams:
         return cls(**arrays, **kwargs)
 
     @classmethod
-    def random(cls, n: int, m: int, seed: int = 0, forget_bias: float | None = None) -> LSTMParams:
-        """PyTorch's default initialisation: every weight and bias uniform in +-1/sqrt(n)."""
+    def random(cls, n: int, m: int, seed: int = 0, forget_bias: float | None = None,
+               proj_size: int | None = None) -> LSTMParams:
+        """PyTorch's default initialisation: every weight and bias uniform in +-1/sqrt(n).
+
+        proj_size: also a projection W_hr (proj_size, n), drawn after the other arrays (so the
+        gate weights of the same seed start the same way).
+        """
         rng = np.random.default_rng(seed)
         bound = 1.0 / np.sqrt(n)
+        p = n if proj_size is None else int(proj_size)
         arrays = {}
         for gate in GATES:
             arrays[f"W_{gate}"] = rng.uniform(-bound, bound, (n, m))
-            arrays[f"U_{gate}"] = rng.uniform(-bound, bound, (n, n))
+            arrays[f"U_{gate}"] = rng.uniform(-bound, bound, (n, p))
             arrays[f"b_{gate}"] = rng.uniform(-bound, bound, n)
         if forget_bias is not None:
             arrays["b_f"] = np.full(n, float(forget_bias))
-        return cls(**arrays, name=f"random n={n} m={m} seed={seed}")
+        name = f"random n={n} m={m} seed={seed}"
+        if proj_size is not None:
+            arrays[PROJECTION] = rng.uniform(-bound, bound, (p, n))
+            name = f"random n={n} m={m} p={p} seed={seed}"
+        return cls(**arrays, name=name)

@@ -8,7 +8,7 @@ import numpy as np
 
 from lstmviz.core.params import GATES
 
-# Quantities recorded per unit, in the order the CSV writes them.
+# Quantities recorded per unit, in the order the CSV writes them ("r" only for projected cells).
 PREACTIVATIONS = ("zi", "zf", "zg", "zo")
 STATES = ("i", "f", "g", "o", "c", "h")
 
@@ -18,17 +18,29 @@ class Trace:
     """Row t of every array holds what step t computed from x_t and (h_{t-1}, c_{t-1}).
 
     z and a are (T, 4n) blocks with the gates in the order `gate_order`; the named
-    attributes (zi ... o) are (T, n) views into them.
+    attributes (zi ... o) are (T, n) views into them. c has n columns (the cell size), h has
+    h_size: n, or the projection size p of a projected (LSTMP) cell, whose r holds the
+    unprojected r_t = o_t * tanh(c_t) (T, n) with h_t = W_hr r_t; r is None otherwise.
+
+    Masking (LSTMParams.mask_value): mask[t] is True where step t was masked (x_t equals the
+    mask value in every column); None when the cell has no mask value. A masked step still
+    computes and records its gates (z, i, f, g, o) from (x_t, h_{t-1}, c_{t-1}) exactly as an
+    unmasked step would, so the inspector can show what the cell would have done; but it
+    carries the state, as Keras does: c_t = c_{t-1} and h_t = h_{t-1}. r_t is always
+    o_t * tanh(c_t) of the recorded o_t and c_t (so at a masked step it is not W_hr's input
+    for h_t, which is carried).
     """
 
     x: np.ndarray  # (T, m): the inputs the cell saw
     z: np.ndarray  # (T, 4n) pre-activations
     a: np.ndarray  # (T, 4n) gate activations
     c: np.ndarray  # (T, n)
-    h: np.ndarray  # (T, n)
-    h0: np.ndarray  # (n,)
+    h: np.ndarray  # (T, h_size)
+    h0: np.ndarray  # (h_size,)
     c0: np.ndarray  # (n,)
     gate_order: str = "ifgo"
+    r: np.ndarray | None = None  # (T, n) o * tanh(c) of a projected cell, else None
+    mask: np.ndarray | None = None  # (T,) bool: step t was masked; None without a mask value
 
     @property
     def T(self) -> int:
@@ -36,7 +48,17 @@ class Trace:
 
     @property
     def n(self) -> int:
+        """Cell size: columns of c and of each gate."""
+        return int(self.c.shape[1])
+
+    @property
+    def h_size(self) -> int:
+        """Columns of h: n, or the projection size p."""
         return int(self.h.shape[1])
+
+    @property
+    def projected(self) -> bool:
+        return self.r is not None
 
     @property
     def m(self) -> int:
@@ -45,6 +67,11 @@ class Trace:
     @property
     def dtype(self) -> np.dtype:
         return self.h.dtype
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The per-unit recorded quantities besides the pre-activations: i f g o c h (and r)."""
+        return (*STATES[:5], "r", "h") if self.r is not None else STATES
 
     def _block(self, array: np.ndarray, gate: str) -> np.ndarray:
         k = self.gate_order.index(gate)
@@ -66,13 +93,16 @@ class Trace:
     o = property(lambda self: self.gate("o"))
 
     def quantity(self, name: str) -> np.ndarray:
-        """(T, n) array for 'i' 'f' 'g' 'o' 'c' 'h' 'zi' 'zf' 'zg' 'zo'; (T, m) for 'x'."""
+        """(T, n) array for 'i' 'f' 'g' 'o' 'c' 'zi' 'zf' 'zg' 'zo' and 'r' (projected cells);
+        (T, h_size) for 'h'; (T, m) for 'x'."""
         if name in GATES:
             return self.gate(name)
         if name in PREACTIVATIONS:
             return self.preactivation(name[1])
         if name in ("c", "h", "x"):
             return getattr(self, name)
+        if name == "r" and self.r is not None:
+            return self.r
         raise KeyError(name)
 
     def h_prev(self, t: int) -> np.ndarray:
@@ -83,10 +113,5 @@ class Trace:
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.x, self.z, self.a, self.c, self.h))
-
-    def to_csv(self, path, layout: str = "wide", preactivations: bool = False, **options) -> None:
-        """Write the trace as CSV (see README for the schema); path '-' writes to stdout."""
-        from lstmviz.io.csv import write_trace_csv
-
-        write_trace_csv(self, path, layout=layout, preactivations=preactivations, **options)
+        arrays = (self.x, self.z, self.a, self.c, self.h, self.r, self.mask)
+        return sum(a.nbytes for a in arrays if a is not None)

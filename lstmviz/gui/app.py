@@ -72,8 +72,10 @@ def window_icon():
 def run_window(document) -> int:
     """Show the main window on the Document and run until it is closed."""
     app = ensure_app()
+    from lstmviz.gui import errors_dialog
     from lstmviz.gui.main_window import MainWindow
 
+    errors_dialog.install()  # no silent failure: every unexpected exception is logged and shown
     window = MainWindow(document)
     _restore_geometry(window)  # before show: no jump (the docks follow once editing is installed)
     window.show()

@@ -130,8 +130,18 @@ def _render(widget: QWidget, painter: QPainter) -> None:
     QWidget.render(widget, painter, QPoint())
 
 
+def _figure(widget: QWidget):
+    """(size, draw(painter)) of what a picture of `widget` shows: a view that has a figure of
+    its own (the trace panels: every plot at a readable size, without the controls) draws
+    that; anything else is drawn as it is on screen."""
+    draw = getattr(widget, "render_figure", None)
+    if callable(draw) and callable(getattr(widget, "figure_size", None)):
+        return widget.figure_size(), draw
+    return widget.size(), lambda painter: _render(widget, painter)
+
+
 def render_png(widget: QWidget, scale: float = 2.0) -> bytes:
-    size = widget.size()
+    size, draw = _figure(widget)
     image = QImage(QSize(max(1, int(size.width() * scale)), max(1, int(size.height() * scale))),
                    QImage.Format.Format_ARGB32_Premultiplied)
     image.setDevicePixelRatio(scale)
@@ -140,7 +150,7 @@ def render_png(widget: QWidget, scale: float = 2.0) -> bytes:
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        _render(widget, painter)
+        draw(painter)
     finally:
         painter.end()
     buffer = QBuffer()
@@ -153,16 +163,17 @@ def render_png(widget: QWidget, scale: float = 2.0) -> bytes:
 def render_svg(widget: QWidget, title: str = "lstmviz") -> bytes:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    size, draw = _figure(widget)
     generator = QSvgGenerator()
     generator.setOutputDevice(buffer)
-    generator.setSize(widget.size())
-    generator.setViewBox(QRect(QPoint(0, 0), widget.size()))
+    generator.setSize(size)
+    generator.setViewBox(QRect(QPoint(0, 0), size))
     generator.setTitle(title)
     generator.setDescription("exported by lstmviz")
     with _NoViewCache(widget):
         painter = QPainter(generator)
         try:
-            _render(widget, painter)
+            draw(painter)
         finally:
             painter.end()
     return bytes(buffer.data())

@@ -8,6 +8,7 @@ set_selection (links in the text select the component they name).
 from __future__ import annotations
 
 import time
+from html import escape
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QTextDocument
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSpinBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -41,7 +41,9 @@ from lstmviz.core.explain import (
     term_limit,
 )
 from lstmviz.gui import style
+from lstmviz.gui.analysis.interventions import acting_at
 from lstmviz.gui.binding import bind
+from lstmviz.gui.spinbox import SpinBox
 
 FORMS = (
     ("separate", "W·x + U·h  (PyTorch)"),
@@ -63,6 +65,7 @@ h3 {{ font-size: 14px; margin: 12px 0 4px 0; color: #234; }}
 td {{ white-space: nowrap; }}
 td.num {{ text-align: right; font-family: '{style.FONT_FAMILY}'; }}
 a {{ color: #1a5fb4; text-decoration: none; }}
+.whatif {{ color: {style.HTML_WHATIF}; font-weight: bold; }}
 """
 
 
@@ -139,7 +142,7 @@ def op(text: str) -> tuple[str, str]:
 def header_html(ex: Explanation) -> str:
     comp = ex.component
     title = comp.name[0].upper() + comp.name[1:]
-    if comp.symbol not in comp.name:
+    if comp.symbol not in comp.name and style.plain_math(comp.symbol) not in comp.name:
         title += f"  {comp.symbol}"
     return (
         f"<h2>{to_html(title)}</h2>"
@@ -180,7 +183,8 @@ SHOW_ALL_TERMS = "terms:all"
 SHOW_FEWER_TERMS = "terms:fewer"
 
 
-def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool = False) -> str:
+def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool = False,
+                   whatif: tuple = ()) -> str:
     u = work.unit
     g, k = u.gate, u.unit
     act = "σ" if u.activation == "sigmoid" else u.activation
@@ -259,7 +263,14 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
                 f"{num(round(u.value))} when rounded).</div>"
             )
     z_gap = abs(u.z - u.z_recorded)
-    if z_gap > 1e-6 * max(1.0, abs(u.z)) or abs(u.value - u.value_recorded) > 1e-6:
+    if whatif:
+        what = "; ".join(iv.describe() for iv in whatif)
+        html.append(
+            f"<div class='whatif'>What-if {escape(what)}: the rerun uses z = {num(u.z_recorded, 6)} and "
+            f"{g}<sub>t</sub>[{k}] = {num(u.value_recorded, 6)} here, and the diagram, the traces "
+            "and the steps after this one show the rerun.</div>"
+        )
+    elif z_gap > 1e-6 * max(1.0, abs(u.z)) or abs(u.value - u.value_recorded) > 1e-6:
         html.append(
             f"<div class='note'>The run recorded z = {num(u.z_recorded, 6)} and "
             f"{g}<sub>t</sub>[{k}] = {num(u.value_recorded, 6)}: something changed it "
@@ -526,15 +537,29 @@ def vector_html(ex: Explanation, work: VectorWork, expanded: bool = False) -> st
     )
 
 
-def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool = False) -> str:
+def whatif_banner_html(interventions, acting) -> str:
+    """The line at the top of the page while what-if interventions are on."""
+    if not interventions:
+        return ""
+    what = "; ".join(escape(iv.describe()) for iv in interventions)
+    here = (" It changes what is shown here." if acting
+            else " It does not act on this part, unit and step directly; the numbers come from the rerun.")
+    return (f"<div class='whatif'>What-if is on: {what}.{here} "
+            "(Analysis › What-if turns it off.)</div>")
+
+
+def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool = False,
+                     interventions: tuple = (), acting: tuple = ()) -> str:
     """The inspector's page. `expanded`: list every term of a large unit's sum (and every entry
-    of a long vector) instead of the largest ones and a "… k more" row."""
+    of a long vector) instead of the largest ones and a "… k more" row. `interventions`: the
+    Document's what-if interventions; `acting`: those that change this part at this unit and
+    step (lstmviz.gui.analysis.interventions.acting_at)."""
     work = ex.work
-    parts = [f"<style>{CSS}</style>", header_html(ex)]
+    parts = [f"<style>{CSS}</style>", whatif_banner_html(interventions, acting), header_html(ex)]
     if isinstance(work, GateWork):
         if work.matvec is not None:
             parts.append(matvec_html(ex, work.matvec, concat))
-        parts.append(gate_unit_html(ex, work, concat, expanded))
+        parts.append(gate_unit_html(ex, work, concat, expanded, acting))
         u = work.unit
         parts.append(f"<div class='note'>{to_html(gate_reading(u.gate, u.value))}</div>")
         parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")
@@ -573,7 +598,7 @@ class Inspector(QWidget):
         self._pending.setSingleShot(True)
         self._pending.timeout.connect(self._refresh_if_stale)
 
-        self.unit_box = QSpinBox()
+        self.unit_box = SpinBox()
         self.unit_box.setObjectName("inspectorUnit")
         self.unit_box.setToolTip(
             "The unit k whose arithmetic is worked through (or click a colored cell on the diagram)."
@@ -585,11 +610,11 @@ class Inspector(QWidget):
         self.form_box = QComboBox()
         self.form_box.setObjectName("inspectorForm")
         for key, label in FORMS:
-            self.form_box.addItem(label.replace("_{t-1}", "ₜ₋₁").replace("_t", "ₜ"), key)
+            self.form_box.addItem(style.plain_math(label), key)
         self.form_box.setToolTip(
-            "How to write a gate's product: W x_t + U h_{t-1} (two matrices, as PyTorch stores them), "
-            "or one matrix times the concatenation [h_{t-1}, x_t] as in Colah's diagram "
-            "(or [x_t, h_{t-1}]). All three give the same numbers."
+            "How to write a gate's product: W xₜ + U hₜ₋₁ (two matrices, as PyTorch stores them), "
+            "or one matrix times the concatenation [hₜ₋₁, xₜ] as in Colah's diagram "
+            "(or [xₜ, hₜ₋₁]). All three give the same numbers."
         )
         self.form_box.currentIndexChanged.connect(self._form_edited)
 
@@ -669,7 +694,9 @@ class Inspector(QWidget):
         ex = explain(doc.params, doc.trace, doc.step, selection, doc.unit, doc.input_names)
         bar = self.browser.verticalScrollBar()
         scroll = bar.value()
-        self._set_html(explanation_html(ex, self.form(), self.all_terms))
+        interventions = tuple(doc.interventions)
+        acting = acting_at(interventions, selection, doc.unit, doc.step, doc.T) if interventions else ()
+        self._set_html(explanation_html(ex, self.form(), self.all_terms, interventions, acting))
         if bar.value() != scroll:
             bar.setValue(scroll)
         title = f"Inspector: {ex.component.name}"

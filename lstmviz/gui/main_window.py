@@ -46,10 +46,10 @@ TRACES_HEIGHT = 320
 
 
 def _file_filter() -> str:
-    from lstmviz.io.models import MODEL_READERS
+    from lstmviz.io.models import MODEL_SUFFIXES
     from lstmviz.io.sequences import SEQUENCE_SUFFIXES
 
-    models = " ".join(f"*{s}" for s in MODEL_READERS)
+    models = " ".join(f"*{s}" for s in MODEL_SUFFIXES)
     sequences = " ".join(f"*{s}" for s in SEQUENCE_SUFFIXES)
     return (
         f"Models and sequences ({models} {sequences});;Models ({models});;"
@@ -409,16 +409,9 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_html())
 
     def _show_about(self) -> None:
-        from lstmviz import __version__
+        from lstmviz.gui.about_dialog import show_about  # versions and "Copy to clipboard"
 
-        QMessageBox.about(
-            self,
-            "About lstmviz",
-            f"<b>lstmviz {__version__}</b><p>See inside an LSTM cell: the classic diagram, alive, "
-            "with the real numbers of every gate at every step.</p>"
-            "<p>Notation as in PyTorch: z = W x<sub>t</sub> + U h<sub>t−1</sub> + b; the diagram's "
-            "W·[h<sub>t−1</sub>, x<sub>t</sub>] is [U | W] side by side.</p>",
-        )
+        show_about(self)
 
     def closeEvent(self, event) -> None:
         self.playback.pause()

@@ -1,6 +1,9 @@
 """Stepping through the sequence: a playback timer and the stepping toolbar.
 
 The timer never moves state itself: on each tick it asks the Document for `next_step()`.
+Speeds above FRAME_RATE_MAX steps/s skip steps: the timer still ticks at most 60 times a
+second and each frame moves several steps, so a 100 000-step trace plays through in 20 s at
+the top speed (5000 steps/s) without asking the views for more than 60 frames a second.
 If the views have not drawn the previous frame yet (no paint event seen on a watched
 viewport since the last step), the tick is skipped rather than queued, so a slow machine
 plays slower instead of falling behind (napari's AnimationThread does the same).
@@ -10,17 +13,29 @@ from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QLabel, QSlider, QStyle, QToolBar, QWidget
 
 from lstmviz.gui.binding import bind
+from lstmviz.gui.spinbox import SpinBox
 
-FPS_MIN, FPS_MAX = 1, 60
-SPEEDS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60)
+FPS_MIN, FPS_MAX = 1, 5000  # playback speed in steps per second (the "playback_fps" option)
+FRAME_RATE_MAX = 60  # frames per second; faster speeds move several steps per frame
+SPEEDS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60, 100, 200, 500, 1000, 2000, 5000)
 MAX_WAIT_MS = 500  # never wait longer than this for a frame that may never be painted
 
 
 class Playback(QObject):
     """Plays the Document's steps at `playback_fps` steps per second, looping at the end."""
+
+    @property
+    def frame_rate(self) -> float:
+        """Frames per second: the speed, up to FRAME_RATE_MAX."""
+        return min(self.fps, FRAME_RATE_MAX)
+
+    @property
+    def stride(self) -> int:
+        """Steps per frame: 1 up to FRAME_RATE_MAX steps/s, more above it."""
+        return max(1, round(self.fps / self.frame_rate))
 
     playing_changed = Signal(bool)
 
@@ -84,7 +99,7 @@ class Playback(QObject):
             self._apply_fps()
 
     def _apply_fps(self) -> None:
-        self._timer.setInterval(max(int(1000.0 / self.fps), 1))
+        self._timer.setInterval(max(int(1000.0 / self.frame_rate), 1))
         if self.is_playing:
             self._restart_clock()
 
@@ -104,10 +119,11 @@ class Playback(QObject):
         return False
 
     def _tick(self) -> None:
+        stride = self.stride
         if self._clock.isValid():
-            due = self._clock.elapsed() * self.fps / 1000.0  # steps that should have been taken
+            due = self._clock.elapsed() * self.frame_rate / 1000.0  # frames that should be shown
             if self._played >= due:
-                return  # early: the timer ticks slightly faster than the speed
+                return  # early: the timer ticks slightly faster than the frame rate
             if self._played < due - 2:
                 self._played = int(due) - 1  # behind (slow frames): drop them, do not burst
         if self._pending and self._since.isValid() and self._since.elapsed() < MAX_WAIT_MS:
@@ -117,7 +133,16 @@ class Playback(QObject):
         self._since.restart()
         self.frames += 1
         self._played += 1
-        self.document.next_step()
+        self._advance(stride)
+
+    def _advance(self, stride: int) -> None:
+        doc = self.document
+        if stride == 1:
+            doc.next_step()
+            return
+        # several steps per frame: stop once on the last step before looping to the first
+        last = doc.T - 1
+        doc.set_step(0 if doc.step >= last else min(doc.step + stride, last))
 
 
 class PlaybackBar(QToolBar):
@@ -209,11 +234,14 @@ class PlaybackBar(QToolBar):
         self.addWidget(self.step_label)
 
         self.addSeparator()
-        self.speed = QSpinBox()
+        self.speed = SpinBox()
         self.speed.setObjectName("speedBox")
         self.speed.setRange(FPS_MIN, FPS_MAX)
         self.speed.setSuffix(" steps/s")
-        self.speed.setToolTip("Playback speed in steps per second ([ slower, ] faster)")
+        self.speed.setToolTip(
+            f"Playback speed in steps per second ([ slower, ] faster); above {FRAME_RATE_MAX} "
+            "steps/s each frame moves several steps"
+        )
         self.speed.valueChanged.connect(playback.set_fps)
         speed_label = QLabel(" speed ")
         speed_label.setBuddy(self.speed)

@@ -22,6 +22,8 @@ SELECTED = QColor(30, 110, 230, 150)
 SELECTED_SOLID = QColor(30, 110, 230)
 CELL_OUTLINE = QColor(110, 110, 110)
 BACKGROUND = QColor(255, 255, 255)
+WHATIF = QColor(196, 0, 140)  # a part a what-if intervention changes (dashed outline, tag)
+HTML_WHATIF = "#c4008c"
 
 # Inspector highlights (HTML).
 HTML_UNIT_ROW = "#dbe8ff"
@@ -56,3 +58,21 @@ CELL_COLORS: tuple[QColor, ...] = tuple(QColor(int(r), int(g), int(b)) for r, g,
 CELL_BRUSHES: tuple[QBrush, ...] = tuple(QBrush(color) for color in CELL_COLORS)
 CELL_INKS: tuple[QColor, ...] = tuple(rgb(ink_rgb(k)) for k in range(len(LUT)))
 CELL_COLOR_TABLE: list[int] = [color.rgb() for color in CELL_COLORS]  # for QImage.Format_Indexed8
+
+
+_PLAIN, _SUBSCRIPT = "0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"
+_SUBSCRIPTS = str.maketrans(_PLAIN, _SUBSCRIPT)
+
+
+def plain_math(text: str) -> str:
+    """Formula notation as plain text for menus, tool tips and titles (which show no rich
+    text): x_t -> xₜ, h_{t-1} -> hₜ₋₁. A subscript with a letter Unicode lacks stays as _{…}."""
+    import re
+
+    def sub(match: re.Match) -> str:
+        body = match.group(1).strip("{}")
+        if not all(ch in _PLAIN for ch in body):
+            return match.group(0)
+        return body.translate(_SUBSCRIPTS)
+
+    return re.sub(r"_(\{[^}]*\}|[A-Za-z0-9]+)", sub, text)

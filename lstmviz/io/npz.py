@@ -1,16 +1,16 @@
-"""The native model format: an .npz holding W_i ... b_o (and optionally p_*, h0, c0).
+"""The native model format: an .npz holding W_i ... b_o (and optionally p_*, h0, c0, W_hr).
 
-Read header first: every member's shape and dtype are checked against the others (b_i gives
-n, W_i gives m) and the bytes the arrays need, in their own dtype and widened to float64,
-against the memory budget before any data is read, so a 2 MB file holding a 2 GB uint8
-member is refused at once.
+Read header first: every member's dtype and shape are read, and the bytes the arrays need, in
+their own dtype and widened to float64, are checked against the memory budget before any
+data is read, so a 2 MB file holding a 2 GB uint8 member is refused at once. Shapes are then
+checked against each other by LSTMParams.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams, describe_nonfinite
+from lstmviz.core.params import PEEPHOLES, PROJECTION, WEIGHT_KEYS, LSTMParams, describe_nonfinite
 from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.atomic import atomic_write
 from lstmviz.io.budget import Budget
@@ -18,32 +18,10 @@ from lstmviz.io.npyread import count_of, read_body, read_header
 from lstmviz.io.paths import readable_file
 from lstmviz.io.zipsafe import SafeZip, is_zip
 
-OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0")
+OPTIONAL_KEYS = (*PEEPHOLES, "h0", "c0", PROJECTION)
+# A linear readout y = V h + d saved beside the cell by `lstmviz train`: accepted, not part of the cell.
+READOUT_KEYS = ("V", "d")
 MAX_ARRAY_BYTES = 2 << 30  # one array; as for a .pt storage
-
-
-def _expected_shape(key: str, n: int, m: int) -> tuple[int, ...]:
-    if key.startswith("W_"):
-        return (n, m)
-    if key.startswith("U_"):
-        return (n, n)
-    return (n,)
-
-
-def _check_shapes(shapes: dict[str, tuple[int, ...]], source: str) -> None:
-    b_i, W_i = shapes["b_i"], shapes["W_i"]
-    if len(b_i) != 1:
-        raise LstmvizError(f"b_i has shape {b_i}, expected a vector (n,)", source=source)
-    if len(W_i) != 2:
-        raise LstmvizError(f"W_i has shape {W_i}, expected (n, m) = ({b_i[0]}, m)", source=source)
-    n, m = b_i[0], W_i[1]
-    if n < 1 or m < 1:
-        raise LstmvizError(f"the cell has n = {n} units and m = {m} inputs; both must be at least 1",
-                           source=source)
-    for key, shape in shapes.items():
-        expected = _expected_shape(key, n, m)
-        if shape != expected:
-            raise LstmvizError(f"{key} has shape {shape}, expected {expected} (n={n}, m={m})", source=source)
 
 
 def read_npz_model(path) -> LSTMParams:
@@ -58,7 +36,7 @@ def _read_npz_model(path, source: str) -> LSTMParams:
         raise LstmvizError("not a readable .npz archive (not a zip file, or truncated)", source=source)
     # Member by member from the expected names, each under the zip caps; the arrays are
     # parsed with pickles refused, as np.load(..., allow_pickle=False) would.
-    known = {f"{key}.npy" for key in (*WEIGHT_KEYS, *OPTIONAL_KEYS)}
+    known = {f"{key}.npy" for key in (*WEIGHT_KEYS, *OPTIONAL_KEYS, *READOUT_KEYS)}
     allowed = known.__contains__
     with SafeZip(path, kind=".npz archive", allowed=allowed, max_member=MAX_ARRAY_BYTES) as archive:
         unknown = sorted(name.removesuffix(".npy") for name in archive.names() if name not in known)
@@ -75,7 +53,6 @@ def _read_npz_model(path, source: str) -> LSTMParams:
             key = name.removesuffix(".npy")
             with archive.open(name) as stream:
                 headers[key] = read_header(stream, key, source)
-        _check_shapes({key: shape for key, (shape, _, _) in headers.items()}, source)
         budget = Budget(source)
         for key, (shape, _, dtype) in headers.items():
             # its own dtype as read, and float64 once LSTMParams widens it
@@ -90,6 +67,8 @@ def _read_npz_model(path, source: str) -> LSTMParams:
                 if problem:
                     raise LstmvizError(problem, source=source)
             arrays[key] = value
+    for key in READOUT_KEYS:
+        arrays.pop(key, None)
     return LSTMParams(**arrays, name="npz", source=source)
 
 

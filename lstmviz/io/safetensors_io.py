@@ -14,6 +14,7 @@ import struct
 import numpy as np
 
 from lstmviz.errors import LstmvizError
+from lstmviz.io import budget as budgets
 from lstmviz.io.layers import LayerInfo, build_layer, require, without_build
 from lstmviz.io.paths import readable_file
 from lstmviz.io.statedict import TensorRef, layers_from_state_dict
@@ -31,12 +32,25 @@ DTYPES = {
     "U8": "uint8",
     "BOOL": "bool",
 }
+ITEMSIZE = {
+    "F64": 8,
+    "F32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I64": 8,
+    "I32": 4,
+    "I16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+}
 
 
 class _File:
     def __init__(self, path):
         self.path = path
         self.source = str(path)
+        self.budget = budgets.Budget(self.source)
         readable_file(path)
         module = require("safetensors", "safetensors", "safetensors files", self.source)
         self._error_types = (
@@ -70,6 +84,12 @@ class _File:
 
     def load(self, key: str) -> np.ndarray:
         shape, dtype = self.meta[key]
+        count = 1
+        for size in shape:
+            count *= size
+        # the copy safetensors makes, the float32 widening of bfloat16, the float64 for the engine
+        itemsize = ITEMSIZE.get(dtype, 8)
+        self.budget.take(count * (itemsize + (4 if dtype == "BF16" else 0) + 8), key)
         try:
             if dtype == "BF16":
                 return self._bfloat16(key, shape)

@@ -10,6 +10,7 @@ without the _l{k} suffix. Keys carry the module path: 'encoder.lstm.weight_ih_l0
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ LSTM_KEY = re.compile(
     r"(?:_l(?P<k>\d+)(?P<rev>_reverse)?)?$"
 )
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+# the keys checkpoint dicts keep the state_dict under (Lightning, the ImageNet example, ...)
+CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model_state", "net", "model")
 
 
 @dataclass
@@ -47,8 +50,16 @@ def _layer_name(module: str, k: int | None, reverse: bool) -> str:
     return f"{module}.{own}" if module else own
 
 
-def layers_from_state_dict(tensors: dict[str, TensorRef], fmt: str, source: str) -> list[LayerInfo]:
-    """Every nn.LSTM layer/direction (and nn.LSTMCell) whose arrays are in `tensors`."""
+def layers_from_state_dict(
+    tensors: dict[str, TensorRef],
+    fmt: str,
+    source: str,
+    module_notes: dict[str, tuple[str, ...]] | None = None,
+) -> list[LayerInfo]:
+    """Every nn.LSTM layer/direction (and nn.LSTMCell) whose arrays are in `tensors`.
+
+    module_notes: notes per module name ('encoder.lstm'), e.g. the attributes a pickled
+    nn.LSTM object carries; added to each of that module's layers."""
     groups: dict[tuple[str, int | None, bool], dict[str, str]] = {}
     for key in tensors:
         match = LSTM_KEY.match(key)
@@ -68,8 +79,11 @@ def layers_from_state_dict(tensors: dict[str, TensorRef], fmt: str, source: str)
         n = w_hh.shape[0] // 4
         if w_ih.shape[0] != 4 * n:
             continue
-        has_proj = "weight_hr" in keys
-        if not has_proj and w_hh.shape[1] != n:
+        if "weight_hr" in keys:
+            w_hr = tensors[keys["weight_hr"]]
+            if len(w_hr.shape) != 2 or w_hr.shape[1] != n or w_hh.shape[1] != w_hr.shape[0]:
+                continue
+        elif w_hh.shape[1] != n:
             continue  # a GRU (3n rows) or an RNN never gets here; this is something else
         candidates[(prefix, k, reverse)] = keys
 
@@ -91,9 +105,13 @@ def layers_from_state_dict(tensors: dict[str, TensorRef], fmt: str, source: str)
             directions_of.setdefault(k, []).append(reverse)
         for _, k, reverse in entries:
             keys = candidates[(prefix, k, reverse)]
-            layers.append(
-                _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, prefix, fmt, source)
+            info = _layer_info(
+                tensors, keys, module, k, reverse, directions_of, candidates, prefix, fmt, source
             )
+            extra = (module_notes or {}).get(module, ())
+            if extra:
+                info = dataclasses.replace(info, notes=tuple(extra) + info.notes)
+            layers.append(info)
     return layers
 
 
@@ -110,6 +128,12 @@ def _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, pr
     aliases: list[str] = []
     if k == 0 and not reverse and module:
         aliases.append(module)
+    for wrapper in CHECKPOINT_KEYS:  # 'state_dict.model.rnn.l0' is also 'model.rnn.l0'
+        if module.startswith(wrapper + "."):
+            short = module[len(wrapper) + 1 :]
+            aliases.append(_layer_name(short, k, reverse))
+            if k == 0 and not reverse:
+                aliases.append(short)
 
     biases = [kind for kind in ("bias_ih", "bias_hh") if kind in keys]
     for kind in biases:
@@ -120,13 +144,14 @@ def _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, pr
     bias_text = " + ".join(_describe(keys, kind) for kind in biases)
     bias_text = f"{bias_text} (summed)" if len(biases) == 2 else (bias_text or "none (bias=False)")
 
-    if "weight_hr" in keys:
+    projection = "weight_hr" in keys
+    if projection:
         p = tensors[keys["weight_hr"]].shape[0]
-        unsupported.append(
-            f"proj_size = {p} > 0 ({_describe(keys, 'weight_hr')}): lstmviz has no projection "
-            f"(h would have {p} entries while c has {n}); train without proj_size"
+        notes.append(
+            f"proj_size = {p} ({_describe(keys, 'weight_hr')}): h_t = W_hr (o_t * tanh(c_t)) "
+            f"has {p} entries, c has {n}"
         )
-    for kind in ("weight_ih", "weight_hh", *biases):
+    for kind in ("weight_ih", "weight_hh", *biases, *(("weight_hr",) if projection else ())):
         ref = tensors[keys[kind]]
         if ref.dtype not in FLOAT_DTYPES:
             unsupported.append(f"{_describe(keys, kind)} has dtype {ref.dtype}, expected floats")
@@ -153,7 +178,12 @@ def _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, pr
         if below:
             prev = candidates[(prefix, k - 1, False)] if (prefix, k - 1, False) in candidates else None
             if prev is not None:
-                expected_m = tensors[prev["weight_hh"]].shape[0] // 4 * len(below[-1])
+                out = (
+                    tensors[prev["weight_hr"]].shape[0]
+                    if "weight_hr" in prev
+                    else tensors[prev["weight_hh"]].shape[0] // 4
+                )
+                expected_m = out * len(below[-1])
         if below and expected_m == m:
             upstream = tuple(below)
             input_text = (
@@ -177,7 +207,12 @@ def _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, pr
         b = np.zeros(4 * n)
         for kind in biases:
             b = b + _load(tensors, keys, kind, source)
-        return LSTMParams.from_stacked(W, U, b, order="ifgo", reverse=reverse, name=name, source=source)
+        if not projection:
+            return LSTMParams.from_stacked(W, U, b, order="ifgo", reverse=reverse, name=name, source=source)
+        W_hr = _load(tensors, keys, "weight_hr", source)
+        return LSTMParams.from_stacked(
+            W, U, b, order="ifgo", W_hr=W_hr, reverse=reverse, name=name, source=source
+        )
 
     return LayerInfo(
         name=name,

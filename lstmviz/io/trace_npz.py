@@ -2,7 +2,10 @@
 
 Keys (the same names as the CSV columns): t (steps,), units (k,), x (steps, m), then
 i, f, g, o, c, h (steps, k) and, with preactivations, zi, zf, zg, zo; h0 and c0 (k,).
-Row r of every array is step t[r]; column j is unit units[j].
+Row r of every array is step t[r]; column j is unit units[j]. A projected (LSTMP) trace adds
+r (steps, k), o * tanh(c) before the projection, and its h and h0 keep all p entries of h
+(h_t = W_hr r_t mixes every unit, so a unit selection does not apply to them). A masked
+trace adds mask (steps,) bool: True where the step was masked.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.lib.format as npformat
 
-from lstmviz.core.trace import PREACTIVATIONS, STATES, Trace
+from lstmviz.core.trace import PREACTIVATIONS, Trace
 from lstmviz.errors import LstmvizError
 from lstmviz.io.atomic import atomic_write
 from lstmviz.io.csv import ExportCancelled
@@ -43,12 +46,16 @@ def write_trace_npz(
     """Write atomically (np.load reads it); progress(fraction) returning False cancels."""
     units, start, stop = _selection(trace, units, steps)
     all_units = units == list(range(trace.n))
-    names = (*PREACTIVATIONS, *STATES) if preactivations else STATES
+    names = (*PREACTIVATIONS, *trace.states) if preactivations else trace.states
+    projected = trace.r is not None
     blocks: list[tuple[str, Callable[[int, int], np.ndarray], tuple[int, ...]]] = [
         ("x", lambda lo, hi: trace.x[lo:hi], (stop - start, trace.m)),
     ]
     for name in names:
         arr = trace.quantity(name)
+        if name == "h" and projected:
+            blocks.append((name, (lambda a: lambda lo, hi: a[lo:hi])(arr), (stop - start, trace.h_size)))
+            continue
         blocks.append((name, (lambda a: lambda lo, hi: a[lo:hi] if all_units else a[lo:hi, units])(arr),
                        (stop - start, len(units))))
     total = (stop - start) * len(blocks) or 1
@@ -57,9 +64,11 @@ def write_trace_npz(
         small = {
             "t": np.arange(start, stop, dtype=np.int64),
             "units": np.asarray(units, dtype=np.int64),
-            "h0": np.asarray(trace.h0)[units],
+            "h0": np.asarray(trace.h0) if projected else np.asarray(trace.h0)[units],
             "c0": np.asarray(trace.c0)[units],
         }
+        if trace.mask is not None:
+            small["mask"] = np.asarray(trace.mask[start:stop], dtype=bool)
         for key, value in small.items():
             with zf.open(f"{key}.npy", "w", force_zip64=True) as out:
                 npformat.write_array(out, np.ascontiguousarray(value), allow_pickle=False)

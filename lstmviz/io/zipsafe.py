@@ -118,17 +118,11 @@ class SafeZip:
                 )
             self._infos[info.filename] = info
         # The members we may read, together: many small bombs are one big one.
+        # (Each member read is checked against the budget; readers add up what they keep.)
         ours = [i for i in self._infos.values() if self._allowed(i.filename)]
-        size = sum(i.file_size for i in ours)
         packed = sum(i.compress_size for i in ours if i.compress_type != zipfile.ZIP_STORED)
         unpacked = sum(i.file_size for i in ours if i.compress_type != zipfile.ZIP_STORED)
         problem = expansion_problem("its contents", unpacked, packed) if unpacked > LARGE_BYTES else None
-        if problem is None and size:
-            try:
-                check_budget(size, f"the members of the {kind}", self.source)
-            except LstmvizError:
-                self.close()
-                raise
         if problem:
             self.close()
             raise LstmvizError(problem, source=self.source)
@@ -188,7 +182,9 @@ class SafeZip:
             problem = expansion_problem(f"the member {name!r}", info.file_size, info.compress_size)
             if problem:
                 raise LstmvizError(problem, source=self.source)
-        check_budget(info.file_size, f"the member {name!r}", self.source)
+        # Data is checked against the budget; metadata read under its own small cap is not.
+        if max_bytes is None:
+            check_budget(info.file_size, f"the member {name!r}", self.source)
         return info, cap
 
     @contextlib.contextmanager

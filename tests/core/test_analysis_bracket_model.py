@@ -1,4 +1,4 @@
-"""The shipped bracket model (resources/models/, scripts/train_bracket_model.py): it loads with
+"""The shipped bracket model (lstmviz/resources/models/, scripts/train_bracket_model.py): it loads with
 NumPy alone, and its depth unit does what docs/bracket_model.md says."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lstmviz.core.cell import run
 from lstmviz.core.text import Vocabulary, load_model_vocabulary
 from lstmviz.presets import load_preset
 
-MODELS = Path(__file__).resolve().parents[2] / "resources" / "models"
+MODELS = Path(__file__).resolve().parents[2] / "lstmviz" / "resources" / "models"
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,12 @@ from lstmviz.presets import forget_worked, input_worked
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "engine"
 
 
-def reference_loop(params, xs, h0=None, c0=None, rec="sigmoid", act="tanh"):
-    """Textbook LSTM, one unit at a time, with math.* only: no shared code with lstmviz."""
+def reference_loop(params, xs, h0=None, c0=None, rec="sigmoid", act="tanh", mask_value=None):
+    """Textbook LSTM, one unit at a time, with math.* only: no shared code with lstmviz.
+
+    Also LSTMP (params.W_hr: h = W_hr r, r = o * tanh(c)) and Keras masking (a row equal to
+    mask_value everywhere keeps c and h; its gates are still computed).
+    """
     import math
 
     def sig(v):
@@ -25,30 +29,38 @@ def reference_loop(params, xs, h0=None, c0=None, rec="sigmoid", act="tanh"):
         return 1.0 / (1.0 + math.exp(-v)) if v > -700 else 0.0
 
     n, m = params.n, params.m
-    h = list(h0) if h0 is not None else [0.0] * n
+    P = params.W_hr.tolist() if params.W_hr is not None else None
+    p = len(P) if P is not None else n
+    h = list(h0) if h0 is not None else [0.0] * p
     c = list(c0) if c0 is not None else [0.0] * n
-    out = {k: [] for k in ("zi", "zf", "zg", "zo", "i", "f", "g", "o", "c", "h")}
+    out = {k: [] for k in ("zi", "zf", "zg", "zo", "i", "f", "g", "o", "c", "r", "h")}
     for x in xs:
+        x = [float(v) for v in x]
+        masked = mask_value is not None and all(v == mask_value for v in x)
         z = {}
         for gate in "ifgo":
             W, U, b = params.W(gate), params.U(gate), params.b(gate)
             z[gate] = [
-                sum(W[k, j] * x[j] for j in range(m)) + sum(U[k, j] * h[j] for j in range(n)) + b[k]
+                math.fsum([W[k, j] * x[j] for j in range(m)] + [U[k, j] * h[j] for j in range(p)] + [b[k]])
                 for k in range(n)
             ]
-        for gate, p in (("i", params.p_i), ("f", params.p_f)):
-            if p is not None:
-                z[gate] = [z[gate][k] + p[k] * c[k] for k in range(n)]
+        for gate, pp in (("i", params.p_i), ("f", params.p_f)):
+            if pp is not None:
+                z[gate] = [z[gate][k] + pp[k] * c[k] for k in range(n)]
         i = [sig(v) for v in z["i"]]
         f = [sig(v) for v in z["f"]]
         g = [math.tanh(v) for v in z["g"]]
-        c = [f[k] * c[k] + i[k] * g[k] for k in range(n)]
+        c_new = [f[k] * c[k] + i[k] * g[k] for k in range(n)]
         if params.p_o is not None:
-            z["o"] = [z["o"][k] + params.p_o[k] * c[k] for k in range(n)]
+            z["o"] = [z["o"][k] + params.p_o[k] * c_new[k] for k in range(n)]
         o = [sig(v) for v in z["o"]]
-        h = [o[k] * math.tanh(c[k]) for k in range(n)]
-        for key, value in (("i", i), ("f", f), ("g", g), ("o", o), ("c", c), ("h", h)):
-            out[key].append(value)
+        if not masked:
+            c = c_new
+        r = [o[k] * math.tanh(c[k]) for k in range(n)]
+        if not masked:
+            h = [math.fsum(P[j][k] * r[k] for k in range(n)) for j in range(p)] if P is not None else r
+        for key, value in (("i", i), ("f", f), ("g", g), ("o", o), ("c", c), ("r", r), ("h", h)):
+            out[key].append(list(value))
         for gate in "ifgo":
             out["z" + gate].append(z[gate])
     return {k: np.array(v) for k, v in out.items()}
@@ -66,6 +78,8 @@ def test_run_matches_plain_loop(n, m, T, seed, peepholes):
     h0, c0 = rng.normal(size=n), rng.normal(size=n)
     trace = run(params, xs, h0=h0, c0=c0)
     ref = reference_loop(params, xs, h0, c0)
+    del ref["r"]
+    assert trace.r is None and trace.mask is None
     for key, value in ref.items():
         np.testing.assert_allclose(getattr(trace, key), value, rtol=1e-12, atol=1e-13, err_msg=key)
     np.testing.assert_array_equal(trace.x, xs)

@@ -223,3 +223,51 @@ def test_a_slow_export_shows_progress_and_cancels(qtbot, user_dirs, tmp_path):
         assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]
     finally:
         session.shutdown()
+
+
+def test_the_traces_picture_is_a_figure_of_every_panel(qtbot, make_window, tmp_path):
+    """Export picture of the Traces dock draws every plot at figure size with the time axis,
+    not a grab of the dock's scrolled viewport with its toolbar and unit list (issue 10)."""
+    from lstmviz.gui.export import image_targets, render_png
+    from lstmviz.gui.panels.plot import HIGHLIGHT
+    from lstmviz.gui.panels.widget import FIGURE_PLOT_HEIGHT, FIGURE_WIDTH
+
+    window = make_window("random-sine")
+    panels = window.traces
+    doc = window.document
+    doc.set_selection("f")  # the f plot is highlighted on screen, not in the figure
+    targets = dict(image_targets(window))
+    assert targets["Traces"] is panels
+    assert panels.height() < len(panels.shown) * FIGURE_PLOT_HEIGHT  # the dock scrolls
+    before = (panels.view.size(), panels.scroll.verticalScrollBar().value())
+    image = QImage.fromData(render_png(panels, scale=1.0))
+    size = panels.figure_size()
+    assert (image.width(), image.height()) == (size.width(), size.height())
+    assert image.width() >= FIGURE_WIDTH and image.height() >= len(panels.shown) * FIGURE_PLOT_HEIGHT
+    # every plot is drawn in its band: the unit colors of its curves appear there
+    from lstmviz.colors import unit_color
+
+    colors = {unit_color(k) for k in doc.units}
+    for row, name in enumerate(panels.shown):
+        found = set()
+        for y in range(row * FIGURE_PLOT_HEIGHT + 20, (row + 1) * FIGURE_PLOT_HEIGHT - 10, 3):
+            for x in range(80, image.width() - 40, 7):
+                c = image.pixelColor(x, y)
+                found.add((c.red(), c.green(), c.blue()))
+        assert colors & found, f"plot {name} is missing from the figure"
+    # no selection frame around the f plot: no row of the band is orange from end to end
+    # (the curves of unit 1 are orange too, but no curve is a straight full-width line)
+    f_row = panels.shown.index("f")
+    xs = range(120, image.width() - 20, 4)
+    framed_rows = [
+        y
+        for y in range(f_row * FIGURE_PLOT_HEIGHT, (f_row + 1) * FIGURE_PLOT_HEIGHT)
+        if sum(_near(image.pixelColor(x, y), HIGHLIGHT) for x in xs) > 0.8 * len(xs)
+    ]
+    assert framed_rows == []
+    assert (panels.view.size(), panels.scroll.verticalScrollBar().value()) == before
+    assert panels.plot("f").highlighted
+
+
+def _near(color, rgb, tol=25) -> bool:
+    return all(abs(a - b) <= tol for a, b in zip((color.red(), color.green(), color.blue()), rgb))

@@ -107,6 +107,7 @@ def test_selecting_units_changes_the_curves(panels):
     doc = widget.document
     lines = widget.plot("f").lines
     assert lines.labels == doc.units and lines.rows.shape == (len(doc.units), doc.T)
+    doc.set_unit(5)
     doc.set_units((1, 5))
     assert lines.labels == (1, 5)
     np.testing.assert_allclose(lines.rows[1], doc.trace.f[:, 5], rtol=1e-6)
@@ -115,6 +116,23 @@ def test_selecting_units_changes_the_curves(panels):
     widget.units.list.item(2).setCheckState(Qt.CheckState.Checked)
     assert doc.units == (1, 2, 5)
     assert widget.plot("c").lines.labels == (1, 2, 5)
+
+
+def test_the_inspectors_unit_is_always_plotted(panels):
+    """The unit the inspector works through is drawn even when it is not among the selected
+    units (issue 10: the brackets preset selected unit 5 but plotted units 0 and 1)."""
+    widget = panels()
+    doc = widget.document
+    doc.set_units((0, 1))
+    doc.set_unit(5)
+    for name in ("c", "h", "f"):
+        lines = widget.plot(name).lines
+        assert lines.labels == (0, 1, 5)
+        np.testing.assert_allclose(lines.rows[2], doc.trace.quantity(name)[:, 5], rtol=1e-6)
+    doc.set_unit(1)  # back inside the selection: unit 5 is no longer drawn
+    assert widget.plot("c").lines.labels == (0, 1)
+    doc.set_units(())
+    assert widget.plot("c").lines.labels == (1,) or widget.plot("c").mode == "heatmap"
 
 
 def test_many_units_become_a_heatmap_of_n_by_T(panels):

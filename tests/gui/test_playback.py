@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
@@ -126,8 +127,40 @@ def test_speed_control(qtbot, make_window):
     playback.slower()
     playback.slower()
     assert doc.option("playback_fps") == 15
-    doc.set_option("playback_fps", 1000.0)
-    assert playback.fps == 60 and bar.speed.value() == 60
+    doc.set_option("playback_fps", 100000.0)
+    assert playback.fps == 5000 and bar.speed.value() == 5000
+
+
+def test_fast_speeds_skip_steps_at_most_60_frames_a_second(qtbot, make_document):
+    """Above 60 steps/s each frame moves several steps (issue 10: a 100 000-step trace must
+    play through in under a minute at the top speed, and the views draw at most 60 frames/s)."""
+    from lstmviz.document import Document
+    from lstmviz.gui.playback import FRAME_RATE_MAX
+
+    playback = Playback(make_document("memory-cell"))
+    playback.set_fps(1)
+    assert (playback.frame_rate, playback.stride) == (1, 1)
+    for speed, stride in ((60, 1), (100, 2), (1000, 17), (5000, 83)):
+        playback.set_fps(speed)
+        assert playback.frame_rate == FRAME_RATE_MAX and playback.stride == stride
+        assert playback._timer.interval() == 1000 // FRAME_RATE_MAX
+    playback.faster()
+    assert playback.fps == 5000  # the top of the speed list
+    # the top speed covers a 100 000-step trace in under a minute of frames
+    T = 100_000
+    frames_needed = -(-T // playback.stride)
+    assert frames_needed / FRAME_RATE_MAX < 60
+    # each frame moves `stride` steps, stops on the last step, then loops
+    doc = Document(playback.document.params, np.zeros((1000, playback.document.m)))
+    fast = Playback(doc)
+    fast.set_fps(1000)
+    fast._tick()
+    assert doc.step == 17
+    doc.set_step(990)
+    fast._tick()
+    assert doc.step == 999
+    fast._tick()
+    assert doc.step == 0
 
 
 @pytest.mark.parametrize("action", ["first_action", "back_action", "forward_action", "last_action"])

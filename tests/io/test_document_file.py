@@ -15,7 +15,7 @@ from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
 from lstmviz.errors import LstmvizError
 from lstmviz.io import document_file as df
-from lstmviz.io.csv import ExportCancelled
+from lstmviz.io.csv import ExportCancelled, write_trace_csv
 from lstmviz.io.npz import write_npz_model
 from lstmviz.presets import load_preset
 
@@ -231,7 +231,7 @@ def test_cli_trace_reads_a_document(saved, tmp_path, capsys):
     from lstmviz.core.cell import run
 
     expected = tmp_path / "expected.csv"
-    run(state.params, state.xs, h0=state.h0, c0=state.c0).to_csv(expected, preactivations=True)
+    write_trace_csv(run(state.params, state.xs, h0=state.h0, c0=state.c0), expected, preactivations=True)
     assert out.read_bytes() == expected.read_bytes()
     assert cli_main(["trace", "--document", str(saved), "--model", "x.npz", "--out", str(out)]) == 2
     assert "without --model" in capsys.readouterr().err

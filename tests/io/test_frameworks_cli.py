@@ -22,9 +22,10 @@ def test_inspect_lists_layers(capsys):
     assert "reverse (the backward half" in out
 
 
-def test_inspect_shows_unsupported(capsys):
+def test_inspect_shows_projection_and_peepholes(capsys):
     assert main(["inspect", str(FIXTURES / "torch_proj.pt")]) == 0
-    assert "UNSUPPORTED: proj_size = 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "proj_size = 2 (weight_hr_l0)" in out and "UNSUPPORTED" not in out
     assert main(["inspect", str(FIXTURES / "onnx_peephole.onnx")]) == 0
     out = capsys.readouterr().out
     assert "peepholes: P (i, o, f)" in out and "i, o, f, c (ONNX" in out

@@ -63,11 +63,11 @@ class TraceDifference:
 
 
 def trace_difference(before: Trace, after: Trace) -> TraceDifference:
-    if before.T != after.T or before.n != after.n:
-        raise LstmvizError(
-            f"cannot compare traces of different shape: T = {before.T}, n = {before.n} "
-            f"vs T = {after.T}, n = {after.n}"
-        )
+    if before.T != after.T or before.n != after.n or before.h_size != after.h_size:
+        def shape(tr: Trace) -> str:
+            return f"T = {tr.T}, n = {tr.n}" + (f", p = {tr.h_size}" if tr.h_size != tr.n else "")
+
+        raise LstmvizError(f"cannot compare traces of different shape: {shape(before)} vs {shape(after)}")
     return TraceDifference(before, after)
 
 

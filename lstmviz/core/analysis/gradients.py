@@ -33,6 +33,13 @@ n = 64 takes about 0.1 s (scripts/bench_analysis.py). Derivatives are taken from
 activation values, as autograd does, so any activation in lstmviz.core.activations works
 (hard_sigmoid, relu, ...).
 
+Projected (LSTMP) cells, h_t = W_hr r_t with r_t = o_t * phi(c_t): ``dh`` has h_size (p)
+columns, and each step first takes dr_t = W_hr^T dh_t, which then stands where dh_t stands in
+the recursion above (dc_t = carry_t + dr_t * (...), dz_o = dr_t * ...); dh_{t-1} = U^T dz_t
+has p entries. For wrt='h' the unit indexes h (0..p-1), for wrt='c' the cell (0..n-1).
+Masked steps (Keras Masking: c_t = c_{t-1}, h_t = h_{t-1}) pass both gradients through
+unchanged and their gates get none (dz_t = 0).
+
 Layers of a stack and backward directions: the gradients are with respect to the cell's own
 inputs ``trace.x`` (the upstream layer's h, or the sequence read back to front), step t being
 the t-th element this cell read; they do not propagate into the upstream layers.
@@ -55,9 +62,10 @@ DZ_ORDER = "ifgo"
 
 def check_compatible(params: LSTMParams, trace: Trace) -> None:
     """Raise a one-line LstmvizError unless the trace was recorded from a cell of this shape."""
-    if trace.n != params.n or trace.m != params.m:
+    if trace.n != params.n or trace.m != params.m or trace.h_size != params.h_size:
+        sizes = lambda o: f"n = {o.n}, m = {o.m}" + (f", p = {o.h_size}" if o.h_size != o.n else "")  # noqa: E731
         raise LstmvizError(
-            f"the trace has n = {trace.n}, m = {trace.m} but the model has n = {params.n}, m = {params.m}"
+            f"the trace has {sizes(trace)} but the model has {sizes(params)}"
         )
 
 
@@ -86,11 +94,15 @@ def forget_product(trace: Trace, step: int | None = None, unit: int | None = Non
     """prod_{s=t+1..step} f_s for t = 0..step: the share of c_t that reaches c_step on the
     direct cell path (1 at t = step). Shape (step+1, n), or (step+1,) for one unit.
 
-    Long products underflow to exactly 0, which is the truth to display precision.
+    Long products underflow to exactly 0, which is the truth to display precision. A masked
+    step carries c unchanged: its factor is 1, whatever its (recorded, unused) f.
     """
     step = resolve_step(trace, step)
     unit = resolve_unit(trace.n, unit)
     f = trace.f[1 : step + 1] if unit is None else trace.f[1 : step + 1, unit]
+    if trace.mask is not None and trace.mask[1 : step + 1].any():
+        carried = trace.mask[1 : step + 1]
+        f = np.where(carried[:, None] if unit is None else carried, 1.0, f)
     out = np.ones((step + 1, *f.shape[1:]), dtype=np.float64)
     if step > 0:
         out[:-1] = np.cumprod(np.asarray(f, dtype=np.float64)[::-1], axis=0)[::-1]
@@ -105,6 +117,8 @@ def cell_path_factor(params: LSTMParams, trace: Trace, t: int) -> np.ndarray:
     """
     check_compatible(params, trace)
     t = resolve_step(trace, t, "t")
+    if trace.mask is not None and trace.mask[t]:
+        return np.ones(trace.n)  # a masked step carries c: c_t = c_{t-1}
     factor = np.array(trace.f[t], dtype=np.float64)
     d_rec = derivative_from_value(params.recurrent_activation)
     if params.p_i is not None:
@@ -131,14 +145,15 @@ class GradientFlow:
     unit: int | None
     wrt: str  # 'h' or 'c'
     dx: np.ndarray  # (step+1, m)   d out / d x_t
-    dh: np.ndarray  # (step+1, n)   d out / d h_t (total)
+    dh: np.ndarray  # (step+1, p)   d out / d h_t (total; p = h_size, n without a projection)
     dc: np.ndarray  # (step+1, n)   d out / d c_t (total, all paths)
     dz: np.ndarray  # (step+1, 4n)  d out / d z_t, gates in DZ_ORDER ('ifgo')
     dc_carry: np.ndarray  # (step+1, n) d out / d c_t along the cell-state line (see below)
-    dh0: np.ndarray  # (n,) d out / d h_{-1}
+    dh0: np.ndarray  # (p,) d out / d h_{-1}
     dc0: np.ndarray  # (n,) d out / d c_{-1}
     fprod_units: np.ndarray  # (step+1, n) prod_{s=t+1..step} f_s for every unit
-    out_scale: np.ndarray  # (n,) d out / d c_step on the last step itself, per unit (see direct_dc)
+    out_scale: np.ndarray  # (n,) d out / d c_step on the last step itself, per cell unit (see direct_dc)
+    projected: bool = False  # the cell has W_hr: for wrt='h', unit indexes h (0..p-1)
 
     @property
     def steps(self) -> np.ndarray:
@@ -147,14 +162,15 @@ class GradientFlow:
     @property
     def fprod(self) -> np.ndarray:
         """(step+1,) the forget product of the chosen unit; for ``unit=None`` the mean over
-        units (the average share of a cell state that survives on the direct path)."""
-        if self.unit is None:
+        units (the average share of a cell state that survives on the direct path); also the
+        mean for a projected cell's wrt='h', whose unit is an entry of h, not a cell unit."""
+        if self.unit is None or (self.projected and self.wrt == "h"):
             return self.fprod_units.mean(axis=1)
         return self.fprod_units[:, self.unit]
 
     def dz_gate(self, gate: str) -> np.ndarray:
         """(step+1, n) d out / d z_gate,t for gate in 'ifgo'."""
-        n = self.dh.shape[1]
+        n = self.dc.shape[1]
         k = DZ_ORDER.index(gate)
         return self.dz[:, k * n : (k + 1) * n]
 
@@ -164,7 +180,8 @@ class GradientFlow:
         fprod times d out / d c_step at the last step (1 for wrt='c'; o phi'(c) [+ peephole]
         for wrt='h'). Compare it with ``dc`` to see what the other paths contribute."""
         direct = self.fprod_units * self.out_scale
-        if self.unit is not None:
+        # With a projection, h_step[j] hears every cell unit: no column is zero then.
+        if self.unit is not None and not (self.projected and self.wrt == "h"):
             keep = np.zeros(direct.shape[1], dtype=bool)
             keep[self.unit] = True
             direct[:, ~keep] = 0.0
@@ -203,10 +220,10 @@ def gradient_flow(
     """
     check_compatible(params, trace)
     step = resolve_step(trace, step)
-    unit = resolve_unit(trace.n, unit)
     if wrt not in WRT:
         raise LstmvizError(f"wrt {wrt!r} is not 'h' or 'c'")
-    S, n = step + 1, trace.n
+    unit = resolve_unit(trace.h_size if wrt == "h" else trace.n, unit)
+    S, n, p = step + 1, trace.n, trace.h_size
     f64 = np.float64
 
     def rows(array: np.ndarray) -> np.ndarray:
@@ -240,12 +257,17 @@ def gradient_flow(
     dz = np.empty((S, 4 * n))
     dz3 = dz[:, : 3 * n].reshape(S, 3, n)  # a view: rows of dz as (i, f, g) blocks
     dzo = dz[:, 3 * n :]
-    dh = np.empty((S, n))
+    dh = np.empty((S, p))
     dc = np.empty((S, n))
     carry = np.empty((S, n))  # carry[t]: d out / d c_t through step t+1 onward (h_t held)
-    dh0 = np.empty(n)
+    dh0 = np.empty(p)
     dc0 = np.empty(n)
-    target = np.ones(n) if unit is None else np.eye(1, n, unit)[0]
+    W_hr = params.W_hr
+    Pt = None if W_hr is None else np.ascontiguousarray(W_hr.T)  # (n, p): dr_t = Pt @ dh_t
+    dr = np.empty(n)
+    masked = np.zeros(S, dtype=bool) if trace.mask is None else np.asarray(trace.mask[:S], dtype=bool)
+    width = p if wrt == "h" else n
+    target = np.ones(width) if unit is None else np.eye(1, width, unit)[0]
     if wrt == "h":
         dh[step] = target
         carry[step] = 0.0
@@ -255,19 +277,31 @@ def gradient_flow(
     multiply, add, dot = np.multiply, np.add, np.dot
     for t in range(step, -1, -1):
         dh_t, dc_t = dh[t], dc[t]
-        multiply(dh_t, A[t], out=dc_t)
+        dh_prev = dh[t - 1] if t > 0 else dh0
+        dc_prev = carry[t - 1] if t > 0 else dc0
+        if masked[t]:  # c_t = c_{t-1}, h_t = h_{t-1}: both gradients pass straight through
+            dc_t[...] = carry[t]
+            dz[t] = 0.0
+            dc_prev[...] = dc_t
+            dh_prev[...] = dh_t
+            continue
+        dr_t = dh_t if Pt is None else dot(Pt, dh_t, out=dr)  # dr_t = W_hr^T dh_t (projection)
+        multiply(dr_t, A[t], out=dc_t)
         add(dc_t, carry[t], out=dc_t)
         multiply(G[t], dc_t, out=dz3[t])
-        multiply(dh_t, B[t], out=dzo[t])
-        if t > 0:
-            multiply(dc_t, F[t], out=carry[t - 1])
-            dot(Ut, dz[t], out=dh[t - 1])
-        else:
-            multiply(dc_t, F[t], out=dc0)
-            dot(Ut, dz[t], out=dh0)
+        multiply(dr_t, B[t], out=dzo[t])
+        multiply(dc_t, F[t], out=dc_prev)
+        dot(Ut, dz[t], out=dh_prev)
     dx = dz @ W
-    out_scale = A[step].copy() if wrt == "h" else np.ones(n)
+    if wrt == "c":
+        out_scale = np.ones(n)
+    elif masked[step]:
+        out_scale = np.zeros(n)  # h_step was carried: c_step does not reach it directly
+    elif W_hr is None:
+        out_scale = A[step].copy()
+    else:  # d out / d c_step through h = W_hr r: per cell unit, for the chosen output (or all)
+        out_scale = A[step] * (W_hr.sum(axis=0) if unit is None else W_hr[unit])
     return GradientFlow(
         step=step, unit=unit, wrt=wrt, dx=dx, dh=dh, dc=dc, dz=dz, dc_carry=carry, dh0=dh0, dc0=dc0,
-        fprod_units=forget_product(trace, step), out_scale=out_scale,
+        fprod_units=forget_product(trace, step), out_scale=out_scale, projected=W_hr is not None,
     )

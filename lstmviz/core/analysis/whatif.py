@@ -31,7 +31,7 @@ from lstmviz.core.params import GATES, LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
 
-ORDER = "ifgo"  # the gate order of the traces rerun() records
+ORDER = "ifog"  # the gate order of the traces rerun() records (the engine's FAST_ORDER)
 
 
 def _units(value) -> tuple[int, ...] | None:
@@ -232,7 +232,7 @@ def rerun(params: LSTMParams, trace: Trace, interventions=()) -> Trace:
     # trace.x is already what this cell reads (upstream layers applied, reversed if backward).
     return run_with_hooks(
         params, trace.x, trace.h0, trace.c0, StepHooks(tuple(bias), tuple(clamps), tuple(zeros)),
-        dtype=trace.dtype,
+        dtype=trace.dtype, mask=trace.mask,
     )
 
 

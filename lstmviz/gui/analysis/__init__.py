@@ -40,10 +40,10 @@ class ViewSpec:
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("memory", "&Memory and gradient flow", "Memory and gradient", "memory:MemoryView",
              "Alt+1", "bottom",
-             "How much of c_t survives to step T (the forget-gate product) and the exact gradients "
-             "d h_T[k] / d c_t and d x_t, with the forget gate alongside"),
+             "How much of c_t survives to the last step T (the forget-gate product) and the exact "
+             "gradients of unit k's h at T with respect to c_t and x_t, with the forget gate alongside"),
     ViewSpec("saturation", "Gate &saturation", "Saturation", "saturation:SaturationView",
-             "Alt+2", "right",
+             "Alt+2", "bottom",  # three gates side by side: too wide beside the inspector
              "How often each unit's i, f, o gates sit near 0 or near 1 (Karpathy et al. 2015); "
              "click a dot to select its unit"),
     ViewSpec("curves", "&Activation curve", "Activation curve", "curves:ActivationCurveView",
@@ -61,13 +61,18 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("text", "&Text: type and color characters", "Text", "text:TextView", "Alt+7", "bottom",
              "Type text as the input of a character model; each character colored by the selected "
              "unit's c or h; hover to step", wants_undo=True),
+    ViewSpec("train", "T&rain an LSTM live", "Train", "lstmviz.gui.train.view:TrainView", "Alt+8", "bottom",
+             "Train a small LSTM on a memory task and watch its gates learn; forget bias 0 vs 1 side by "
+             "side; a scrubber over the checkpoints"),
 )
 SPECS = {spec.key: spec for spec in VIEWS}
 
 
 def view_class(key: str):
     module, _, name = SPECS[key].target.partition(":")
-    return getattr(importlib.import_module(f"lstmviz.gui.analysis.{module}"), name)
+    if not module.startswith("lstmviz."):  # a module of this package; else a full module path
+        module = f"lstmviz.gui.analysis.{module}"
+    return getattr(importlib.import_module(module), name)
 
 
 def _undo_controller(window):
@@ -105,7 +110,8 @@ class AnalysisPanels:
 
             window = self.window
             if SPECS[key].area == "bottom":
-                height = max(dock.height(), int(window.height() * 0.5))
+                # half the window, but leave the diagram 400 px (a 720-px screen)
+                height = max(dock.height(), min(int(window.height() * 0.5), window.height() - 400))
                 window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
             else:
                 window.resizeDocks([dock], [max(dock.width(), 460)], Qt.Orientation.Horizontal)
@@ -115,6 +121,8 @@ class AnalysisPanels:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QDockWidget
 
+        from lstmviz.gui.style import plain_math
+
         spec = SPECS[key]
         window = self.window
         cls = view_class(key)
@@ -122,8 +130,8 @@ class AnalysisPanels:
         view = cls(self.document, **kwargs)
         dock = QDockWidget(spec.title, window)
         dock.setObjectName(f"{key}Dock")
-        dock.setToolTip(spec.tip)
-        dock.setWidget(view)
+        dock.setToolTip(plain_math(spec.tip))
+        dock.setWidget(_scrolling(view))
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
@@ -146,11 +154,28 @@ class AnalysisPanels:
         self.docks[key] = dock
 
 
+def _scrolling(view):
+    """The view in a scroll area: a dock is never smaller than its widget's minimum size, and a
+    main window grows to fit its docks, so a view whose controls need 825 px would push a
+    1280-px window off the screen (issue 10). In a scroll area the view keeps its own minimum
+    and scrolls when the dock is smaller."""
+    from PySide6.QtWidgets import QFrame, QScrollArea
+
+    scroll = QScrollArea()
+    scroll.setObjectName(f"{type(view).__name__}Scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(view)
+    return scroll
+
+
 def install_analysis(window, document) -> AnalysisPanels:
     """Add the Analysis menu (before Help) to a main window; returns the AnalysisPanels.
     Installing twice returns the first one."""
     from PySide6.QtGui import QAction, QKeySequence
     from PySide6.QtWidgets import QMenu
+
+    from lstmviz.gui.style import plain_math
 
     existing = getattr(window, "analysis", None)
     if isinstance(existing, AnalysisPanels):
@@ -173,8 +198,8 @@ def install_analysis(window, document) -> AnalysisPanels:
         action = QAction(spec.menu_text, window)
         action.setObjectName(f"actionAnalysis_{spec.key}")
         action.setShortcut(QKeySequence(spec.shortcut))
-        action.setStatusTip(spec.tip)
-        action.setToolTip(spec.tip)
+        action.setStatusTip(plain_math(spec.tip))
+        action.setToolTip(plain_math(spec.tip))
         action.triggered.connect(lambda _checked=False, k=spec.key: panels.show(k))
         menu.addAction(action)
         window.addAction(action)

@@ -162,6 +162,9 @@ def add_cursor(item: pg.PlotItem, on_drag) -> TimeCursor:
 def small_label(text: str = "", tip: str = "") -> QtWidgets.QLabel:
     label = QtWidgets.QLabel(text)
     label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    # wrapped: an unwrapped readout is as wide as its longest line, and that width becomes the
+    # dock's (and the window's) minimum
+    label.setWordWrap(True)
     if tip:
         label.setToolTip(tip)
     return label

@@ -19,6 +19,7 @@ from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, new_plot, pen
 from lstmviz.gui.analysis.data import curve_gate, curve_range
+from lstmviz.gui.spinbox import SpinBox
 
 GATE_LABELS = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
                "c": "tanh(c) in h = o ⊙ tanh(c)"}
@@ -53,26 +54,28 @@ class ActivationCurveView(AnalysisView):
         common.set_tip(self.gate_box, "The gate whose curve is drawn: follows the part selected "
                        "on the diagram")
         self.gate_box.currentIndexChanged.connect(self._gate_edited)
-        self.unit_box = QtWidgets.QSpinBox()
+        self.unit_box = SpinBox()
         self.unit_box.setObjectName("curveUnit")
         self.unit_box.setPrefix("unit k = ")
         self.unit_box.setMinimumWidth(100)
         common.set_tip(self.unit_box, "The unit k: the Document's selected unit, the same in every view")
         self.unit_box.valueChanged.connect(self._unit_edited)
-        self.steps_box = QtWidgets.QSpinBox()
+        self.steps_box = SpinBox()
         self.steps_box.setObjectName("curveSteps")
         self.steps_box.setRange(1, 500)
         self.steps_box.setValue(20)
-        self.steps_box.setPrefix("path over the last ")
+        self.steps_box.setPrefix("path: last ")
         self.steps_box.setSuffix(" steps")
-        self.steps_box.setMinimumWidth(190)
+        self.steps_box.setMinimumWidth(140)
         common.set_tip(self.steps_box, "How many steps of z's path to draw on the curve")
         self.steps_box.valueChanged.connect(lambda _v: self.mark("step"))
-        controls = QtWidgets.QHBoxLayout()
+        # two rows: beside the inspector the dock is ~390 px wide at 1280 x 720
+        controls = QtWidgets.QGridLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.gate_box, self.unit_box, self.steps_box):
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        controls.addWidget(self.gate_box, 0, 0, 1, 2)
+        controls.addWidget(self.unit_box, 1, 0)
+        controls.addWidget(self.steps_box, 1, 1)
+        controls.setColumnStretch(2, 1)
 
         self.view = common.layout_widget()
         self.view.setMinimumHeight(220)

@@ -56,3 +56,36 @@ def remove_intervention(doc, index: int) -> SetInterventions:
 
 def clear_interventions(doc) -> SetInterventions:
     return SetInterventions(doc, (), "Remove every what-if intervention")
+
+
+# -- where the interventions act (what the diagram marks and the inspector states) ------------------
+def components_of(intervention) -> tuple[str, ...]:
+    """The diagram parts an intervention changes: a clamp or a bias offset acts on its gate;
+    zeroing a unit sets its c_t and h_t to 0."""
+    if isinstance(intervention, ZeroUnit):
+        return ("c", "h")
+    return (intervention.gate,)
+
+
+def marks(interventions) -> dict[str, tuple[str, ...]]:
+    """{component id: descriptions of the interventions acting on it}, in order."""
+    out: dict[str, list[str]] = {}
+    for iv in interventions:
+        for component in components_of(iv):
+            out.setdefault(component, []).append(iv.describe())
+    return {key: tuple(value) for key, value in out.items()}
+
+
+def acting_at(interventions, component: str, unit: int, step: int, T: int) -> tuple:
+    """The interventions that change `component` of `unit` at `step` (in a T-step trace)."""
+    found = []
+    for iv in interventions:
+        if component not in components_of(iv):
+            continue
+        start, stop = iv.step_range(T)
+        if not start <= step < stop:
+            continue
+        if iv.units is not None and unit not in iv.units:
+            continue
+        found.append(iv)
+    return tuple(found)

@@ -18,6 +18,7 @@ from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, ClickViewBox, new_plot, pen
 from lstmviz.gui.analysis.data import decoded_text, format_units, span_text, vocabulary_for
+from lstmviz.gui.spinbox import DoubleSpinBox, SpinBox
 
 LINES_MAX = 16
 MATCH_BRUSH = (60, 170, 90, 45)
@@ -42,7 +43,7 @@ class MatchView(AnalysisView):
         self.quantity_box.addItem("c_t  cell state", "c")
         common.set_tip(self.quantity_box, "Which state must be above the threshold")
         self.quantity_box.currentIndexChanged.connect(lambda _i: self._query_changed())
-        self.threshold_box = QtWidgets.QDoubleSpinBox()
+        self.threshold_box = DoubleSpinBox()
         self.threshold_box.setObjectName("matchThreshold")
         self.threshold_box.setPrefix("on when > ")
         self.threshold_box.setRange(-10.0, 10.0)
@@ -53,7 +54,7 @@ class MatchView(AnalysisView):
         common.set_tip(self.threshold_box, "A unit is ‘on’ at a step when its value is above this "
                        "(drag the dashed line on the plot too)")
         self.threshold_box.valueChanged.connect(lambda _v: self._query_changed())
-        self.pad_box = QtWidgets.QSpinBox()
+        self.pad_box = SpinBox()
         self.pad_box.setObjectName("matchPad")
         self.pad_box.setRange(0, 10)
         self.pad_box.setValue(1)

@@ -25,6 +25,7 @@ from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, ClickViewBox, new_plot, pen, unit_rgb
 from lstmviz.gui.analysis.data import MemoryCurves, heat_image, log_safe, memory_curves
+from lstmviz.gui.spinbox import SpinBox
 
 FPROD_COLOR = (44, 140, 60)
 DX_COLOR = (120, 70, 170)
@@ -48,7 +49,7 @@ class MemoryView(AnalysisView):
         self._target_is_last = True
 
         # -- controls ---------------------------------------------------------------------------
-        self.target_box = QtWidgets.QSpinBox()
+        self.target_box = SpinBox()
         self.target_box.setObjectName("memoryTarget")
         self.target_box.setPrefix("target T = ")
         common.set_tip(self.target_box, "The step T whose h_T[k] (or c_T[k]) the gradients are taken of. "
@@ -66,7 +67,7 @@ class MemoryView(AnalysisView):
                        "input grows)")
         self.last_button.clicked.connect(lambda: self.set_target(self.document.T - 1))
 
-        self.unit_box = QtWidgets.QSpinBox()
+        self.unit_box = SpinBox()
         self.unit_box.setObjectName("memoryUnit")
         self.unit_box.setPrefix("unit k = ")
         common.set_tip(self.unit_box, "The unit k of h_T[k]: the Document's selected unit, the same "
@@ -104,7 +105,7 @@ class MemoryView(AnalysisView):
 
         # -- plots ------------------------------------------------------------------------------
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(300)
+        self.view.setMinimumHeight(220)
         self.forget_vb = ClickViewBox()
         self.forget_plot = new_plot(view_box=self.forget_vb, left="f_t[k]")
         self.decay_vb = ClickViewBox()

@@ -19,6 +19,7 @@ from lstmviz.core.analysis.saturation import DEFAULT_LEFT, DEFAULT_RIGHT, SIGMOI
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, new_plot, pen
+from lstmviz.gui.spinbox import DoubleSpinBox
 
 GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o"}
 # What a corner of the scatter means, per gate: (top-left, bottom-right).
@@ -100,10 +101,10 @@ class SaturationView(AnalysisView):
         self._hists = None
         self.compute_count = 0
 
-        self.left_box = QtWidgets.QDoubleSpinBox()
+        self.left_box = DoubleSpinBox()
         self.left_box.setObjectName("saturationLeft")
         self.left_box.setPrefix("left < ")
-        self.right_box = QtWidgets.QDoubleSpinBox()
+        self.right_box = DoubleSpinBox()
         self.right_box.setObjectName("saturationRight")
         self.right_box.setPrefix("right > ")
         for box, value in ((self.left_box, DEFAULT_LEFT), (self.right_box, DEFAULT_RIGHT)):
@@ -123,15 +124,14 @@ class SaturationView(AnalysisView):
         controls.addWidget(QtWidgets.QLabel("Thresholds:"))
         controls.addWidget(self.left_box)
         controls.addWidget(self.right_box)
-        controls.addSpacing(12)
-        controls.addWidget(self.readout, 1)
+        controls.addStretch(1)
 
         self.hint = common.hint_label(
             "One dot per unit: how often each gate is nearly closed (x) or nearly open (y) over the run. "
             "A forget gate high on y is a unit that remembers; saturated gates pass almost no gradient "
             "(σ′ ≈ 0). Click a dot to select its unit everywhere; Shift-click adds it to the plotted units.")
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(340)
+        self.view.setMinimumHeight(260)
         self.columns = {g: _GateColumn(self, g, self.view, col) for col, g in enumerate(SIGMOID_GATES)}
         layout = self.view.ci.layout
         layout.setRowStretchFactor(0, 3)
@@ -141,6 +141,7 @@ class SaturationView(AnalysisView):
         root.setContentsMargins(6, 6, 6, 4)
         root.setSpacing(4)
         root.addLayout(controls)
+        root.addWidget(self.readout)  # its own row: four numbers per gate do not fit beside
         root.addWidget(self.hint)
         root.addWidget(self.view, 1)
 

@@ -21,7 +21,7 @@ def _text(doc) -> str:
 def _memory(view, doc):
     text = _text(doc)
     newlines = [j for j, ch in enumerate(text) if ch == "\n"]
-    doc.set_unit(5)  # the unit that counts brackets (resources/models/bracket.info.json)
+    doc.set_unit(5)  # the unit that counts brackets (lstmviz/resources/models/bracket.info.json)
     view.set_target(newlines[1] - 1)  # the end of the second line
     doc.set_step(newlines[0])  # the newline before it, where the forget gate closes
 

@@ -22,6 +22,7 @@ from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView
 from lstmviz.gui.analysis.data import decoded_text, text_colors, unit_values, vocabulary_for
+from lstmviz.gui.spinbox import SpinBox
 
 TYPING_DELAY_MS = 350
 MAX_CHARS = 200_000
@@ -188,7 +189,7 @@ class TextView(AnalysisView):
         self.quantity_box.addItem("hidden state h", "h")
         common.set_tip(self.quantity_box, "Color each character by the selected unit's c or h at its step")
         self.quantity_box.currentIndexChanged.connect(lambda _i: self.mark("colors"))
-        self.unit_box = QtWidgets.QSpinBox()
+        self.unit_box = SpinBox()
         self.unit_box.setObjectName("textUnit")
         self.unit_box.setPrefix("unit k = ")
         self.unit_box.setMinimumWidth(100)

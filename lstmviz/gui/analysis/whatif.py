@@ -26,6 +26,7 @@ from lstmviz.gui.analysis.interventions import (
     clear_interventions,
     remove_intervention,
 )
+from lstmviz.gui.spinbox import DoubleSpinBox, SpinBox
 from lstmviz.gui.undo import EditCommand, UndoController
 
 QUANTITIES = (("h", "h_t  hidden state"), ("c", "c_t  cell state"), ("f", "f_t  forget gate"),
@@ -123,7 +124,7 @@ class WhatIfView(AnalysisView):
         self.gate_box.setObjectName("whatIfGate")
         for gate, label in (("f", "f  forget"), ("i", "i  input"), ("g", "g  candidate"), ("o", "o  output")):
             self.gate_box.addItem(label, gate)
-        self.value_box = QtWidgets.QDoubleSpinBox()
+        self.value_box = DoubleSpinBox()
         self.value_box.setObjectName("whatIfValue")
         self.value_box.setDecimals(3)
         self.value_box.setRange(-50.0, 50.0)
@@ -144,8 +145,8 @@ class WhatIfView(AnalysisView):
         self.all_steps = QtWidgets.QCheckBox("all")
         self.all_steps.setObjectName("whatIfAllSteps")
         self.all_steps.setChecked(True)
-        self.step_from = QtWidgets.QSpinBox()
-        self.step_to = QtWidgets.QSpinBox()
+        self.step_from = SpinBox()
+        self.step_to = SpinBox()
         self.step_from.setObjectName("whatIfFrom")
         self.step_to.setObjectName("whatIfTo")
         common.set_tip(self.step_from, "First step the intervention acts on")
@@ -230,7 +231,7 @@ class WhatIfView(AnalysisView):
         top.addWidget(self.summary, 1)
 
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(300)
+        self.view.setMinimumHeight(220)
         self.values_vb, self.delta_vb, self.heat_vb = ClickViewBox(), ClickViewBox(), ClickViewBox()
         self.values_plot = new_plot(view_box=self.values_vb)
         self.delta_plot = new_plot(view_box=self.delta_vb, left="after − before")

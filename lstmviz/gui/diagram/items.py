@@ -144,7 +144,24 @@ class BoxItem(DiagramItem):
         self.symbol, self.caption = symbol, caption
         cx, cy = center
         self._rect = QRectF(cx - geo.BOX_W / 2, cy - geo.BOX_H / 2, geo.BOX_W, geo.BOX_H)
+        self.whatif = ""  # what a what-if intervention does to this gate ("" = nothing)
+        self._whatif_tag = ""
         self.setZValue(3)
+
+    def set_whatif(self, text: str) -> None:
+        """Mark the gate as changed by a what-if intervention: a dashed outline, and a tag on
+        its top edge with the short form ("f = 1"; the full text is the tool tip and the line
+        under the diagram's title)."""
+        if text != self.whatif:
+            self.whatif = text
+            self._whatif_tag = "; ".join(part.split(" (")[0] for part in text.split("; ")) if text else ""
+            self.update()
+
+    def _tag_rect(self) -> QRectF:
+        width = min(geo.BOX_W + 6, QFontMetricsF(style.font(11, bold=True)).horizontalAdvance(
+            self._whatif_tag) + 10)
+        center = self._rect.center().x()
+        return QRectF(center - width / 2, self._rect.top() - 9, width, 15)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -169,6 +186,17 @@ class BoxItem(DiagramItem):
         painter.setPen(style.CAPTION)
         bottom = self._rect.adjusted(0, geo.BOX_H * 0.58, 0, -3)
         painter.drawText(bottom, Qt.AlignmentFlag.AlignCenter, f"{self.caption}  {self.component}")
+        if self.whatif:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(style.WHATIF, 2.5, Qt.PenStyle.DashLine))
+            painter.drawRoundedRect(self._rect.adjusted(-4, -4, 4, 4), 10, 10)
+            tag = self._tag_rect()  # inside the halo margin: no bounds change needed
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.WHATIF)
+            painter.drawRoundedRect(tag, 6, 6)
+            painter.setFont(style.font(11, bold=True))
+            painter.setPen(style.BACKGROUND)
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, self._whatif_tag)
 
 
 class NodeItem(DiagramItem):
@@ -327,6 +355,7 @@ class ColumnItem(DiagramItem):
         self._indices = np.zeros(0, dtype=np.uint8)
         self._texts: list[str] = []
         self._unit: int | None = None  # the unit marked (the inspector's unit)
+        self.whatif = ""  # what a what-if intervention does to this vector ("" = nothing)
         self._hover_unit: int | None = None
         if column.horizontal:
             self._cells = QRectF(column.x, column.y, self.cell_w * column.count, self.cell_h)
@@ -395,6 +424,12 @@ class ColumnItem(DiagramItem):
                 pixels[:, 0] = indices
         self.update()
 
+    def set_whatif(self, text: str) -> None:
+        if text != self.whatif:
+            self.whatif = text
+            self.setToolTip(text)
+            self.update()
+
     def set_unit(self, unit: int | None) -> None:
         if unit != self._unit:
             self._unit = unit
@@ -451,6 +486,9 @@ class ColumnItem(DiagramItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(self._border)
         painter.drawRect(self._cells)
+        if self.whatif:
+            painter.setPen(QPen(style.WHATIF, 2.0, Qt.PenStyle.DashLine))
+            painter.drawRect(self._cells.adjusted(-3, -3, 3, 3))
         for unit, color, width in (
             (self._hover_unit, style.HOVER, 2.5),
             (self._unit, style.SELECTED_SOLID, 3.0),
@@ -501,11 +539,12 @@ class ColumnItem(DiagramItem):
 class StaticText(QGraphicsItem):
     """Text that is not a component (the step title)."""
 
-    def __init__(self, pos: geo.Point, size: int = 17):
+    def __init__(self, pos: geo.Point, size: int = 17, color: QColor = style.LABEL, bold: bool = False):
         super().__init__()
+        self._color = color
         self._pos = QPointF(*pos)
         self._text = ""
-        self._font = style.font(size)
+        self._font = style.font(size, bold=bold)
         self._rect = QRectF()
 
     def set_text(self, text: str) -> None:
@@ -522,7 +561,7 @@ class StaticText(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setFont(self._font)
-        painter.setPen(style.LABEL)
+        painter.setPen(self._color)
         painter.drawText(self._rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._text)
 
 

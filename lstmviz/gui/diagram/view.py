@@ -91,6 +91,7 @@ class CellDiagram(QGraphicsView):
         bind(self, doc.selection_changed, self._on_selection)
         bind(self, doc.unit_changed, self._on_unit)
         bind(self, doc.source_changed, self._on_source)
+        bind(self, doc.interventions_changed, self._on_interventions)
 
     # -- building ----------------------------------------------------------------------------
     def _rebuild(self) -> None:
@@ -127,9 +128,13 @@ class CellDiagram(QGraphicsView):
             self._add(LabelItem(cid, pick, text, anchor, align, size))
         self._title = StaticText(g.title_pos)
         scene.addItem(self._title)
+        self._whatif_note = StaticText((g.title_pos[0], g.title_pos[1] + 24), size=14,
+                                       color=style.WHATIF, bold=True)
+        scene.addItem(self._whatif_note)
         scene.addItem(LegendItem(*g.legend_pos, gradient_stops()))
 
         self._refresh_values()
+        self._on_interventions()
         self._on_selection(doc.selection)
         self.fit()
 
@@ -147,6 +152,36 @@ class CellDiagram(QGraphicsView):
             self._rebuild()
         else:
             self._refresh_values()
+
+    def _on_interventions(self, *_args) -> None:
+        """Mark what an active what-if intervention changes: the values drawn are the rerun's."""
+        from lstmviz.gui.analysis.interventions import marks
+
+        doc = self.document
+        marked = marks(doc.interventions)
+        for cid, items in self._items.items():
+            for item in items:
+                setter = getattr(item, "set_whatif", None)
+                if setter is not None:
+                    setter("; ".join(marked.get(cid, ())))
+        if doc.interventions:
+            what = "; ".join(iv.describe() for iv in doc.interventions)
+            self._whatif_note.set_text(f"What-if on: {what}. The values shown are the rerun's.")
+        else:
+            self._whatif_note.set_text("")
+
+    def whatif_marks(self) -> dict[str, str]:
+        """{component id: its what-if tag} for every marked part (for tests and tools)."""
+        out = {}
+        for cid, items in self._items.items():
+            for item in items:
+                if getattr(item, "whatif", ""):
+                    out[cid] = item.whatif
+        return out
+
+    @property
+    def whatif_note(self) -> str:
+        return self._whatif_note._text
 
     def _on_source(self) -> None:
         self._refresh_title()
@@ -211,6 +246,10 @@ class CellDiagram(QGraphicsView):
             lines.append(
                 f"<b>{to_html(comp.symbol)}[{unit}] = {format_number(vectors[component][unit], 6)}</b>"
             )
+        marked = self.whatif_marks().get(component)
+        if marked:
+            lines.append(f"<b style='color:{style.HTML_WHATIF}'>What-if: {marked}</b> "
+                         "(the values are the rerun's)")
         lines.append(f"<i style='color:{style.HTML_MUTED}'>{to_html(comp.description)}</i>")
         lines.append("<i>Click to work through it in the Inspector.</i>")
         return "<br>".join(lines)

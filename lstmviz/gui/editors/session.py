@@ -28,6 +28,7 @@ from lstmviz.gui.editors.messages import show_error
 from lstmviz.gui.recent import RecentFiles
 from lstmviz.gui.undo import UndoController
 from lstmviz.gui.workers import Job, describe_error, load_model_file
+from lstmviz.io.models import model_file_filter
 
 # Imported when first used, not at start-up (the window paints sooner): lstmviz.autosave,
 # lstmviz.gui.export (QtSvg) and lstmviz.io.document_file.
@@ -39,11 +40,7 @@ if TYPE_CHECKING:
 AUTOSAVE_ENV = "LSTMVIZ_AUTOSAVE_SECONDS"
 SUFFIX = ".lstmviz"  # lstmviz.io.document_file.SUFFIX (a test keeps the two the same)
 SEQUENCE_SUFFIXES = (".csv", ".npy")
-OPEN_FILTER = (
-    "Everything lstmviz opens (*.lstmviz *.csv *.npy *.npz *.pt *.pth *.safetensors *.keras *.h5 *.onnx);;"
-    "lstmviz documents (*.lstmviz);;Input sequences (*.csv *.npy);;"
-    "Models (*.npz *.pt *.pth *.safetensors *.keras *.h5 *.onnx);;All files (*)"
-)
+OPEN_FILTER = model_file_filter()  # the one table: lstmviz.io.models.MODEL_READERS
 
 
 def file_kind(path) -> str:

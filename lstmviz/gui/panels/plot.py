@@ -21,6 +21,7 @@ BACKGROUND = (255, 255, 255)
 FOREGROUND = (70, 70, 70)
 FRAME = (200, 200, 200)
 HIGHLIGHT = (230, 120, 0)
+HIGHLIGHT_WIDTH = 3
 TITLE_HEIGHT = 17
 
 
@@ -244,7 +245,15 @@ class QuantityPlot:
         if on == self.highlighted:
             return
         self.highlighted = on
-        self.vb.setBorder(pg.mkPen(HIGHLIGHT, width=3) if on else pg.mkPen(FRAME))
+        self.vb.setBorder(pg.mkPen(HIGHLIGHT, width=HIGHLIGHT_WIDTH) if on else pg.mkPen(FRAME))
+        # The ViewBox strokes its border on its own edge, so half the 3-px pen lies outside
+        # its bounds, which is all a repaint of the ViewBox covers (the panels' view does not
+        # pad dirty rects for antialiasing): repaint the ring around it too, or the old
+        # frame stays on screen when the highlight moves to another plot.
+        scene = self.vb.scene()
+        if scene is not None:
+            pad = HIGHLIGHT_WIDTH + 1
+            scene.update(self.vb.sceneBoundingRect().adjusted(-pad, -pad, pad, pad))
         self._update_title()
 
     def _update_title(self) -> None:

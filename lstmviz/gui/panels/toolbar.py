@@ -18,7 +18,7 @@ class PanelsToolbar(QtWidgets.QWidget):
         super().__init__(parent)
         self._syncing = False
         self.show_x = QtWidgets.QCheckBox("x\u209c")
-        self.show_x.setToolTip("Show the input x_t")
+        self.show_x.setToolTip("Show the input xₜ")
         self.show_z = QtWidgets.QCheckBox("z (pre-activations)")
         self.show_z.setToolTip("Show each gate's pre-activation z = W x + U h + b above the gate")
         self.display = QtWidgets.QComboBox()

@@ -50,6 +50,8 @@ INPUT_LINES_MAX = 8  # auto: x_t as lines when m is at most this
 INPUT_LINES_CAP = 16  # lines mode never draws more inputs than this
 UNIT_LINES_CAP = 64  # ... nor more units than this (a heatmap shows them all)
 PLOT_MIN_HEIGHT = 84
+FIGURE_WIDTH = 1100  # "Export picture" of the traces: at least this wide ...
+FIGURE_PLOT_HEIGHT = 170  # ... and this tall per plot, whatever the dock shows on screen
 
 
 class TracePanels(QtWidgets.QWidget):
@@ -173,6 +175,41 @@ class TracePanels(QtWidgets.QWidget):
         for name in self._shown:
             self._plots[name].vb.updateMatrix()
 
+    # -- the exported figure ------------------------------------------------------------------------
+    def figure_size(self) -> QtCore.QSize:
+        """The size "Export picture" draws the traces at: every plot shown, each tall enough to
+        read, with the time axis under them; not the dock's scrolled viewport and controls."""
+        width = max(self.view.width(), FIGURE_WIDTH)
+        return QtCore.QSize(width, len(self._shown) * FIGURE_PLOT_HEIGHT + self.footer.height())
+
+    def render_figure(self, painter) -> None:
+        """Draw the figure (figure_size) with `painter`: the plot stack laid out at figure size
+        for the duration of the drawing, then put back as it was."""
+        size = self.figure_size()
+        view, footer = self.view, self.footer
+        old_view, old_footer = view.size(), footer.size()
+        highlighted = self._plots[self._highlight] if self._highlight in self._shown else None
+        scroll_value = self.scroll.verticalScrollBar().value()
+        # a resizable scroll area sizes its widget back to the viewport at once
+        self.scroll.setWidgetResizable(False)
+        try:
+            if highlighted is not None:
+                highlighted.set_highlight(False)  # a figure has no selection frame
+            view.resize(size.width(), size.height() - footer.height())
+            footer.resize(size.width(), footer.height())
+            for widget in (view, footer):
+                widget.ci.layout.activate()
+                widget.scene().prepareForPaint()
+            QtWidgets.QWidget.render(view, painter, QtCore.QPoint(0, 0))
+            QtWidgets.QWidget.render(footer, painter, QtCore.QPoint(0, size.height() - footer.height()))
+        finally:
+            view.resize(old_view)
+            footer.resize(old_footer)
+            self.scroll.setWidgetResizable(True)
+            self.scroll.verticalScrollBar().setValue(scroll_value)
+            if highlighted is not None:
+                highlighted.set_highlight(True)
+
     def fit(self) -> None:
         T = self.document.T
         self.set_time_range(-0.5, max(T - 0.5, 0.5))
@@ -253,7 +290,7 @@ class TracePanels(QtWidgets.QWidget):
         fixed = fixed_range(name, params.recurrent_activation, params.cell_activation) if per_unit else None
         if self._mode(name) == "lines":
             if per_unit:
-                labels = doc.units[:UNIT_LINES_CAP]
+                labels = plotted_units(doc.units, doc.unit, doc.n)
                 colors = [unit_color(k) for k in labels]
             else:
                 labels = tuple(range(min(doc.m, INPUT_LINES_CAP)))
@@ -262,10 +299,11 @@ class TracePanels(QtWidgets.QWidget):
             plot.show_lines(rows, labels, colors, fixed or data_range(rows))
             if per_unit:
                 plot.lines.set_emphasis(doc.unit)
-                if not labels:
-                    extra = "select units on the left"
-                elif len(labels) < len(doc.units):
-                    extra = f"the first {len(labels)} of {len(doc.units)} selected units"
+                drawn = set(labels)
+                if not doc.units and labels == (doc.unit,):
+                    extra = f"unit {doc.unit} (the inspector's); select more units on the left"
+                elif len(drawn & set(doc.units)) < len(doc.units):
+                    extra = f"{len(labels)} of {len(doc.units)} selected units"
                 else:
                     extra = ""
                 plot.set_title_extra(extra)
@@ -340,10 +378,15 @@ class TracePanels(QtWidgets.QWidget):
 
     def _on_unit_changed(self, unit: int) -> None:
         self.units.set_focus(unit)
+        doc = self.document
+        wanted = plotted_units(doc.units, unit, doc.n)
         for name in self._shown:
             plot = self._plots[name]
             if plot.quantity.per_unit and plot.mode == "lines":
-                plot.lines.set_emphasis(unit)
+                if plot.lines.labels != wanted:  # the inspector's unit is always drawn
+                    self._load_plot(plot)
+                else:
+                    plot.lines.set_emphasis(unit)
 
     def _on_selection_changed(self, component: str) -> None:
         name = _quantity_for(component)
@@ -441,6 +484,16 @@ class TracePanels(QtWidgets.QWidget):
                 )
                 return
         self.toolbar.set_readout("")
+
+
+def plotted_units(units, unit: int, n: int) -> tuple[int, ...]:
+    """The units drawn as lines: the selected ones and the unit the inspector works through
+    (so the unit you are reading about is always on the plot), at most UNIT_LINES_CAP."""
+    chosen = sorted({int(k) for k in units if 0 <= int(k) < n})
+    if 0 <= unit < n:
+        others = [k for k in chosen if k != unit][: UNIT_LINES_CAP - 1]
+        return tuple(sorted(others + [unit]))
+    return tuple(chosen[:UNIT_LINES_CAP])
 
 
 def _quantity_for(component: str) -> str | None:
