@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from lstmviz.core.params import LSTMParams, describe_nonfinite
-from lstmviz.errors import LstmvizError
+from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
@@ -42,7 +42,8 @@ def add_model_input_args(parser: argparse.ArgumentParser, dtype: bool = True, do
 
 
 def load_state_vector(path, n: int, name: str) -> np.ndarray:
-    values = load_sequence(path).reshape(-1)
+    with reading(path):
+        values = load_sequence(path).reshape(-1)
     if values.size != n:
         raise LstmvizError(f"{name} has {values.size} values, the model has n = {n}", source=str(path))
     problem = describe_nonfinite(name, values)
@@ -65,8 +66,10 @@ def load_run(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarra
     """params, xs, h0, c0 and the what-if interventions (a document's; none otherwise)."""
     if hasattr(args, "document") and (args.document or not (args.model and args.input)):
         return _load_document(args)
-    params = load_model(args.model, layer=args.layer, **model_facts(args))
-    xs = load_sequence(args.input)
+    with reading(args.model):
+        params = load_model(args.model, layer=args.layer, **model_facts(args))
+    with reading(args.input):
+        xs = load_sequence(args.input)
     if xs.shape[1] != params.input_size:
         raise LstmvizError(
             f"has {xs.shape[1]} columns but the model {args.model} expects m = {params.input_size}",
@@ -85,8 +88,24 @@ def _load_document(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.
                            "--model, --input or --layer", source=args.document)
     from lstmviz.io.document_file import read_document
 
-    state = read_document(args.document)
+    with reading(args.document):
+        state = read_document(args.document)
     params, xs = state.params, state.xs
     h0 = load_state_vector(args.h0, params.n, "h0") if args.h0 else state.h0
     c0 = load_state_vector(args.c0, params.n, "c0") if args.c0 else state.c0
     return params, xs, h0, c0, state.interventions
+
+
+# The options through which a command reads files, in the order a failure is blamed on them
+# when no reader said which file it was reading.
+INPUT_OPTIONS = ("model", "input", "document", "file", "h0", "c0")
+
+
+def input_files(args) -> list[str]:
+    """The files a command's arguments name for reading (for the CLI's error line)."""
+    files: list[str] = []
+    for key in INPUT_OPTIONS:
+        value = getattr(args, key, None)
+        if isinstance(value, str) and value and value not in files:
+            files.append(value)
+    return files

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from lstmviz.errors import sanitize
 from lstmviz.io.models import detect_format, inspect_model
 
 
@@ -49,7 +50,7 @@ def format_layers(path: str, layers, guess=None) -> str:
                 lines.append(f"    UNSUPPORTED: {problem}")
         else:
             lines.append("    unsupported: nothing")
-    return "\n".join(lines)
+    return "\n".join(sanitize(line, limit=None) for line in lines)  # names from the file: no escapes
 
 
 def run(args) -> int:

@@ -59,8 +59,8 @@ def run(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".png":
         raise LstmvizError(f"{out}: the screenshot is written as PNG; name it .png")
-    if not out.parent.exists():
-        raise LstmvizError(f"{out.parent}: no such directory")
+    if not out.parent.is_dir():
+        raise LstmvizError(f"the folder {out.parent} does not exist", source=str(out))
     size = parse_size(args.size)
     if not 0.5 <= args.scale <= 4:
         raise LstmvizError(f"--scale {args.scale}: expected 0.5..4")

@@ -147,6 +147,9 @@ class LSTMParams:
             raise LstmvizError(f"b_i has shape {self.b_i.shape}, expected a vector (n,)")
         if self.W_i.ndim != 2:
             raise LstmvizError(f"W_i has shape {self.W_i.shape}, expected (n, m) = ({self.n}, m)")
+        if self.n < 1 or self.m < 1:  # a cell of no units: every view and export would fail later
+            raise LstmvizError(f"the cell has n = {self.n} units and m = {self.m} inputs; both must be "
+                               "at least 1", source=self.source or None)
         if self.W_hr is not None and (self.W_hr.ndim != 2 or self.W_hr.shape[1] != self.n
                                       or self.W_hr.shape[0] < 1):
             raise LstmvizError(

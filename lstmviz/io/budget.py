@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from lstmviz.errors import LstmvizError
+from lstmviz.errors import LstmvizError, current_source
 
 ENV = "LSTMVIZ_MAX_MEMORY"
 DEFAULT_FRACTION = 0.25
@@ -65,6 +65,7 @@ def check(nbytes: float, what: str, source: str | None = None, limit: int | None
     """Refuse before allocating: 'needs 14.7 GB for weight_ih_l0, more than the 2.0 GB limit'."""
     limit = memory_limit() if limit is None else limit
     if nbytes > limit:
+        source = source or current_source()
         raise LstmvizError(
             f"needs {format_bytes(nbytes)} for {what}, more than the {format_bytes(limit)} limit "
             "(--max-memory)",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import re
 import zipfile
 from collections.abc import Callable
@@ -34,11 +35,13 @@ import numpy as np
 import numpy.lib.format as npformat
 
 from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams
-from lstmviz.errors import LstmvizError
+from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.atomic import atomic_write
+from lstmviz.io.budget import check as check_budget
 from lstmviz.io.csv import ExportCancelled
+from lstmviz.io.npyread import count_of, read_body, read_header
 from lstmviz.io.paths import NPY_ERRORS, readable_file
-from lstmviz.io.zipsafe import ZIP_ERRORS
+from lstmviz.io.zipsafe import ZIP_ERRORS, SafeZip, is_zip
 
 FORMAT = "lstmviz-document"
 FORMAT_VERSION = 2  # the newest this reads; a document is written as version 1 unless it has
@@ -50,7 +53,6 @@ META_NAME = "document.json"
 MAX_META_BYTES = 4 * 1024 * 1024
 MAX_ARRAY_BYTES = 2 * 1024**3
 MAX_TOTAL_BYTES = 8 * 1024**3
-MAX_MEMBERS = 2000
 MAX_CELLS = 64
 CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -241,41 +243,15 @@ def _fail(path, message: str) -> LstmvizError:
     return LstmvizError(message, source=str(path))
 
 
-def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path) -> np.ndarray:
-    name = info.filename
-    if info.file_size > MAX_ARRAY_BYTES:
-        raise _fail(path, f"{name} is {info.file_size} bytes, more than the {MAX_ARRAY_BYTES} allowed")
-    try:
-        with zf.open(info) as stream:
-            version = npformat.read_magic(stream)
-            if version == (1, 0):
-                shape, fortran, dtype = npformat.read_array_header_1_0(stream, max_header_size=10000)
-            elif version == (2, 0):
-                shape, fortran, dtype = npformat.read_array_header_2_0(stream, max_header_size=10000)
-            else:
-                raise _fail(path, f"{name}: unsupported .npy version {version}")
-            if dtype.hasobject or dtype.kind not in "fiu":
-                raise _fail(path, f"{name} has dtype {dtype}, expected numbers")
-            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-            if count * dtype.itemsize > MAX_ARRAY_BYTES:
-                raise _fail(path, f"{name} declares {count * dtype.itemsize} bytes, more than allowed")
-            if count * dtype.itemsize > info.file_size:
-                raise _fail(path, f"{name} is truncated (shape {shape} does not fit in the member)")
-            data = bytearray(count * dtype.itemsize)
-            view = memoryview(data)
-            pos = 0
-            while pos < len(data):
-                chunk = stream.read(min(CHUNK_BYTES, len(data) - pos))
-                if not chunk:
-                    raise _fail(path, f"{name} is truncated")
-                view[pos : pos + len(chunk)] = chunk
-                pos += len(chunk)
-    except zipfile.BadZipFile as error:
-        raise _fail(path, f"{name} is damaged ({error})") from None
-    except (ValueError, EOFError) as error:
-        raise _fail(path, f"{name} is not a readable .npy array ({error})") from None
-    array = np.frombuffer(data, dtype=dtype, count=count)
-    array = array.reshape(shape, order="F" if fortran else "C")
+def _read_array(archive: SafeZip, name: str, path) -> np.ndarray:
+    """One member's array: header first, shape against its bytes and the budget, then data."""
+    with archive.open(name, max_bytes=MAX_ARRAY_BYTES) as stream:
+        shape, fortran, dtype = read_header(stream, name, str(path))
+        nbytes = count_of(shape) * dtype.itemsize
+        if nbytes > archive.size(name) - stream.position:
+            raise _fail(path, f"{name} is truncated (shape {shape} does not fit in the member)")
+        check_budget(count_of(shape) * (dtype.itemsize + 8), name, str(path))  # as read, as float64
+        array = read_body(stream, shape, fortran, dtype, name, str(path))
     return np.array(array, dtype=np.float64, order="C")
 
 
@@ -295,53 +271,40 @@ def _meta_field(meta: dict, path, *keys, kind=None, default=None):
 
 
 def read_document(path) -> DocumentState:
-    """Read a .lstmviz file (only the expected members, each under a size cap)."""
+    """Read a .lstmviz file (only the expected members, under the zip caps), check every
+    field (validate_document) and only then return it."""
     try:
-        return _read_document(path)
+        with reading(path):
+            return _read_document(path)
     except LstmvizError:
         raise
-    except (*ZIP_ERRORS, *NPY_ERRORS) as error:  # a damaged archive: zlib, zipfile, .npy parser
+    except (*ZIP_ERRORS, *NPY_ERRORS, OverflowError, RecursionError) as error:  # damage the
+        # parsers met: zlib, zipfile, the .npy header, JSON nested too deeply
         raise _fail(path, f"is damaged ({type(error).__name__}: {error})") from None
+
+
+def _expected_member(name: str) -> bool:
+    return name == META_NAME or name in _OTHER_MEMBERS or bool(_CELL_MEMBER.match(name))
 
 
 def _read_document(path) -> DocumentState:
     source = str(path)
     readable_file(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise _fail(source, "is not a .lstmviz document (not a zip archive)") from None
-    except OSError as error:
-        raise _fail(source, f"cannot be read ({error.strerror or error})") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise _fail(source, f"has {len(infos)} members, more than the {MAX_MEMBERS} allowed")
-        by_name: dict[str, zipfile.ZipInfo] = {}
-        for info in infos:
-            expected = info.filename == META_NAME or info.filename in _OTHER_MEMBERS or bool(
-                _CELL_MEMBER.match(info.filename))
-            if not expected:
-                continue  # never read: not ours
-            if info.filename in by_name:
-                raise _fail(source, f"holds {info.filename} twice")
-            if info.flag_bits & 0x1:
-                raise _fail(source, f"{info.filename} is encrypted")
-            by_name[info.filename] = info
-        if sum(i.file_size for i in by_name.values()) > MAX_TOTAL_BYTES:
+    if not is_zip(path):
+        raise _fail(source, "is not a .lstmviz document (not a zip archive)")
+    cap = max(MAX_ARRAY_BYTES, MAX_META_BYTES)
+    with SafeZip(path, kind=".lstmviz document", allowed=_expected_member, max_member=cap) as zf:
+        ours = [name for name in zf.names() if _expected_member(name)]
+        if sum(zf.size(name) for name in ours) > MAX_TOTAL_BYTES:
             raise _fail(source, f"holds more than {MAX_TOTAL_BYTES} bytes of arrays")
-        meta_info = by_name.get(META_NAME)
-        if meta_info is None:
+        if not zf.has(META_NAME):
             raise _fail(source, f"is not a .lstmviz document (no {META_NAME})")
-        if meta_info.file_size > MAX_META_BYTES:
-            raise _fail(source, f"{META_NAME} is {meta_info.file_size} bytes, more than {MAX_META_BYTES}")
+        if zf.size(META_NAME) > MAX_META_BYTES:
+            raise _fail(source, f"{META_NAME} is {zf.size(META_NAME)} bytes, more than {MAX_META_BYTES}")
         try:
-            with zf.open(meta_info) as stream:
-                meta = json.loads(stream.read(MAX_META_BYTES + 1).decode("utf-8"))
+            meta = json.loads(zf.read(META_NAME, max_bytes=MAX_META_BYTES).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise _fail(source, f"{META_NAME} is not valid JSON ({error})") from None
-        except zipfile.BadZipFile as error:
-            raise _fail(source, f"{META_NAME} is damaged ({error})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise _fail(source, f"{META_NAME} does not describe a {FORMAT}")
         version = meta.get("format_version")
@@ -352,12 +315,11 @@ def _read_document(path) -> DocumentState:
                                 f"this one reads up to {FORMAT_VERSION})")
 
         def array(name: str, required: bool = True) -> np.ndarray | None:
-            info = by_name.get(name)
-            if info is None:
+            if not zf.has(name):
                 if required:
                     raise _fail(source, f"{name} is missing")
                 return None
-            return _read_array(zf, info, source)
+            return _read_array(zf, name, source)
 
         cells_meta = _meta_field(meta, source, "cells", kind=list)
         if not cells_meta:
@@ -366,20 +328,9 @@ def _read_document(path) -> DocumentState:
             raise _fail(source, f"{META_NAME}: {len(cells_meta)} cells, more than {MAX_CELLS}")
         params = _read_cells(cells_meta, array, source)
         xs = array("input/xs.npy")
-        if xs.ndim != 2 or xs.shape[0] == 0:
-            raise _fail(source, f"input/xs.npy has shape {xs.shape}, expected (T, m) with T >= 1")
-        if xs.shape[1] != params.input_size:
-            raise _fail(source, f"input/xs.npy has {xs.shape[1]} columns but the model expects "
-                                f"m = {params.input_size}")
-        if not np.isfinite(xs).all():
-            row, col = (int(v) for v in np.argwhere(~np.isfinite(xs))[0])
-            raise _fail(source, f"input/xs.npy row {row + 1}, column {col + 1} is not finite")
         h0, c0 = array("state/h0.npy", False), array("state/c0.npy", False)
-        for name, value in (("state/h0.npy", h0), ("state/c0.npy", c0)):
-            if value is not None and (value.shape != (params.n,) or not np.isfinite(value).all()):
-                raise _fail(source, f"{name} has shape {value.shape} or non-finite values, "
-                                    f"expected {params.n} finite values")
 
+    validate_document(meta, source, params=params, xs=xs, h0=h0, c0=c0)
     interventions = _read_interventions(meta, source, params.n, xs.shape[0])
     names = _meta_field(meta, source, "input", "names", kind=list, default=[])
     units = _meta_field(meta, source, "view", "units", kind=list, default=[])
@@ -392,15 +343,167 @@ def _read_document(path) -> DocumentState:
         model_sha256=_meta_field(meta, source, "model", "sha256", kind=str),
         input_path=_meta_field(meta, source, "input", "path", kind=str),
         preset=_meta_field(meta, source, "model", "preset", kind=str),
-        step=min(max(int(_meta_field(meta, source, "view", "step", kind=int, default=0)), 0),
-                 xs.shape[0] - 1),
+        step=int(_meta_field(meta, source, "view", "step", kind=int, default=0)),
         selection=str(_meta_field(meta, source, "view", "selection", kind=str, default="f")),
         unit=int(_meta_field(meta, source, "view", "unit", kind=int, default=0)),
-        units=tuple(int(k) for k in units if isinstance(k, int) and 0 <= k < params.n),
-        options=options,
+        units=tuple(int(k) for k in units),
+        options={key: value for key, value in options.items() if key in OPTION_RULES},
         interventions=interventions,
         meta=meta,
     )
+
+
+# -- complete validation -------------------------------------------------------------------------
+# The view options a document may carry, with their allowed values (the Document's
+# DEFAULT_OPTIONS; ranges as the window's own controls allow). Unknown keys (from a newer
+# lstmviz) are dropped, never taken in.
+OPTION_RULES: dict[str, tuple] = {
+    "concat_h_first": (bool,),
+    "show_concat": (bool,),
+    "trace_follow": (bool,),
+    "trace_show_x": (bool,),
+    "trace_show_z": (bool,),
+    "playback_fps": (float, 1.0, 60.0),
+    "trace_window": (int, 10, 10_000_000),
+    "trace_animation": (str, "cursor", "grow"),
+    "trace_display": (str, "auto", "lines", "heatmap"),
+}
+MAX_TITLE = 10_000
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_option(key: str, value, where: str) -> str | None:
+    rule = OPTION_RULES[key]
+    kind = rule[0]
+    if kind is bool:
+        return None if isinstance(value, bool) else f"{where} is {value!r}, expected true or false"
+    if kind is str:
+        allowed = rule[1:]
+        return None if value in allowed else f"{where} is {value!r}, expected one of {', '.join(allowed)}"
+    low, high = rule[1], rule[2]
+    ok = _is_int(value) if kind is int else _is_number(value)
+    if not ok or not low <= value <= high:
+        what = "a whole number" if kind is int else "a number"
+        return f"{where} is {value!r}, expected {what} in {low:g}..{high:g}"
+    return None
+
+
+def _check_intervention_numbers(item, where: str) -> str | None:
+    """The JSON form of one what-if intervention, before it is built: every number finite
+    and whole where it must be (an Infinity among the units is an OverflowError later)."""
+    if not isinstance(item, dict):
+        return f"{where} is not an object"
+    units = item.get("units")
+    if units is not None:
+        if _is_int(units):
+            units = [units]
+        if not isinstance(units, list) or not units or not all(_is_int(k) and k >= 0 for k in units):
+            return f"{where}.units is {units!r}, expected a list of unit numbers"
+    steps = item.get("steps")
+    if steps is not None and not (isinstance(steps, list) and len(steps) == 2
+                                  and all(_is_int(t) and t >= 0 for t in steps)):
+        return f"{where}.steps is {steps!r}, expected [start, stop] step numbers"
+    for key in ("value", "delta"):
+        if key in item and not _is_number(item[key]):
+            return f"{where}.{key} is {item[key]!r}, expected a finite number"
+    if item.get("kind") == "clamp" and _is_number(item.get("value")) and not -1 <= item["value"] <= 1:
+        return f"{where}.value is {item['value']!r}, expected -1..1 (a gate's value)"
+    if item.get("kind") == "bias" and _is_number(item.get("delta")) and not -1e6 <= item["delta"] <= 1e6:
+        return f"{where}.delta is {item['delta']!r}, out of range"
+    return None
+
+
+def validate_document(meta: dict, source: str, *, params: LSTMParams, xs: np.ndarray,
+                      h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> None:
+    """Check a document (or autosave) completely before anything is taken from it: the cell
+    (n >= 1, m >= 1), every array's shape, dtype and finiteness, and every field of
+    document.json the window uses -- step and unit in range, the selection a diagram part,
+    the units a list of unit numbers in range, every option of an allowed type and value,
+    the what-if numbers finite and in range. Raises one LstmvizError naming the file and
+    the field; returns nothing."""
+
+    def fail(message: str) -> LstmvizError:
+        return _fail(source, message)
+
+    n, m = params.n, params.input_size
+    if n < 1 or params.m < 1:
+        raise fail(f"cells/0: the cell has n = {n} units and m = {params.m} inputs; both must be at least 1")
+    if not isinstance(xs, np.ndarray) or xs.dtype != np.float64 or xs.ndim != 2 or xs.shape[0] == 0:
+        raise fail(f"input/xs.npy has shape {getattr(xs, 'shape', None)}, expected (T, m) with T >= 1")
+    if xs.shape[1] != m:
+        raise fail(f"input/xs.npy has {xs.shape[1]} columns but the model expects m = {m}")
+    if not np.isfinite(xs).all():
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(xs))[0])
+        raise fail(f"input/xs.npy row {row + 1}, column {col + 1} is not finite")
+    for name, value in (("state/h0.npy", h0), ("state/c0.npy", c0)):
+        if value is not None and (value.shape != (n,) or not np.isfinite(value).all()):
+            raise fail(f"{name} has shape {value.shape} or non-finite values, expected {n} finite values")
+    T = xs.shape[0]
+
+    def field(*keys, default=None):
+        value: Any = meta
+        for depth, key in enumerate(keys):
+            if value is None:
+                break
+            if not isinstance(value, dict):
+                raise fail(f"{META_NAME}: {'.'.join(keys[:depth])} is not an object")
+            value = value.get(key, None)
+        return default if value is None else value
+
+    title = field("title", default="")
+    if not isinstance(title, str) or len(title) > MAX_TITLE:
+        raise fail(f"{META_NAME}: title is not a text of at most {MAX_TITLE} characters")
+    for keys in (("model", "path"), ("model", "name"), ("model", "preset"), ("input", "path")):
+        value = field(*keys)
+        if value is not None and not isinstance(value, str):
+            raise fail(f"{META_NAME}: {'.'.join(keys)} is {value!r}, expected a text")
+    sha = field("model", "sha256")
+    if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
+        raise fail(f"{META_NAME}: model.sha256 is {sha!r}, expected 64 hexadecimal digits")
+    names = field("input", "names", default=[])
+    if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
+        raise fail(f"{META_NAME}: input.names is not a list of texts")
+
+    step = field("view", "step", default=0)
+    if not _is_int(step) or not 0 <= step < T:
+        raise fail(f"{META_NAME}: view.step is {step!r}, expected a step in 0..{T - 1}")
+    from lstmviz.components import COMPONENT_IDS
+
+    selection = field("view", "selection", default="f")
+    if selection not in COMPONENT_IDS:
+        raise fail(f"{META_NAME}: view.selection is {selection!r}, expected one of "
+                   f"{', '.join(COMPONENT_IDS)}")
+    unit = field("view", "unit", default=0)
+    if not _is_int(unit) or not 0 <= unit < n:
+        raise fail(f"{META_NAME}: view.unit is {unit!r}, expected a unit in 0..{n - 1}")
+    units = field("view", "units", default=[])
+    if not isinstance(units, list) or not all(_is_int(k) and 0 <= k < n for k in units):
+        raise fail(f"{META_NAME}: view.units is {units!r}, expected a list of units in 0..{n - 1}")
+    options = field("view", "options", default={})
+    if not isinstance(options, dict):
+        raise fail(f"{META_NAME}: view.options is {options!r}, expected an object")
+    for key, value in options.items():
+        if key in OPTION_RULES:
+            problem = _check_option(key, value, f"view.options.{key}")
+            if problem:
+                raise fail(f"{META_NAME}: {problem}")
+
+    items = field("whatif", "interventions", default=[])
+    if not isinstance(items, list):
+        raise fail(f"{META_NAME}: whatif.interventions is {items!r}, expected list")
+    if len(items) > MAX_INTERVENTIONS:
+        raise fail(f"{META_NAME}: {len(items)} interventions, more than {MAX_INTERVENTIONS}")
+    for index, item in enumerate(items):
+        problem = _check_intervention_numbers(item, f"whatif.interventions[{index}]")
+        if problem:
+            raise fail(f"{META_NAME}: {problem}")
 
 
 def _read_interventions(meta: dict, source: str, n: int, T: int) -> tuple:
@@ -418,7 +521,7 @@ def _read_interventions(meta: dict, source: str, n: int, T: int) -> tuple:
             iv.validate(n, T)
     except LstmvizError as error:
         raise _fail(source, f"{META_NAME}: whatif: {error.problem}") from None
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise _fail(source, f"{META_NAME}: whatif: {error}") from None
     return interventions
 

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 
 from lstmviz.core.params import LSTMParams
-from lstmviz.errors import LstmvizError
+from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.layers import LayerInfo
 from lstmviz.io.paths import readable_file, suffix_of
 from lstmviz.io.zipsafe import is_zip
@@ -206,6 +206,11 @@ def load_model(path, layer: str | None = None, **facts) -> LSTMParams:
     facts: what a Keras weights-only file cannot state (activation, recurrent_activation,
     go_backwards, mask_value); only readers with a FACTS table take them.
     """
+    with reading(path):  # any failure inside is attributed to this file
+        return _load_model(path, layer, facts)
+
+
+def _load_model(path, layer, facts) -> LSTMParams:
     module = _reader(path)
     facts = {key: value for key, value in facts.items() if value is not None}
     if facts:
@@ -218,6 +223,11 @@ def load_model(path, layer: str | None = None, **facts) -> LSTMParams:
 
 def inspect_model(path) -> list[LayerInfo]:
     """Every LSTM layer (one per direction) in a model file, described; weights not loaded."""
+    with reading(path):
+        return _inspect_model(path)
+
+
+def _inspect_model(path) -> list[LayerInfo]:
     module = _reader(path)
     if hasattr(module, "list_layers"):
         return module.list_layers(path)

@@ -110,7 +110,7 @@ def test_unwritable_destination(files, capsys):
     out = tmp / "no-such-dir" / "out.csv"
     assert main(["trace", "--model", str(model), "--input", str(seq), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "out.csv: the folder does not exist" in err
+    assert err == f"lstmviz: error: {out}: the folder {out.parent} does not exist\n"
 
 
 def test_subprocess_exit_code_and_python_m(files):
@@ -154,6 +154,6 @@ def test_an_unforeseen_os_error_is_one_line_exit_2(files, capsys, monkeypatch):
     def failing_read(*args, **kwargs):
         raise OSError(5, "Input/output error", str(seq))
 
-    monkeypatch.setattr("pathlib.Path.read_text", failing_read)
+    monkeypatch.setattr("lstmviz.io.sequences._read_csv", failing_read)
     assert main(["trace", "--model", str(model), "--input", str(seq), "--out", str(tmp / "o.csv")]) == 2
     assert capsys.readouterr().err == f"lstmviz: error: {seq}: Input/output error\n"

@@ -165,7 +165,7 @@ def test_unwritable_destination_loses_nothing(window, tmp_path):
     before = snapshot_state(session.document)
     missing = tmp_path / "no-such-folder" / "t.csv"
     session.exporter.export_traces(TraceExportOptions(str(missing)), synchronous=True)
-    assert last_message() == f"{missing}: the folder does not exist"
+    assert last_message() == f"{missing}: the folder {missing.parent} does not exist"
     assert not missing.parent.exists()
     folder = tmp_path / "a-folder.csv"
     folder.mkdir()

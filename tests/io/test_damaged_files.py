@@ -148,7 +148,7 @@ def test_shared_dicts_in_a_pt_pickle_do_not_hang(tmp_path):
     start = time.perf_counter()
     with pytest.raises(LstmvizError, match="dos.pt: damaged PyTorch file: its pickle names more than"):
         lstmviz.load_model(path)
-    assert time.perf_counter() - start < 10
+    assert time.perf_counter() - start < 60  # a hang guard (2 cores shared with other work)
 
 
 def test_cli_damaged_npz_is_one_line_exit_2(tmp_path, capsys):

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,21 +182,21 @@ def test_pickled_arrays_are_refused(saved, tmp_path):
     obj = io.BytesIO()
     np.save(obj, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     _rewrite(saved, bad, lambda n, d: obj.getvalue() if n == "cells/0/b_i.npy" else d)
-    with pytest.raises(LstmvizError, match="b_i.npy has dtype object"):
+    with pytest.raises(LstmvizError, match="b_i.npy holds Python objects"):
         df.read_document(bad)
 
 
 def test_size_caps(saved, tmp_path, monkeypatch):
     monkeypatch.setattr(df, "MAX_ARRAY_BYTES", 200)
-    with pytest.raises(LstmvizError, match="input/xs.npy is .* bytes, more than the 200 allowed"):
+    with pytest.raises(LstmvizError, match=r"input/xs.npy' is .*, more than lstmviz reads \(200 bytes\)"):
         df.read_document(saved)
     monkeypatch.setattr(df, "MAX_ARRAY_BYTES", 2**31)
     monkeypatch.setattr(df, "MAX_META_BYTES", 50)
     with pytest.raises(LstmvizError, match="document.json is .* bytes, more than 50"):
         df.read_document(saved)
     monkeypatch.setattr(df, "MAX_META_BYTES", 2**22)
-    monkeypatch.setattr(df, "MAX_MEMBERS", 3)
-    with pytest.raises(LstmvizError, match="members, more than the 3 allowed"):
+    monkeypatch.setattr("lstmviz.io.zipsafe.MAX_MEMBERS", 3)  # the cap every zip reader shares
+    with pytest.raises(LstmvizError, match="members, more than the 3 lstmviz reads"):
         df.read_document(saved)
 
 
@@ -213,7 +214,7 @@ def test_duplicate_members_and_junk(saved, tmp_path):
     dup = tmp_path / "dup.lstmviz"
     with pytest.warns(UserWarning, match="Duplicate name"):
         _rewrite(saved, dup, extra=[("input/xs.npy", _npy(np.zeros((4, 3))))])
-    with pytest.raises(LstmvizError, match="holds input/xs.npy twice"):
+    with pytest.raises(LstmvizError, match="names 'input/xs.npy' twice"):
         df.read_document(dup)
     junk = tmp_path / "junk.lstmviz"
     junk.write_bytes(b"PK\x03\x04 not really")
@@ -298,3 +299,97 @@ def test_cli_trace_of_a_document_applies_its_interventions(tmp_path):
     assert cli_main(["trace", "--document", str(path), "--out", str(out)]) == 0
     write_trace_csv(doc.trace, expected)
     assert out.read_bytes() == expected.read_bytes()
+
+
+# -- complete validation (issue 12): a document or autosave is checked in full before use ----------
+def _with_meta(saved, tmp_path, edit) -> Path:
+    bad = tmp_path / "edited.lstmviz"
+
+    def change(name, data):
+        if name != "document.json":
+            return data
+        meta = json.loads(data)
+        edit(meta)
+        return json.dumps(meta).encode()  # allow_nan: Infinity and NaN as JSON writes them
+
+    _rewrite(saved, bad, change)
+    return bad
+
+
+def _set(*keys, value):
+    def edit(meta):
+        node = meta
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_set("view", "options", "trace_window", value="abc"),
+     r"view.options.trace_window is 'abc', expected a whole number in 10..1e\+07"),
+    (_set("view", "options", "trace_window", value=5), "trace_window is 5, expected a whole number"),
+    (_set("view", "options", "playback_fps", value=float("inf")), "playback_fps is inf, expected a number"),
+    (_set("view", "options", "trace_display", value="zzz"), "trace_display is 'zzz', expected one of auto"),
+    (_set("view", "options", "show_concat", value="yes"), "show_concat is 'yes', expected true or false"),
+    (_set("view", "options", value=[1]), "view.options is \\[1\\], expected an object"),
+    (_set("view", "selection", value="zzz"), "view.selection is 'zzz', expected one of"),
+    (_set("view", "step", value=7.5), r"view.step is 7.5, expected a step in 0..\d+"),
+    (_set("view", "step", value=10**6), r"view.step is 1000000, expected a step in 0..\d+"),
+    (_set("view", "unit", value=-1), r"view.unit is -1, expected a unit in 0..1"),
+    (_set("view", "units", value=[0, 99]), r"view.units is \[0, 99\], expected a list of units in 0..1"),
+    (_set("view", "units", value=[True]), r"view.units is \[True\]"),
+    (_set("view", value="abc"), "document.json: view is not an object"),
+    (_set("title", value=["x"]), "title is not a text"),
+    (_set("model", "sha256", value="xyz"), "model.sha256 is 'xyz', expected 64 hexadecimal digits"),
+    (_set("input", "names", value=[1, 2]), "input.names is not a list of texts"),
+    (_set("whatif", "interventions", value=[{"kind": "zero", "units": [float("inf")]}]),
+     r"whatif.interventions\[0\].units is \[inf\], expected a list of unit numbers"),
+    (_set("whatif", "interventions", value=[{"kind": "clamp", "gate": "f", "value": float("nan")}]),
+     r"interventions\[0\].value is nan, expected a finite number"),
+    (_set("whatif", "interventions", value=[{"kind": "clamp", "gate": "f", "value": 7}]),
+     r"interventions\[0\].value is 7, expected -1..1"),
+    (_set("whatif", "interventions", value=[{"kind": "bias", "gate": "i", "delta": 1, "steps": [0, 1e9]}]),
+     r"interventions\[0\].steps is \[0, 1000000000.0\], expected \[start, stop\]"),
+    (_set("whatif", "interventions", value=[{"kind": "zero", "steps": [2, 99]}]),
+     "whatif: .*steps go to 98"),
+])
+def test_every_field_is_validated_and_named(saved, tmp_path, edit, message):
+    bad = _with_meta(saved, tmp_path, edit)
+    with pytest.raises(LstmvizError, match=message) as caught:
+        df.read_document(bad)
+    assert str(caught.value).startswith(f"{bad}: document.json: "), str(caught.value)
+
+
+def test_unknown_options_are_dropped_not_taken_in(saved, tmp_path):
+    bad = _with_meta(saved, tmp_path, _set("view", "options", "from_a_newer_lstmviz", value={"x": 1}))
+    state = df.read_document(bad)
+    assert "from_a_newer_lstmviz" not in state.options and state.options["concat_h_first"] is False
+
+
+def test_a_document_with_no_units_names_the_file_and_the_cell(tmp_path):
+    path = tmp_path / "n0.lstmviz"
+    meta = {"format": df.FORMAT, "format_version": 1,
+            "cells": [{"n": 0, "m": 2, "arrays": [], "upstream": []}]}
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("document.json", json.dumps(meta))
+        for k in "WUb":
+            for g in "ifgo":
+                shape = (0, 2) if k == "W" else (0, 0) if k == "U" else (0,)
+                zf.writestr(f"cells/0/{k}_{g}.npy", _npy(np.zeros(shape)))
+        zf.writestr("input/xs.npy", _npy(np.zeros((4, 2))))
+    with pytest.raises(LstmvizError) as caught:
+        df.read_document(path)
+    assert str(caught.value) == (f"{path}: cells/0: the cell has n = 0 units and m = 2 inputs; "
+                                 "both must be at least 1")
+
+
+def test_cli_refuses_a_crafted_document_in_one_line(saved, tmp_path, capsys):
+    bad = _with_meta(saved, tmp_path, _set("whatif", "interventions",
+                                           value=[{"kind": "zero", "units": [float("inf")]}]))
+    out = tmp_path / "out.csv"
+    assert cli_main(["trace", "--document", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"lstmviz: error: {bad}: document.json: whatif")
+    assert not out.exists()

@@ -68,7 +68,7 @@ def test_missing_path_and_unknown_extension(tmp_path):
 def test_npy_pickled_objects_are_refused(tmp_path):
     p = tmp_path / "o.npy"
     np.save(p, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(LstmvizError, match="cannot read the array"):
+    with pytest.raises(LstmvizError, match="cannot read the array: the array holds Python objects"):
         load_sequence(p)
 
 
