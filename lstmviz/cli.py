@@ -14,7 +14,9 @@ import sys
 from lstmviz.errors import LstmvizError
 
 # Subcommand modules under lstmviz.commands, in the order `--help` lists them.
-COMMANDS = ("open", "trace", "analyze", "inspect", "screenshot", "demo", "train", "install-desktop")
+COMMANDS = (
+    "open", "trace", "analyze", "inspect", "screenshot", "demo", "train", "animate", "install-desktop",
+)
 DEFAULT_COMMAND = "open"
 
 

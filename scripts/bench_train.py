@@ -9,6 +9,7 @@
 2. Seconds (and iterations) to solve first-value with D = 50 at n = 16 (mean loss of the last 10
    iterations below 0.01, at most --max-iterations), with forget bias 1 and with forget bias 0,
    for a few seeds.
+3. Animation export speed at 1280 x 720: frames per second into a PNG folder, a GIF and an MP4.
 
     python scripts/bench_train.py --torch-python /tmp/fx-train/bin/python [--repeat 3] [--quick]
 Prints the tables (and the machine's SIMD level), then one JSON line with the figures.
@@ -121,12 +122,25 @@ def main() -> None:
     parser.add_argument("--max-iterations", type=int, default=3000)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="fewer iterations and seeds (a smoke run)")
+    parser.add_argument("--only", choices=("speed", "solve", "animation"), action="append",
+                        help="run only these sections (repeatable; default all)")
     args = parser.parse_args()
     if args.quick:
         args.iterations, args.repeat, args.seeds, args.max_iterations = 5, 1, 1, 50
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}")
     print(simd_level())
     figures = {"simd": simd_level(), "speed": {}, "solve": []}
+    sections = set(args.only or ("speed", "solve", "animation"))
+    if "speed" in sections:
+        speed(args, figures)
+    if "solve" in sections:
+        solve(args, figures)
+    if "animation" in sections:
+        animation(args, figures)
+    print(json.dumps(figures))
+
+
+def speed(args, figures) -> None:
     print("\n| dtype | lstmviz it/s | torch it/s (default threads) | ratio | torch it/s (1 thread) | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     peers = (("lstmviz", sys.executable), ("torch", args.torch_python), ("torch1", args.torch_python))
@@ -143,6 +157,9 @@ def main() -> None:
         ours = med["lstmviz"]
         print(f"| {dtype} | {ours:.1f} | {med['torch']:.1f} | {ours / med['torch']:.2f}x | "
               f"{med['torch1']:.1f} | {ours / med['torch1']:.2f}x |", flush=True)
+
+
+def solve(args, figures) -> None:
     print("\nfirst-value, D = 50, n = 16, batch 32, Adam lr 0.01: solved = mean loss of the last 10 "
           f"iterations < 0.01 (at most {args.max_iterations} iterations)")
     print("| forget bias | seed | solved | iterations | seconds | final loss |")
@@ -154,7 +171,30 @@ def main() -> None:
             figures["solve"].append(result)
             print(f"| {bias:g} | {seed} | {'yes' if result['solved'] else 'no'} | {result['iterations']} | "
                   f"{result['seconds']:.1f} | {result['loss']:.4f} |", flush=True)
-    print(json.dumps(figures))
+
+
+def animation(args, figures) -> None:
+    print("\nanimation export, 1280x720, the bracket preset (T = 235), `lstmviz animate --view window`:")
+    print("| output | frames | seconds | frames/s |\n|---|---:|---:|---:|")
+    figures["animation"] = {}
+    import tempfile
+
+    frames = 10 if args.quick else 60
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = (("PNG folder", f"{tmp}/frames/"), ("GIF", f"{tmp}/a.gif"), ("MP4", f"{tmp}/a.mp4"))
+        for label, out in outputs:
+            command = [sys.executable, "-m", "lstmviz", "animate", "--preset", "brackets", "--steps",
+                       f"0:{frames}", "--size", "1280x720", "--view", "window", "--out", out]
+            start = time.perf_counter()
+            proc = subprocess.run(command, capture_output=True, text=True,
+                                  env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+            seconds = time.perf_counter() - start
+            if proc.returncode:
+                print(f"| {label} | - | - | {proc.stderr.strip().splitlines()[-1]} |")
+                continue
+            figures["animation"][label] = frames / seconds
+            print(f"| {label} | {frames} | {seconds:.1f} | {frames / seconds:.1f} |", flush=True)
+    print("(seconds include starting Python and Qt and building the window, about 1-2 s)")
 
 
 if __name__ == "__main__":

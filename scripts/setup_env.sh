@@ -10,6 +10,8 @@ py="${PYTHON:-python3}"
 apt_packages=(xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
   libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libegl1 libgl1 \
   libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+# `lstmviz install-desktop` refreshes the desktop's caches with these; its tests validate with them.
+apt_packages+=(desktop-file-utils shared-mime-info)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then

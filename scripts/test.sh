@@ -8,5 +8,8 @@ cd "$root"
 echo "== ruff" >&2
 .venv/bin/ruff check lstmviz tests scripts
 echo "== pytest" >&2
+# tests/packaging/test_install.py (marker `packaging`, ~1-2 min) builds the wheel and the sdist
+# and installs each, and lstmviz through pipx, into fresh venvs, with the dependencies from
+# the package index; `scripts/test.sh -m "not packaging"` leaves it out while you iterate.
 export QT_QPA_PLATFORM=offscreen
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -393,6 +393,14 @@ class NumpyArray:
         self.value = array
 
 
+def _reconstructor(cls=None, base=None, state=None):
+    """copyreg._reconstructor, how protocols 0 and 1 create objects: an instance of the
+    stand-in class (BUILD then gives it its state); never the base's constructor."""
+    if isinstance(cls, type) and issubclass(cls, Stand):
+        return cls()
+    return _stand_type("copyreg", "_reconstructor()")(cls, base, state)
+
+
 def _numpy_reconstruct(cls=None, shape=(0,), code=b"b"):
     return NumpyArray()
 
@@ -412,6 +420,8 @@ DATA: dict[tuple[str, str], Callable] = {
     ("builtins", "frozenset"): _set,
     ("__builtin__", "set"): _set,
     ("_codecs", "encode"): _latin1,
+    ("copyreg", "_reconstructor"): _reconstructor,
+    ("copy_reg", "_reconstructor"): _reconstructor,
     ("builtins", "bytes"): _bytes,
     ("numpy", "dtype"): NumpyDtype,
     ("numpy.core.multiarray", "scalar"): _numpy_scalar,

@@ -30,11 +30,6 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model_state", "net", "model")
 
 
-def engine_has_projection() -> bool:
-    """True once lstmviz.core's LSTMParams has the LSTMP projection field W_hr (p, n)."""
-    return "W_hr" in {f.name for f in dataclasses.fields(LSTMParams)}
-
-
 @dataclass
 class TensorRef:
     """A tensor in a file: its shape and dtype known, its values read on demand."""
@@ -152,16 +147,10 @@ def _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, pr
     projection = "weight_hr" in keys
     if projection:
         p = tensors[keys["weight_hr"]].shape[0]
-        if engine_has_projection():
-            notes.append(
-                f"proj_size = {p} ({_describe(keys, 'weight_hr')}): h_t = W_hr (o_t * tanh(c_t)) "
-                f"has {p} entries, c has {n}"
-            )
-        else:
-            unsupported.append(
-                f"proj_size = {p} > 0 ({_describe(keys, 'weight_hr')}): this lstmviz's engine has no "
-                f"projection yet (LSTMParams.W_hr; h would have {p} entries while c has {n})"
-            )
+        notes.append(
+            f"proj_size = {p} ({_describe(keys, 'weight_hr')}): h_t = W_hr (o_t * tanh(c_t)) "
+            f"has {p} entries, c has {n}"
+        )
     for kind in ("weight_ih", "weight_hh", *biases, *(("weight_hr",) if projection else ())):
         ref = tensors[keys[kind]]
         if ref.dtype not in FLOAT_DTYPES:
@@ -221,11 +210,9 @@ def _layer_info(tensors, keys, module, k, reverse, directions_of, candidates, pr
         if not projection:
             return LSTMParams.from_stacked(W, U, b, order="ifgo", reverse=reverse, name=name, source=source)
         W_hr = _load(tensors, keys, "weight_hr", source)
-        arrays = {}
-        for index, gate in enumerate("ifgo"):
-            rows = slice(index * n, (index + 1) * n)
-            arrays[f"W_{gate}"], arrays[f"U_{gate}"], arrays[f"b_{gate}"] = W[rows], U[rows], b[rows]
-        return LSTMParams(**arrays, W_hr=W_hr, reverse=reverse, name=name, source=source)
+        return LSTMParams.from_stacked(
+            W, U, b, order="ifgo", W_hr=W_hr, reverse=reverse, name=name, source=source
+        )
 
     return LayerInfo(
         name=name,

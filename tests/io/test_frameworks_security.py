@@ -304,3 +304,22 @@ def test_torch_values_are_read_as_data():
     )
     dtype, size, device = pickle_inert.inert_loads(data)[0]
     assert repr(dtype) == "torch.float32" and size == (2, 3) and repr(device) == "torch.device('cuda:0')"
+
+
+def test_protocol_0_objects_are_stand_ins_of_their_own_class():
+    class Holder:  # pickled by copyreg._reconstructor at protocols 0 and 1
+        pass
+
+    Holder.__module__, Holder.__qualname__ = "__main__", "Holder"
+    import __main__
+
+    __main__.Holder = Holder
+    try:
+        holder = Holder()
+        holder.__dict__.update(epoch=3, name="run")
+        data = pickle.dumps(holder, protocol=0)
+    finally:
+        del __main__.Holder
+    obj, unpickler = pickle_inert.inert_loads(data)
+    assert obj.qualname == "__main__.Holder" and obj.attributes() == {"epoch": 3, "name": "run"}
+    assert "__main__.Holder" in unpickler.named

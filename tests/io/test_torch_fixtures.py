@@ -14,7 +14,6 @@ import pytest
 import lstmviz
 from lstmviz.cli import main
 from lstmviz.io.models import detect_format, inspect_model
-from lstmviz.io.statedict import engine_has_projection
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "torch"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
@@ -24,7 +23,6 @@ LAYERS = [
     for case in CASES
     for layer in case["layers"]
 ]
-NO_PROJECTION = "needs the engine's LSTMP field LSTMParams.W_hr (helper 'engine'), not in this build yet"
 
 
 def _expected(case, layer):
@@ -35,15 +33,12 @@ def _expected(case, layer):
 
 @pytest.mark.parametrize(("case", "layer"), LAYERS)
 def test_layer_matches_torch(case, layer):
-    if case["needs"] == "W_hr" and not engine_has_projection():
-        layers = inspect_model(FIXTURES / case["file"])
-        info = next(i for i in layers if i.name == layer["name"])
-        assert any("LSTMParams.W_hr" in problem for problem in info.unsupported)
-        pytest.skip(NO_PROJECTION)
     params = lstmviz.load_model(FIXTURES / case["file"], layer=layer["name"])
     x, h = _expected(case, layer)
     assert np.abs(h).max() > 0.05  # torch's h is not trivially zero
     trace = lstmviz.run(params, x)
+    if case["needs"] == "W_hr":  # LSTMP: h has proj_size entries, c has hidden_size
+        assert params.W_hr is not None and trace.h.shape[1] == params.W_hr.shape[0] < params.n
     assert trace.h.shape == h.shape
     np.testing.assert_allclose(trace.h, h, atol=1e-5, rtol=0)
 
@@ -97,3 +92,27 @@ def test_inspect_says_what_it_detected(capsys):
 def test_fixtures_stay_small():
     assert all(p.stat().st_size < 1 << 20 for p in FIXTURES.iterdir())
     assert sum(p.stat().st_size for p in FIXTURES.iterdir()) < 1 << 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["file"])
+def test_damaged_copies_fail_with_one_line_or_load(case, tmp_path):
+    """Truncated and overwritten copies (fixed seed): an LstmvizError naming the file, or a
+    model that still validates (when only weight bytes were hit)."""
+    data = (FIXTURES / case["file"]).read_bytes()
+    rng = np.random.default_rng(len(data))
+    spoiled = [data[: int(len(data) * f)] for f in (0.3, 0.7, 0.95)]
+    for _ in range(12):
+        copy = bytearray(data)
+        start = int(rng.integers(0, len(data)))
+        copy[start : start + 16] = rng.integers(
+            0, 256, len(copy[start : start + 16]), dtype=np.uint8
+        ).tobytes()
+        spoiled.append(bytes(copy))
+    for index, content in enumerate(spoiled):
+        path = tmp_path / f"{index}-{case['file']}"
+        path.write_bytes(content)
+        for call in (lambda: lstmviz.load_model(path), lambda: inspect_model(path)):
+            try:
+                call()
+            except lstmviz.LstmvizError as error:
+                assert str(error).startswith(f"{path}: ") and "\n" not in str(error)

@@ -17,7 +17,6 @@ import pytest
 
 import lstmviz
 from lstmviz.errors import LstmvizError
-from lstmviz.io.statedict import engine_has_projection
 
 
 def _sigmoid(z):
@@ -217,10 +216,6 @@ def test_live_torch_bidirectional_stack_and_cell():
 def test_live_torch_projection():
     torch = _torch()
     lstm = torch.nn.LSTM(3, 5, proj_size=2)
-    if not engine_has_projection():
-        with pytest.raises(LstmvizError, match="LSTMParams.W_hr"):
-            lstmviz.from_torch(lstm)
-        pytest.skip("needs the engine's LSTMP field LSTMParams.W_hr (helper 'engine'), not in this build yet")
     x = torch.randn(6, 1, 3)
     with torch.no_grad():
         out = lstm(x)[0][:, 0].numpy()

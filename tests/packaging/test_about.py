@@ -65,3 +65,18 @@ def test_the_package_version_is_the_installed_one():
     import lstmviz
 
     assert lstmviz.__version__ == PROJECT_VERSION
+
+
+def test_a_source_tree_that_was_never_installed_says_so(monkeypatch):
+    from importlib import metadata
+
+    from lstmviz import about
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    import lstmviz
+
+    assert lstmviz.__version__ == "0+unknown"
+    assert about.about_lines()[0] == "lstmviz 0+unknown"

@@ -26,7 +26,7 @@ and then, for all steps at once (one matrix product each):
 The one-sequence form records the forward pass with lstmviz's own engine
 (:func:`lstmviz.core.cell.run_cell`), so the gradients belong to exactly the cell the window
 shows. Training needs the forward pass for B sequences at once, which the engine does not do:
-:func:`forward` is that batched pass (time-major arrays (T, B, .)); the tests check it against
+:func:`forward` is that batched pass (stored feature-major, see :class:`Record`); the tests check it against
 ``run_cell`` sequence by sequence. Internally the gates are stacked in the order 'oifg': the
 three sigmoid gates are one contiguous block (one tanh call serves all four gates, as in the
 engine's fast path) and the three gates driven by dc_t (i, f, g) are another.
@@ -99,15 +99,21 @@ class Cell:
 
 @dataclass
 class Record:
-    """A batched forward pass, time-major: everything the backward pass needs."""
+    """A batched forward pass: everything the backward pass needs.
 
-    x: np.ndarray  # (T, B, m)
-    a: np.ndarray  # (T, B, 4, n) gate values in ORDER (o, i, f, g)
-    c: np.ndarray  # (T, B, n)
-    h: np.ndarray  # (T, B, n)
-    psi: np.ndarray  # (T, B, n) phi(c_t), the squashed cell state h_t = o_t * psi_t
-    h0: np.ndarray  # (B, n)
-    c0: np.ndarray  # (B, n)
+    Stored feature-major, batch last: (T, 4, n, B) gates, (T, n, B) states, so that every
+    gate's block of a step is one contiguous (n, B) array (a gate slice of a (B, 4n) row block
+    is strided, and NumPy's elementwise calls on it cost about twice as much). The
+    properties give time-major (T, B, .) views.
+    """
+
+    x: np.ndarray  # (T, B, m) time-major
+    aT: np.ndarray  # (T, 4, n, B) gate values in ORDER (o, i, f, g)
+    cT: np.ndarray  # (T, n, B)
+    hT: np.ndarray  # (T, n, B)
+    psiT: np.ndarray  # (T, n, B) phi(c_t), the squashed cell state: h_t = o_t * psi_t
+    h0T: np.ndarray  # (n, B)
+    c0T: np.ndarray  # (n, B)
 
     @property
     def T(self) -> int:
@@ -117,24 +123,35 @@ class Record:
     def B(self) -> int:
         return self.x.shape[1]
 
+    @property
+    def h(self) -> np.ndarray:
+        """(T, B, n) h_t (a view)."""
+        return self.hT.transpose(0, 2, 1)
+
+    @property
+    def c(self) -> np.ndarray:
+        """(T, B, n) c_t (a view)."""
+        return self.cT.transpose(0, 2, 1)
+
     def gate(self, gate: str) -> np.ndarray:
-        """(T, B, n) values of gate in 'ifgo'."""
-        return self.a[:, :, ORDER.index(gate)]
+        """(T, B, n) values of gate in 'ifgo' (a view)."""
+        return self.aT[:, ORDER.index(gate)].transpose(0, 2, 1)
 
 
 def _initial_batch(value, B: int, n: int, dtype, name: str) -> np.ndarray:
+    """(n, B) from None (zeros), (n,) or (B, n)."""
     if value is None:
-        return np.zeros((B, n), dtype=dtype)
+        return np.zeros((n, B), dtype=dtype)
     value = np.asarray(value, dtype=dtype)
     if value.shape == (n,):
-        return np.broadcast_to(value, (B, n)).copy()
+        return np.repeat(value[:, None], B, axis=1)
     if value.shape != (B, n):
         raise LstmvizError(f"{name} has shape {value.shape}, expected ({n},) or ({B}, {n})")
-    return value.copy()
+    return np.ascontiguousarray(value.T)
 
 
 def forward(cell: Cell, xs: np.ndarray, h0=None, c0=None) -> Record:
-    """Run B sequences at once: xs (B, T, m) -> a time-major Record in the cell's dtype."""
+    """Run B sequences at once: xs (B, T, m) -> a Record in the cell's dtype."""
     dtype = cell.W.dtype
     xs = np.asarray(xs, dtype=dtype)
     if xs.ndim != 3 or xs.shape[2] != cell.m:
@@ -144,10 +161,10 @@ def forward(cell: Cell, xs: np.ndarray, h0=None, c0=None) -> Record:
     x = np.ascontiguousarray(xs.transpose(1, 0, 2))
     h_init = _initial_batch(h0, B, n, dtype, "h0")
     c_init = _initial_batch(c0, B, n, dtype, "c0")
-    a = np.empty((T, B, 4, n), dtype=dtype)
-    c = np.empty((T, B, n), dtype=dtype)
-    h = np.empty((T, B, n), dtype=dtype)
-    psi = np.empty((T, B, n), dtype=dtype)
+    a = np.empty((T, 4, n, B), dtype=dtype)
+    c = np.empty((T, n, B), dtype=dtype)
+    h = np.empty((T, n, B), dtype=dtype)
+    psi = np.empty((T, n, B), dtype=dtype)
     with blas_threads(n), np.errstate(over="ignore", invalid="ignore"):
         if cell.fast:
             _forward_fast(cell, x, h_init, c_init, a, c, h, psi)
@@ -156,78 +173,82 @@ def forward(cell: Cell, xs: np.ndarray, h0=None, c0=None) -> Record:
     if not (np.isfinite(c[-1]).all() and np.isfinite(h[-1]).all()):
         raise LstmvizError("the run overflows: the cell state or h became NaN or infinite "
                            "(weights too large)")
-    return Record(x=x, a=a, c=c, h=h, psi=psi, h0=h_init, c0=c_init)
+    return Record(x=x, aT=a, cT=c, hT=h, psiT=psi, h0T=h_init, c0T=c_init)
+
+
+def _projected(W: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """W x_t + b for every step at once, as (T, 4n, B)."""
+    z = np.matmul(W, np.ascontiguousarray(x.transpose(0, 2, 1)))  # (4n, m) @ (T, m, B); m is small
+    z += b[:, None]
+    return z
 
 
 def _forward_fast(cell, x, h_init, c_init, a, c, h, psi) -> None:
     """sigmoid/tanh without peepholes: sigmoid(z) = (1 + tanh(z/2)) / 2, so the sigmoid rows of
     W, U, b are halved once and one tanh call computes all four gates of a step."""
-    T, B, _ = x.shape
+    T = x.shape[0]
     n = cell.n
     dtype = cell.W.dtype
     scale = np.ones(4 * n, dtype=dtype)
     scale[: SIGMOID_GATES * n] = 0.5
-    W = cell.W * scale[:, None]
-    Ut = np.ascontiguousarray((cell.U * scale[:, None]).T)  # (n, 4n): z += h_prev @ Ut
-    b = cell.b * scale
-    z = (x.reshape(T * B, -1) @ W.T).reshape(T, B, 4 * n)
-    z += b
-    a2 = a.reshape(T, B, 4 * n)
-    buf = np.empty((B, 4 * n), dtype=dtype)
-    tmp = np.empty((B, n), dtype=dtype)
+    U = np.ascontiguousarray(cell.U * scale[:, None])  # (4n, n): z_t += U h_{t-1}
+    z = _projected(cell.W * scale[:, None], cell.b * scale, x)
+    a2 = a.reshape(T, 4 * n, -1)
+    buf = np.empty_like(z[0])
+    tmp = np.empty_like(c[0])
     half = dtype.type(0.5)
     dot, tanh, multiply, add = np.dot, np.tanh, np.multiply, np.add
     h_prev, c_prev = h_init, c_init
     for t in range(T):
-        zt, at = z[t], a2[t]
-        dot(h_prev, Ut, out=buf)
+        zt, at, at4 = z[t], a2[t], a[t]
+        dot(U, h_prev, out=buf)
         add(zt, buf, out=zt)
         tanh(zt, out=at)
-        sig = at[:, : SIGMOID_GATES * n]
+        sig = at[: SIGMOID_GATES * n]
         multiply(sig, half, out=sig)
         add(sig, half, out=sig)
         ct, ht = c[t], h[t]
-        multiply(at[:, 2 * n : 3 * n], c_prev, out=ct)  # f * c_{t-1}
-        multiply(at[:, n : 2 * n], at[:, 3 * n :], out=tmp)  # i * g
+        multiply(at4[2], c_prev, out=ct)  # f * c_{t-1}
+        multiply(at4[1], at4[3], out=tmp)  # i * g
         add(ct, tmp, out=ct)
         tanh(ct, out=psi[t])
-        multiply(at[:, :n], psi[t], out=ht)  # o * tanh(c_t)
+        multiply(at4[0], psi[t], out=ht)  # o * tanh(c_t)
         h_prev, c_prev = ht, ct
 
 
 def _forward_general(cell, x, h_init, c_init, a, c, h, psi) -> None:
     """Any activations, peepholes: p_i, p_f look at c_{t-1}, p_o at the new c_t."""
-    T, B, _ = x.shape
+    T = x.shape[0]
     n = cell.n
     rec = activation(cell.recurrent_activation)
     act = activation(cell.cell_activation)
-    z = (x.reshape(T * B, -1) @ cell.W.T).reshape(T, B, 4, n)
-    z += cell.b.reshape(4, n)
-    Ut = np.ascontiguousarray(cell.U.T)
+    z = _projected(cell.W, cell.b, x).reshape(T, 4, n, -1)
+    U = cell.U
+    peep = {k: None if getattr(cell, k) is None else getattr(cell, k)[:, None] for k in ("p_i", "p_f", "p_o")}
     h_prev, c_prev = h_init, c_init
     for t in range(T):
         zt, at = z[t], a[t]
-        zt += (h_prev @ Ut).reshape(B, 4, n)
-        if cell.p_i is not None:
-            zt[:, 1] += cell.p_i * c_prev
-        if cell.p_f is not None:
-            zt[:, 2] += cell.p_f * c_prev
-        rec(zt[:, 1:3], out=at[:, 1:3])
-        act(zt[:, 3], out=at[:, 3])
-        np.multiply(at[:, 2], c_prev, out=c[t])
-        c[t] += at[:, 1] * at[:, 3]
-        if cell.p_o is not None:
-            zt[:, 0] += cell.p_o * c[t]
-        rec(zt[:, 0], out=at[:, 0])
+        zt += (U @ h_prev).reshape(4, n, -1)
+        if peep["p_i"] is not None:
+            zt[1] += peep["p_i"] * c_prev
+        if peep["p_f"] is not None:
+            zt[2] += peep["p_f"] * c_prev
+        rec(zt[1:3], out=at[1:3])
+        act(zt[3], out=at[3])
+        np.multiply(at[2], c_prev, out=c[t])
+        c[t] += at[1] * at[3]
+        if peep["p_o"] is not None:
+            zt[0] += peep["p_o"] * c[t]
+        rec(zt[0], out=at[0])
         act(c[t], out=psi[t])
-        np.multiply(at[:, 0], psi[t], out=h[t])
+        np.multiply(at[0], psi[t], out=h[t])
         h_prev, c_prev = h[t], c[t]
 
 
 @dataclass
 class Gradients:
-    """d loss / d theta summed over the batch, stacked in ORDER, plus the initial state per
-    sequence and the pre-activation gradients (for the memory view)."""
+    """d loss / d theta summed over the batch, stacked in ORDER, and the initial state per
+    sequence."""
 
     W: np.ndarray
     U: np.ndarray
@@ -237,7 +258,6 @@ class Gradients:
     p_o: np.ndarray | None
     dh0: np.ndarray  # (B, n)
     dc0: np.ndarray  # (B, n)
-    dz: np.ndarray  # (T, B, 4, n) in ORDER
 
     def named(self) -> dict[str, np.ndarray]:
         """Split into arrays named like LSTMParams' (W_i .. b_o, p_* when the cell has them)."""
@@ -255,76 +275,82 @@ class Gradients:
 _NAMED_ORDER = tuple(f"{kind}_{gate}" for kind in ("W", "U", "b") for gate in GATES)
 
 
+def _feature_major(value: np.ndarray | None, dtype) -> np.ndarray | None:
+    return None if value is None else np.ascontiguousarray(np.asarray(value, dtype=dtype).transpose(0, 2, 1))
+
+
 def backward(cell: Cell, rec: Record, dloss_dh: np.ndarray | None, dloss_dc: np.ndarray | None = None
              ) -> Gradients:
     """The gradients of sum_t (dloss_dh[t] . h_t + dloss_dc[t] . c_t), both (T, B, n) time-major
     (None: zero), through a recorded batch."""
     T, B = rec.T, rec.B
     n = cell.n
-    dtype = rec.c.dtype
+    dtype = rec.cT.dtype
+    dh_ext = _feature_major(dloss_dh, dtype)
+    dc_ext = _feature_major(dloss_dc, dtype)
     d_rec = derivative_from_value(cell.recurrent_activation)
     d_act = derivative_from_value(cell.cell_activation)
-    o, i, f, g = (rec.a[:, :, k] for k in range(4))
-    c_prev = np.empty_like(rec.c)
-    c_prev[0] = rec.c0
-    c_prev[1:] = rec.c[:-1]
+    o, i, f, g = (rec.aT[:, k] for k in range(4))
+    c_prev = np.empty_like(rec.cT)
+    c_prev[0] = rec.c0T
+    c_prev[1:] = rec.cT[:-1]
     # Per-step factors for every step at once (see the module docstring).
-    Bo = rec.psi * d_rec(o)  # dz_o = dh * Bo
-    A = o * d_act(rec.psi)  # dc += dh * A
+    Bo = rec.psiT * d_rec(o)  # dz_o = dh * Bo
+    A = o * d_act(rec.psiT)  # dc += dh * A
     if cell.p_o is not None:
-        A += cell.p_o * Bo
-    G = np.empty((T, B, 3, n), dtype=dtype)  # dz_{i,f,g} = dc * G (ORDER's slots 1..3)
-    np.multiply(g, d_rec(i), out=G[:, :, 0])
-    np.multiply(c_prev, d_rec(f), out=G[:, :, 1])
-    np.multiply(i, d_act(g), out=G[:, :, 2])
+        A += cell.p_o[:, None] * Bo
+    G = np.empty((T, 3, n, B), dtype=dtype)  # dz_{i,f,g} = dc * G (ORDER's slots 1..3)
+    np.multiply(g, d_rec(i), out=G[:, 0])
+    np.multiply(c_prev, d_rec(f), out=G[:, 1])
+    np.multiply(i, d_act(g), out=G[:, 2])
     F = f
     if cell.p_i is not None:
-        F = F + cell.p_i * G[:, :, 0]
+        F = F + cell.p_i[:, None] * G[:, 0]
     if cell.p_f is not None:
-        F = F + cell.p_f * G[:, :, 1]
-    dz = np.empty((T, B, 4, n), dtype=dtype)  # in ORDER: o, i, f, g
-    dz_flat = dz.reshape(T, B, 4 * n)
-    U = cell.U  # (4n, n): dh_{t-1} = dz_t @ U
-    dh = np.zeros((B, n), dtype=dtype)
-    dc = np.empty((B, n), dtype=dtype)
-    carry = np.zeros((B, n), dtype=dtype)
-    tmp = np.empty((B, n), dtype=dtype)
+        F = F + cell.p_f[:, None] * G[:, 1]
+    dz = np.empty((T, 4, n, B), dtype=dtype)  # in ORDER: o, i, f, g
+    dz_flat = dz.reshape(T, 4 * n, B)
+    Ut = np.ascontiguousarray(cell.U.T)  # (n, 4n): dh_{t-1} = U^T dz_t
+    dh = np.zeros((n, B), dtype=dtype)
+    dc = np.empty((n, B), dtype=dtype)
+    carry = np.zeros((n, B), dtype=dtype)
+    tmp = np.empty((n, B), dtype=dtype)
     multiply, add, dot = np.multiply, np.add, np.dot
     with blas_threads(n):
         for t in range(T - 1, -1, -1):
-            if dloss_dh is not None:
-                add(dh, dloss_dh[t], out=dh)
+            if dh_ext is not None:
+                add(dh, dh_ext[t], out=dh)
             multiply(dh, A[t], out=dc)
             add(dc, carry, out=dc)
-            if dloss_dc is not None:
-                add(dc, dloss_dc[t], out=dc)
+            if dc_ext is not None:
+                add(dc, dc_ext[t], out=dc)
             dzt = dz[t]
-            multiply(G[t], dc[:, None, :], out=dzt[:, 1:])
-            multiply(dh, Bo[t], out=dzt[:, 0])
+            multiply(G[t], dc, out=dzt[1:])
+            multiply(dh, Bo[t], out=dzt[0])
             multiply(dc, F[t], out=carry)
-            dot(dz_flat[t], U, out=tmp)
+            dot(Ut, dz_flat[t], out=tmp)
             dh, tmp = tmp, dh
-    x2 = rec.x.reshape(T * B, -1)
-    dz2 = dz_flat.reshape(T * B, 4 * n)
-    dW = dz2.T @ x2
-    dU = dz_flat[0].T @ rec.h0
+    # Sums over steps and sequences: a batched matrix product per step, summed (cheaper than
+    # transposing dz to put batch-and-time on one axis).
+    dW = np.matmul(dz_flat, rec.x).sum(axis=0)  # sum_t (4n, B) @ (B, m)
+    dU = dz_flat[0] @ rec.h0T.T
     if T > 1:
-        dU += dz_flat[1:].reshape((T - 1) * B, 4 * n).T @ rec.h[:-1].reshape((T - 1) * B, n)
-    db = dz2.sum(axis=0)
-    p_i = None if cell.p_i is None else np.einsum("tbn,tbn->n", dz[:, :, 1], c_prev)
-    p_f = None if cell.p_f is None else np.einsum("tbn,tbn->n", dz[:, :, 2], c_prev)
-    p_o = None if cell.p_o is None else np.einsum("tbn,tbn->n", dz[:, :, 0], rec.c)
-    return Gradients(W=dW, U=dU, b=db, p_i=p_i, p_f=p_f, p_o=p_o, dh0=dh, dc0=carry, dz=dz)
+        dU += np.matmul(dz_flat[1:], rec.hT[:-1].transpose(0, 2, 1)).sum(axis=0)
+    db = dz_flat.sum(axis=(0, 2))
+    p_i = None if cell.p_i is None else np.einsum("tnb,tnb->n", dz[:, 1], c_prev)
+    p_f = None if cell.p_f is None else np.einsum("tnb,tnb->n", dz[:, 2], c_prev)
+    p_o = None if cell.p_o is None else np.einsum("tnb,tnb->n", dz[:, 0], rec.cT)
+    return Gradients(W=dW, U=dU, b=db, p_i=p_i, p_f=p_f, p_o=p_o, dh0=dh.T.copy(), dc0=carry.T.copy())
 
 
 def _record_from_run(params: LSTMParams, xs: np.ndarray, h0, c0) -> Record:
     """One sequence recorded by the engine, as a batch of one."""
     trace = run_cell(params, xs, h0=h0, c0=c0)
-    a = np.stack([trace.gate(g) for g in ORDER], axis=1)[:, None]  # (T, 1, 4, n)
-    psi = activation(params.cell_activation)(np.asarray(trace.c, dtype=np.float64))
-    return Record(x=np.asarray(trace.x)[:, None], a=a, c=np.asarray(trace.c)[:, None],
-                  h=np.asarray(trace.h)[:, None], psi=psi[:, None],
-                  h0=np.asarray(trace.h0)[None], c0=np.asarray(trace.c0)[None])
+    a = np.stack([trace.gate(g) for g in ORDER], axis=1)[:, :, :, None]  # (T, 4, n, 1)
+    c = np.asarray(trace.c, dtype=np.float64)
+    psi = activation(params.cell_activation)(c)
+    return Record(x=np.asarray(trace.x)[:, None], aT=a, cT=c[:, :, None], hT=np.asarray(trace.h)[:, :, None],
+                  psiT=psi[:, :, None], h0T=np.asarray(trace.h0)[:, None], c0T=np.asarray(trace.c0)[:, None])
 
 
 def _check_upstream(params: LSTMParams) -> None:

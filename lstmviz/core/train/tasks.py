@@ -12,8 +12,9 @@
   window length D (characters backpropagated through).
 
 `first-value` and `adding` are lstmviz.core.generators' "remember-first" and "add-marked"
-inputs, one seeded sequence per batch row. Every batch comes from the numpy Generator the
-trainer passes in, so a seed reproduces the data exactly.
+inputs (the same columns, ranges and rounding), drawn for a whole batch in a few NumPy calls:
+calling the one-sequence generator per row cost as much as the training step itself. Every
+batch comes from the numpy Generator the trainer passes in, so a seed reproduces the data exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstmviz.core.generators import default_vocabulary, encode_text, generate
+from lstmviz.core.generators import default_vocabulary, encode_text
 from lstmviz.core.train.losses import CLASSIFICATION, REGRESSION
 from lstmviz.errors import LstmvizError
 
@@ -57,24 +58,30 @@ class Task:
         return self.batch(np.random.default_rng(12345), 1).xs[0]
 
 
-def _seeds(rng: np.random.Generator, B: int) -> list[int]:
-    return [int(s) for s in rng.integers(0, 2**31 - 1, B)]
-
-
 def _first_value(task: Task, rng, B: int) -> Batch:
+    """lstmviz.core.generators' "remember-first" input, B rows at once: column 0 random in
+    [-1, 1) rounded to 3 decimals, column 1 flags step 0; the answer is x_0."""
     T = task.difficulty + 1
-    rows = [generate("remember-first", T=T, m=2, seed=s) for s in _seeds(rng, B)]
-    xs = np.stack([r.xs for r in rows])
-    target = np.array([r.target[-1] for r in rows])[None, :, None]
-    return Batch(xs, np.array([T - 1]), target)
+    xs = np.zeros((B, T, 2))
+    xs[:, :, 0] = np.round(rng.uniform(-1.0, 1.0, (B, T)), 3)
+    xs[:, 0, 1] = 1.0
+    return Batch(xs, np.array([T - 1]), xs[None, :, 0, :1].copy())
 
 
 def _adding(task: Task, rng, B: int) -> Batch:
+    """lstmviz.core.generators' "add-marked" input, B rows at once: column 0 random in [0, 1)
+    rounded to 3 decimals, column 1 marks one step in each half; the answer is their sum."""
     T = task.difficulty
-    rows = [generate("add-marked", T=T, m=2, seed=s) for s in _seeds(rng, B)]
-    xs = np.stack([r.xs for r in rows])
-    target = np.array([r.target[-1] for r in rows])[None, :, None]
-    return Batch(xs, np.array([T - 1]), target)
+    xs = np.zeros((B, T, 2))
+    xs[:, :, 0] = np.round(rng.uniform(0.0, 1.0, (B, T)), 3)
+    half = T // 2
+    rows = np.arange(B)
+    first = rng.integers(0, half, B)
+    second = rng.integers(half, T, B)
+    xs[rows, first, 1] = 1.0
+    xs[rows, second, 1] = 1.0
+    total = xs[rows, first, 0] + xs[rows, second, 0]
+    return Batch(xs, np.array([T - 1]), total[None, :, None])
 
 
 def _brackets(task: Task, rng, B: int) -> Batch:

@@ -69,11 +69,13 @@ class ActivationCurveView(AnalysisView):
         self.steps_box.setMinimumWidth(140)
         common.set_tip(self.steps_box, "How many steps of z's path to draw on the curve")
         self.steps_box.valueChanged.connect(lambda _v: self.mark("step"))
-        controls = QtWidgets.QHBoxLayout()
+        # two rows: beside the inspector the dock is ~390 px wide at 1280 x 720
+        controls = QtWidgets.QGridLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.gate_box, self.unit_box, self.steps_box):
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        controls.addWidget(self.gate_box, 0, 0, 1, 2)
+        controls.addWidget(self.unit_box, 1, 0)
+        controls.addWidget(self.steps_box, 1, 1)
+        controls.setColumnStretch(2, 1)
 
         self.view = common.layout_widget()
         self.view.setMinimumHeight(220)

@@ -124,8 +124,7 @@ class SaturationView(AnalysisView):
         controls.addWidget(QtWidgets.QLabel("Thresholds:"))
         controls.addWidget(self.left_box)
         controls.addWidget(self.right_box)
-        controls.addSpacing(12)
-        controls.addWidget(self.readout, 1)
+        controls.addStretch(1)
 
         self.hint = common.hint_label(
             "One dot per unit: how often each gate is nearly closed (x) or nearly open (y) over the run. "
@@ -142,6 +141,7 @@ class SaturationView(AnalysisView):
         root.setContentsMargins(6, 6, 6, 4)
         root.setSpacing(4)
         root.addLayout(controls)
+        root.addWidget(self.readout)  # its own row: four numbers per gate do not fit beside
         root.addWidget(self.hint)
         root.addWidget(self.view, 1)
 

@@ -145,24 +145,23 @@ class BoxItem(DiagramItem):
         cx, cy = center
         self._rect = QRectF(cx - geo.BOX_W / 2, cy - geo.BOX_H / 2, geo.BOX_W, geo.BOX_H)
         self.whatif = ""  # what a what-if intervention does to this gate ("" = nothing)
+        self._whatif_tag = ""
         self.setZValue(3)
 
-    WHATIF_TAG_H = 18.0
-
     def set_whatif(self, text: str) -> None:
-        """Mark the gate as changed by a what-if intervention: a dashed outline and a tag."""
+        """Mark the gate as changed by a what-if intervention: a dashed outline, and a tag on
+        its top edge with the short form ("f = 1"; the full text is the tool tip and the line
+        under the diagram's title)."""
         if text != self.whatif:
-            self.prepareGeometryChange()
             self.whatif = text
+            self._whatif_tag = "; ".join(part.split(" (")[0] for part in text.split("; ")) if text else ""
             self.update()
 
-    def boundingRect(self) -> QRectF:
-        rect = super().boundingRect()
-        if self.whatif:
-            tag = QRectF(self._rect.center().x() - 90, self._rect.top() - self.WHATIF_TAG_H - 12, 180,
-                         self.WHATIF_TAG_H + 2)
-            rect = rect.united(tag)
-        return rect
+    def _tag_rect(self) -> QRectF:
+        width = min(geo.BOX_W + 6, QFontMetricsF(style.font(11, bold=True)).horizontalAdvance(
+            self._whatif_tag) + 10)
+        center = self._rect.center().x()
+        return QRectF(center - width / 2, self._rect.top() - 9, width, 15)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -191,10 +190,13 @@ class BoxItem(DiagramItem):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(style.WHATIF, 2.5, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(self._rect.adjusted(-4, -4, 4, 4), 10, 10)
-            painter.setFont(style.font(12, bold=True))
-            tag = QRectF(self._rect.center().x() - 90, self._rect.top() - self.WHATIF_TAG_H - 10, 180,
-                         self.WHATIF_TAG_H)
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, self.whatif)
+            tag = self._tag_rect()  # inside the halo margin: no bounds change needed
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.WHATIF)
+            painter.drawRoundedRect(tag, 6, 6)
+            painter.setFont(style.font(11, bold=True))
+            painter.setPen(style.BACKGROUND)
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, self._whatif_tag)
 
 
 class NodeItem(DiagramItem):

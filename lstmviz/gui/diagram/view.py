@@ -246,6 +246,10 @@ class CellDiagram(QGraphicsView):
             lines.append(
                 f"<b>{to_html(comp.symbol)}[{unit}] = {format_number(vectors[component][unit], 6)}</b>"
             )
+        marked = self.whatif_marks().get(component)
+        if marked:
+            lines.append(f"<b style='color:{style.HTML_WHATIF}'>What-if: {marked}</b> "
+                         "(the values are the rerun's)")
         lines.append(f"<i style='color:{style.HTML_MUTED}'>{to_html(comp.description)}</i>")
         lines.append("<i>Click to work through it in the Inspector.</i>")
         return "<br>".join(lines)

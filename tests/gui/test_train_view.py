@@ -1,0 +1,92 @@
+"""The Train view: training runs in chunks between frames (other timers keep firing), the
+Document shows the model under training on the probe, step/reset/scrubber/save, Alt+8."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+import lstmviz
+from lstmviz.gui.analysis import SPECS
+from lstmviz.gui.train.view import TrainView
+
+
+@pytest.fixture
+def view(qtbot, make_document):
+    document = make_document("memory-cell")
+    widget = TrainView(document)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 420)
+    widget.show()
+    widget.n_box.setValue(6)
+    widget.difficulty_box.setValue(8)
+    widget.batch_box.setValue(8)
+    widget.reset()
+    return widget
+
+
+def test_reset_shows_the_untrained_model_on_the_probe(view):
+    doc = view.document
+    lead = view.runs[0]
+    assert lead.iteration == 0 and doc.n == 6 and doc.T == 9  # first-value, delay 8
+    np.testing.assert_array_equal(doc.params.W_f, lead.params().W_f)
+    assert np.all(doc.params.b_f == 1.0)  # forget bias 1 by default
+
+
+def test_timers_keep_firing_while_it_trains(view, qtbot):
+    ticks = []
+    other = QtCore.QTimer(view)
+    other.setInterval(10)
+    other.timeout.connect(lambda: ticks.append(1))
+    other.start()
+    before = view.document.params
+    view.run()
+    qtbot.waitUntil(lambda: view.runs[0].iteration >= 30 and len(ticks) >= 10, timeout=20000)
+    assert view.running
+    view.pause()
+    assert not view.running
+    iteration = view.runs[0].iteration
+    qtbot.wait(50)
+    assert view.runs[0].iteration == iteration  # paused means paused
+    # the Document holds the trained model now (the diagram and panels redraw from it)
+    assert view.document.params is not before
+    np.testing.assert_array_equal(view.document.params.U_i, view.runs[0].params().U_i)
+    other.stop()
+
+
+def test_step_reset_scrubber_and_side_by_side(view, qtbot):
+    view.step_once()
+    view.step_once()
+    assert view.runs[0].iteration == 2 and len(view.runs[0].checkpoints) == 3
+    view.compare_box.setChecked(True)
+    view.bias_box.setCurrentText("0")
+    view.reset()
+    assert [t.config.forget_bias for t in view.runs] == [0.0, 1.0]
+    assert [t.iteration for t in view.runs] == [0, 0]
+    for _ in range(3):
+        view.step_once()
+    assert [t.iteration for t in view.runs] == [3, 3]
+    assert len(view.hist_bars) == 2  # a histogram for each run
+    view.scrubber.setValue(1)  # the user drags the scrubber back to iteration 1
+    np.testing.assert_array_equal(view.document.params.W_i, view.runs[0].checkpoints[1].params().W_i)
+    assert view.scrub_label.text() == "iteration 1"
+    assert not np.array_equal(view.document.params.W_i, view.runs[0].params().W_i)
+
+
+def test_save_model_writes_an_npz_that_opens_as_a_model(view, tmp_path):
+    view.step_once()
+    path = tmp_path / "trained.npz"
+    assert view.save_model(str(path))
+    params = lstmviz.load_model(path)
+    np.testing.assert_array_equal(params.W_o, view.runs[0].params().W_o)
+    assert view.save_model(str(tmp_path / "missing" / "x.npz")) is False
+    assert "folder does not exist" in view.last_message
+
+
+def test_registered_as_an_analysis_view_on_alt_8(make_window):
+    spec = SPECS["train"]
+    assert spec.shortcut == "Alt+8"
+    window = make_window("memory-cell")
+    window.analysis.show("train")
+    assert isinstance(window.analysis.views["train"], TrainView)
