@@ -1,18 +1,17 @@
 """The facts a bug report needs: lstmviz's version and those of Python, Qt and the libraries.
 
 `lstmviz --version` prints them and Help > About shows them (with "Copy to clipboard").
-Versions come from the installed packages' metadata (importlib.metadata), so nothing here
-imports Qt, NumPy or an optional extra: `--version` stays fast and works even when one of
-them is broken. Qt's own runtime version is known only once Qt is loaded, so the window
-passes it in; without it the line says where to find it.
+Versions come from the installed packages' metadata (importlib.metadata, imported only when
+asked: the command line imports this module on every run), so nothing here imports Qt or an
+optional extra: `--version` stays fast and works even when one of them is broken. Qt's own
+runtime version is known only once Qt is loaded, so the window passes it in; without it the
+line says where to find it.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
-from importlib import metadata
 
 UNKNOWN_VERSION = "0+unknown"  # running from a source tree that was never installed
 
@@ -32,6 +31,8 @@ OPTIONAL = ("h5py", "onnx", "safetensors", "Pillow", "imageio-ffmpeg", "torch")
 
 def distribution_version(*names: str) -> str | None:
     """The installed version of the first of these distributions that is installed."""
+    from importlib import metadata  # here, not at import: the CLI imports this module every run
+
     for name in names:
         try:
             return metadata.version(name)
@@ -46,6 +47,8 @@ def lstmviz_version() -> str:
 
 def about_lines(qt_runtime: str | None = None) -> list[str]:
     """One fact a line, "lstmviz X.Y.Z" first. qt_runtime: Qt's qVersion(), when Qt is loaded."""
+    import platform
+
     import lstmviz
 
     lines = [

@@ -6,7 +6,7 @@ with random seeds, and print the failing sequence of actions when one breaks it.
     .venv/bin/python scripts/soak_gui.py --minutes 5 --all-shapes   # include the steps held
                                                                    # back for issue 10 item 1
 
-Each round is one pytest run of the machine with a fresh random seed, `--examples` sequences
+Each round is one run of the machine (in its own process) with a fresh random seed, `--examples` sequences
 of up to `--steps` actions; rounds repeat until the time is up. Exit status 1 on the first
 failure (hypothesis's shrunk sequence and the traceback are printed), 0 otherwise.
 """
@@ -17,6 +17,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def main(argv=None) -> int:
     if args.minutes <= 0 or args.examples < 1 or args.steps < 1:
         parser.error("--minutes, --examples and --steps must be positive")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LSTMVIZ_STATEFUL_RANDOM="1",
+               LSTMVIZ_AUTOSAVE_SECONDS="3600", PYTHONPATH=str(ROOT),
                LSTMVIZ_STATEFUL_EXAMPLES=str(args.examples), LSTMVIZ_STATEFUL_STEPS=str(args.steps))
     if args.all_shapes:
         env["LSTMVIZ_STATEFUL_ALL_SHAPES"] = "1"
@@ -46,15 +48,19 @@ def main(argv=None) -> int:
         left = deadline - time.monotonic()
         print(f"soak_gui: round {rounds} ({left / 60:.1f} min left)", flush=True)
         # (a round that outlives the deadline is let finish: a cut run proves nothing)
-        done = subprocess.run(
-            [str(python if python.exists() else sys.executable), "-m", "pytest", "-q", "-x",
-             "-p", "no:cacheprovider", "-p", "no:logging", "--timeout", "0", TEST],
-            cwd=ROOT, env=env, capture_output=True, text=True,
-        )
+        with tempfile.TemporaryDirectory(prefix="lstmviz-soak-") as tmp:
+            for sub in ("files", "state", "config"):
+                os.mkdir(os.path.join(tmp, sub))
+            env.update(LSTMVIZ_STATE_DIR=os.path.join(tmp, "state"),
+                       LSTMVIZ_CONFIG_DIR=os.path.join(tmp, "config"))
+            done = subprocess.run(
+                [str(python if python.exists() else sys.executable), TEST, os.path.join(tmp, "files")],
+                cwd=ROOT, env=env, capture_output=True, text=True,
+            )
         if done.returncode != 0:
-            lines = [line for line in done.stdout.splitlines() if "propagateSizeHints" not in line]
-            print("\n".join(lines))
-            print(done.stderr[-4000:], file=sys.stderr)
+            lines = [line for line in (done.stdout + done.stderr).splitlines()
+                     if "propagateSizeHints" not in line]
+            print("\n".join(lines[-300:]))
             print(f"soak_gui: FAILED in round {rounds} (the shrunk sequence is above, "
                   "after 'Falsifying example' / 'state = WindowUser()')", file=sys.stderr)
             return 1

@@ -25,6 +25,16 @@ def add_model_input_args(parser: argparse.ArgumentParser, dtype: bool = True, do
             help="a document saved by the window (its model, input, initial state and what-if "
                  "interventions), instead of --model and --input",
         )
+    facts = parser.add_argument_group(
+        "facts a Keras weights-only file (.weights.h5, save_weights .h5) cannot state"
+    )
+    activations = ("sigmoid", "tanh", "hard_sigmoid", "relu", "linear")
+    facts.add_argument("--recurrent-activation", choices=activations, help="the gates' activation")
+    facts.add_argument("--activation", choices=activations, help="the cell activation (candidate and output)")
+    facts.add_argument("--go-backwards", action="store_true", default=None,
+                       help="the layer read its sequence back to front (Keras go_backwards=True)")
+    facts.add_argument("--mask-value", type=float, metavar="VALUE",
+                       help="a step whose input row is VALUE in every column keeps c and h (Keras Masking)")
     parser.add_argument("--h0", metavar="FILE", help="initial hidden state, n values (.csv or .npy)")
     parser.add_argument("--c0", metavar="FILE", help="initial cell state, n values (.csv or .npy)")
     if dtype:
@@ -41,6 +51,12 @@ def load_state_vector(path, n: int, name: str) -> np.ndarray:
     return values
 
 
+def model_facts(args) -> dict:
+    """The --activation, --recurrent-activation, --go-backwards, --mask-value given."""
+    keys = ("recurrent_activation", "activation", "go_backwards", "mask_value")
+    return {key: getattr(args, key) for key in keys if getattr(args, key, None) is not None}
+
+
 def load_model_and_input(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarray | None]:
     return load_run(args)[:4]
 
@@ -49,7 +65,7 @@ def load_run(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarra
     """params, xs, h0, c0 and the what-if interventions (a document's; none otherwise)."""
     if hasattr(args, "document") and (args.document or not (args.model and args.input)):
         return _load_document(args)
-    params = load_model(args.model, layer=args.layer)
+    params = load_model(args.model, layer=args.layer, **model_facts(args))
     xs = load_sequence(args.input)
     if xs.shape[1] != params.input_size:
         raise LstmvizError(

@@ -19,8 +19,11 @@ Layouts:
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +32,11 @@ import numpy as np
 
 from lstmviz.core.params import LSTMParams
 from lstmviz.errors import LstmvizError
+from lstmviz.io import isolated
+from lstmviz.io.budget import Budget
 from lstmviz.io.layers import ORDER_KERAS, LayerInfo, build_layer, require, without_build
 from lstmviz.io.paths import readable_file, suffix_of
-from lstmviz.io.zipsafe import SafeZip, name_matcher
+from lstmviz.io.zipsafe import SafeZip, is_zip, name_matcher
 
 MAX_CONFIG = 32 << 20
 MAX_WEIGHTS = 2 << 30
@@ -46,6 +51,14 @@ PASS_THROUGH = {
 }
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 DEFAULT_ACTIVATIONS = ("tanh", "sigmoid")
+# What a weights-only file cannot say, and the command-line options that supply it.
+FACTS = {
+    "recurrent_activation": "--recurrent-activation",
+    "activation": "--activation",
+    "go_backwards": "--go-backwards",
+    "mask_value": "--mask-value",
+}
+FACT_ACTIVATIONS = ("sigmoid", "tanh", "hard_sigmoid", "relu", "linear")
 
 
 def _to_snake_case(name: str) -> str:
@@ -103,17 +116,20 @@ class _KLayer:
 class KerasModel:
     """An opened Keras file: its LSTM layers, with h5 datasets read on demand."""
 
-    def __init__(self, path):
+    def __init__(self, path, facts: dict | None = None):
         self.source = str(path)
         readable_file(path)
+        self.facts = dict(facts or {})
+        self.budget = Budget(self.source)
         self.h5py = require("h5py", "keras", "Keras files", self.source)
         self._files: list = []
         self.keras_version: str | None = None
         self.config: dict | None = None
         self.graph: dict[str, tuple[str, str | None, int]] = {}  # name -> (class, inbound, index)
+        self.mask_values: dict[str, float] = {}  # Masking layer name -> its mask_value
         suffix = suffix_of(path)
         try:
-            if suffix == ".keras":
+            if suffix == ".keras" or is_zip(path):  # by content: a .keras zip under any name
                 self._open_keras_zip(path)
             else:
                 self._open_h5(path, suffix)
@@ -160,6 +176,7 @@ class KerasModel:
                 meta = self._json(archive.read("metadata.json", max_bytes=1 << 20), "metadata.json")
                 if isinstance(meta, dict):
                     self.keras_version = str(meta.get("keras_version", "")) or None
+            self.budget.take(archive.size("model.weights.h5"), "the .keras file's model.weights.h5")
             weights = archive.read("model.weights.h5")
         self.format = f"Keras {self.keras_version or '3'} .keras (config.json + model.weights.h5)"
         root = self._h5(io.BytesIO(weights))
@@ -520,6 +537,13 @@ class KerasModel:
         for layer_config in layer_configs:
             name = f"{scope}{self._config_name(layer_config)}"
             cls = str(layer_config.get("class_name"))
+            if cls == "Masking":
+                inner = layer_config.get("config") if isinstance(layer_config.get("config"), dict) else {}
+                value = inner.get("mask_value", 0.0)
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                    raise LstmvizError(f"Masking layer {name!r} has mask_value {value!r}, not a number",
+                                       source=self.source)
+                self.mask_values[name] = float(value)
             if sequential:
                 if cls == "InputLayer":
                     previous = ""
@@ -620,6 +644,7 @@ def _layer_infos(model: KerasModel) -> list[LayerInfo]:
         layer.name: tuple(cell.name for cell in layer.cells) for layer in klayers
     }
     upstream_of: dict[str, tuple[tuple[tuple[str, ...], ...], str]] = {}
+    masks: dict[str, float] = {}  # layer name -> mask_value of the Masking layer that feeds it
 
     def chain(layer: _KLayer) -> tuple[tuple[tuple[str, ...], ...], str]:
         """(upstream, input description) for a layer, following the model graph."""
@@ -640,7 +665,9 @@ def _layer_infos(model: KerasModel) -> list[LayerInfo]:
             if cls == "InputLayer":
                 source = ""
                 break
-            if cls in PASS_THROUGH:
+            if cls == "Masking":
+                masks[layer.name] = model.mask_values.get(source, 0.0)
+            if cls in PASS_THROUGH or cls == "Masking":
                 source, index = inbound, inbound_index
                 hops += 1
                 continue
@@ -660,6 +687,8 @@ def _layer_infos(model: KerasModel) -> list[LayerInfo]:
         if problem:
             return (), f"the sequence you supply; in the model it is {source!r}'s output, but {problem}"
         below, _ = chain(feeder)
+        if feeder.name in masks or any(name in masks for name in _upstream_names(below)):
+            masks[layer.name] = None  # masked in Keras, but lstmviz sees only the h below
         upstream = below + (directions[feeder.name],)
         return upstream, (
             f"the h of {' + '.join(directions[feeder.name])} (lstmviz runs the "
@@ -669,8 +698,14 @@ def _layer_infos(model: KerasModel) -> list[LayerInfo]:
     for layer in klayers:
         upstream, input_text = chain(layer)
         for cell in layer.cells:
-            infos.append(_cell_info(model, layer, cell, major, upstream, input_text))
+            infos.append(_cell_info(model, layer, cell, major, upstream, input_text, masks))
     return infos
+
+
+def _upstream_names(upstream) -> list[str]:
+    return [name.rsplit("/", 1)[0] for directions in upstream for name in directions] + [
+        name for directions in upstream for name in directions
+    ]
 
 
 def _feeds_sequence(feeder: _KLayer, index: int) -> str | None:
@@ -690,22 +725,57 @@ def _feeds_sequence(feeder: _KLayer, index: int) -> str | None:
     return None
 
 
-def _cell_info(model: KerasModel, layer: _KLayer, cell: _Cell, major, upstream, input_text) -> LayerInfo:
+def _engine_masks() -> bool:
+    """True when this lstmviz's LSTMParams carries mask_value (Keras masking in the engine)."""
+    return any(f.name == "mask_value" for f in dataclasses.fields(LSTMParams))
+
+
+def _cell_info(
+    model: KerasModel, layer: _KLayer, cell: _Cell, major, upstream, input_text, masks
+) -> LayerInfo:
     source = model.source
     config = cell.config
+    facts = model.facts
     unsupported: list[str] = []
     notes: list[str] = list(layer.notes)
     n = int(cell.recurrent.shape[0])
     m = int(cell.kernel.shape[0])
+    reverse = bool(facts.get("go_backwards", cell.reverse)) if layer.cls != "Bidirectional" else cell.reverse
+    mask_value = facts.get("mask_value", masks.get(layer.name))
     if config is None:
         old_default = _version(model.keras_version) < (2, 3)
         act, rec = "tanh", ("hard_sigmoid" if old_default else "sigmoid")
-        rec_text = "hard_sigmoid (Keras < 2.3 default: clip(0.2 x + 0.5, 0, 1))" if old_default else "sigmoid"
-        act_text = f"{rec_text} (gates), tanh (cell), assumed"
-        notes.append(
-            f"the file holds no model config, so lstmviz assumes Keras {model.keras_version}'s default "
-            f"activations ({rec} gates, tanh cell); a model built with others will be shown wrongly"
-        )
+        unknown = [
+            f"{what} ({FACTS[key]})"
+            for key, what in (
+                ("recurrent_activation", "the gate activation"),
+                ("activation", "the cell activation"),
+                ("go_backwards", "the direction"),
+                ("mask_value", "masking"),
+            )
+            if key not in facts
+        ]
+        if unknown:
+            notes.append(
+                "the file holds weights only, no model config, so it cannot say "
+                + ", ".join(unknown)
+                + f"; lstmviz assumes Keras {model.keras_version}'s defaults ({rec} gates, tanh cell, "
+                "reading the sequence front to back, no masking) unless those options say otherwise"
+            )
+        for key in ("recurrent_activation", "activation"):
+            if key in facts:
+                name, _ = _activation(str(facts[key]), major)
+                if name is None:
+                    raise LstmvizError(
+                        f"{FACTS[key]} {facts[key]!r} is not one of {', '.join(FACT_ACTIVATIONS)}",
+                        source=source,
+                    )
+                if key == "activation":
+                    act = name
+                else:
+                    rec = name
+        complete = {"activation", "recurrent_activation"} <= set(facts)
+        act_text = f"{rec} (gates), {act} (cell)" + ("" if complete else ", partly assumed")
     else:
         act, act_name = _activation(config.get("activation", "tanh"), major)
         rec, rec_name = _activation(config.get("recurrent_activation", "sigmoid"), major)
@@ -732,11 +802,30 @@ def _cell_info(model: KerasModel, layer: _KLayer, cell: _Cell, major, upstream, 
             )
         if config.get("stateful"):
             notes.append("stateful=True: lstmviz starts from zero state (or the h0/c0 you give)")
+    if layer.name in masks and masks[layer.name] is None and "mask_value" not in facts:
+        unsupported.append(
+            "a Masking layer below the LSTM layers that feed this one masks it too in Keras (its state "
+            "holds at masked steps), which lstmviz cannot carry through the layers below; "
+            "open the lowest masked layer instead"
+        )
+        mask_value = None
+    if mask_value is not None:
+        notes.append(
+            f"masking: a step whose input row is {mask_value:g} in every column keeps c and h "
+            "(Keras' Masking layer)"
+        )
+        if not _engine_masks():
+            unsupported.append(
+                f"masked with mask_value={mask_value:g}, and this lstmviz's engine does not mask yet"
+            )
     bias_shape = None if cell.bias is None else tuple(cell.bias.shape)
     if bias_shape == (8 * n,):
         unsupported.append("the bias has 8n entries (a CuDNNLSTM layout), which lstmviz does not read")
     biases = "bias (one vector)" if cell.bias is not None else "none (use_bias=False)"
-    direction = "reverse (go_backwards: reads the sequence back to front)" if cell.reverse else "forward"
+    if config is None and "go_backwards" not in facts:
+        direction = "unknown: the file does not say (lstmviz reads front to back; --go-backwards to reverse)"
+    else:
+        direction = "reverse (go_backwards: reads the sequence back to front)" if reverse else "forward"
     if layer.cls == "Bidirectional":
         direction = (
             "backward half of Bidirectional: reads the sequence back to front"
@@ -745,14 +834,22 @@ def _cell_info(model: KerasModel, layer: _KLayer, cell: _Cell, major, upstream, 
         )
 
     def build() -> LSTMParams:
+        budget = model.budget
         for dataset in (cell.kernel, cell.recurrent, cell.bias):
             _check_dataset(dataset, cell.name, source)
+            if dataset is not None:
+                # The shape says what reading costs (as stored, then as float64), whatever
+                # storage the file has allocated: unwritten chunks read back as fill values.
+                count = math.prod(int(d) for d in dataset.shape)
+                what = f"the weights of {cell.name!r} {dataset.shape}"
+                budget.take(count * (dataset.dtype.itemsize + 8), what)
         try:
             kernel = np.asarray(cell.kernel[()], dtype=np.float64)
             recurrent = np.asarray(cell.recurrent[()], dtype=np.float64)
             bias = np.zeros(4 * n) if cell.bias is None else np.asarray(cell.bias[()], dtype=np.float64)
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise LstmvizError(f"cannot read the weights of {cell.name!r} ({error})", source=source) from None
+        extra = {"mask_value": float(mask_value)} if mask_value is not None and _engine_masks() else {}
         return LSTMParams.from_stacked(
             kernel.T,
             recurrent.T,
@@ -760,9 +857,10 @@ def _cell_info(model: KerasModel, layer: _KLayer, cell: _Cell, major, upstream, 
             order="ifgo",
             recurrent_activation=rec,
             cell_activation=act,
-            reverse=cell.reverse,
+            reverse=reverse,
             name=cell.name,
             source=source,
+            **extra,
         )
 
     return LayerInfo(
@@ -793,7 +891,8 @@ def _layers(model: KerasModel) -> list[LayerInfo]:
 DAMAGE = (OSError, KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError)
 
 
-def list_layers(path) -> list[LayerInfo]:
+def list_layers_here(path) -> list[LayerInfo]:
+    """list_layers in this process (the isolated child calls this)."""
     with KerasModel(path) as model:
         try:
             return [without_build(info) for info in _layers(model)]
@@ -805,8 +904,9 @@ def list_layers(path) -> list[LayerInfo]:
             ) from None
 
 
-def read_model(path, layer: str | None = None) -> LSTMParams:
-    with KerasModel(path) as model:
+def read_model_here(path, layer: str | None = None, facts: dict | None = None) -> LSTMParams:
+    """read_model in this process (the isolated child calls this)."""
+    with KerasModel(path, facts=facts) as model:
         try:
             return build_layer(_layers(model), layer, model.source)
         except LstmvizError:
@@ -815,3 +915,38 @@ def read_model(path, layer: str | None = None) -> LSTMParams:
             raise LstmvizError(
                 f"damaged Keras file ({type(error).__name__}: {error})", source=model.source
             ) from None
+
+
+def _precheck(path) -> None:
+    """Fail early in the parent, without importing h5py there: the child parses."""
+    readable_file(path)
+    try:
+        found = importlib.util.find_spec("h5py") is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules["h5py"] is None
+        found = False
+    if not found:
+        require("h5py", "keras", "Keras files", str(path))
+
+
+def list_layers(path) -> list[LayerInfo]:
+    """Every LSTM layer in the file, described; HDF5 is parsed in a child process."""
+    if isolated.in_child():
+        return list_layers_here(path)
+    _precheck(path)
+    return isolated.inspect_model_isolated(path, loader="lstmviz.io.keras:list_layers_here")
+
+
+def read_model(path, layer: str | None = None, **facts) -> LSTMParams:
+    """One LSTM cell of the file; HDF5 is parsed in a child process.
+
+    facts: what a weights-only file cannot say (activation, recurrent_activation,
+    go_backwards, mask_value); each given one overrides the file's config.
+    """
+    facts = {key: value for key, value in facts.items() if value is not None}
+    unknown = set(facts) - set(FACTS)
+    if unknown:
+        raise TypeError(f"unknown Keras facts {sorted(unknown)}")
+    if isolated.in_child():
+        return read_model_here(path, layer, facts)
+    _precheck(path)
+    return isolated.load_model_isolated(path, layer, loader="lstmviz.io.keras:read_model_here", facts=facts)

@@ -200,9 +200,20 @@ def _reader(path):
     return importlib.import_module(guess.reader.module)
 
 
-def load_model(path, layer: str | None = None) -> LSTMParams:
-    """One LSTM layer of a model file as LSTMParams (the first layer when layer is None)."""
-    return _reader(path).read_model(path, layer=layer)
+def load_model(path, layer: str | None = None, **facts) -> LSTMParams:
+    """One LSTM layer of a model file as LSTMParams (the first layer when layer is None).
+
+    facts: what a Keras weights-only file cannot state (activation, recurrent_activation,
+    go_backwards, mask_value); only readers with a FACTS table take them.
+    """
+    module = _reader(path)
+    facts = {key: value for key, value in facts.items() if value is not None}
+    if facts:
+        if not hasattr(module, "FACTS"):
+            options = ", ".join("--" + key.replace("_", "-") for key in facts)
+            raise LstmvizError(f"{options} apply to Keras files only", source=str(path))
+        return module.read_model(path, layer=layer, **facts)
+    return module.read_model(path, layer=layer)
 
 
 def inspect_model(path) -> list[LayerInfo]:

@@ -1,4 +1,4 @@
-"""ONNX models with LSTM nodes, through the `onnx` package (onnx>=1.21).
+"""ONNX models with LSTM nodes, read with lstmviz's own protobuf reader (no onnx package).
 
 ONNX LSTM (https://onnx.ai/onnx/operators/onnx__LSTM.html), per direction d:
     W [dirs, 4n, m], R [dirs, 4n, n], B [dirs, 8n] = [Wb | Rb], P [dirs, 3n]
@@ -7,155 +7,162 @@ c_{t-1}, o at the new c_t); initial_h / initial_c [dirs, batch, n] (layout 0) or
 [batch, dirs, n] (layout 1). direction forward | reverse | bidirectional; activations
 (f, g, h) default (Sigmoid, Tanh, Tanh).
 
-Weights must be constants in the file (initializers or Constant nodes). The model is loaded
-with load_external_data=False, and a tensor stored in external data is refused, never read:
-lstmviz opens no file a model names. Two LSTM nodes joined by the reshaping torch.onnx
-exports (Squeeze, or Transpose + Reshape for two directions) form a stack: the upper one's
-`upstream` is the lower ones.
+LSTM nodes are found in every subgraph (If branches, Loop and Scan bodies, nested) and
+named by their path: `If_0/then_branch/LSTM_0` (a node without a name is `<op>_<k>`, the
+k-th of its op in its graph). W, R, B, P, initial_h and initial_c must be computed from
+constants only; lstmviz.io.onnx_fold folds the shape ops exporters put in between, reading
+outer scopes' values from inside a subgraph. A tensor stored in external data is refused,
+never read: lstmviz opens no file a model names. Two LSTM nodes joined by the reshaping
+torch.onnx exports (Squeeze, or Transpose + Reshape for two directions) form a stack: the
+upper one's `upstream` is the lower ones. The file is parsed in a child process
+(lstmviz.io.isolated) on every path that opens it.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
 from lstmviz.core.params import LSTMParams
 from lstmviz.errors import LstmvizError
-from lstmviz.io.layers import ORDER_ONNX, LayerInfo, build_layer, require, without_build
+from lstmviz.io import isolated
+from lstmviz.io.budget import Budget
+from lstmviz.io.layers import ORDER_ONNX, LayerInfo, build_layer, without_build
+from lstmviz.io.onnx_fold import NotConstant, Scope, attributes, text
+from lstmviz.io.onnx_proto import ProtoError, parse_model
 from lstmviz.io.paths import readable_file
 
 DEFAULT_ACTIVATIONS = ("Sigmoid", "Tanh", "Tanh")
 
 
-class NotConstant(Exception):
-    pass
-
-
 class OnnxModel:
+    """An opened ONNX model: its LSTM nodes in every (sub)graph, each with its Scope."""
+
     def __init__(self, path):
         self.source = str(path)
         readable_file(path)
-        self.onnx = require("onnx", "onnx", "ONNX models", self.source)
+        self.budget = Budget(self.source)
+        # The file is read once; tensors stay slices of it until folded (each counted then).
+        self.budget.take(os.path.getsize(path), "the ONNX file's bytes")
         try:
-            self.model = self.onnx.load(str(path), load_external_data=False)
-        except Exception as error:  # noqa: BLE001 - protobuf raises many types on damaged input
-            raise LstmvizError(
-                f"not a readable ONNX model ({type(error).__name__}: {error})", source=self.source
-            ) from None
-        graph = self.model.graph
-        self.opset = next((o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx")), None)
-        self.initializers = {t.name: t for t in graph.initializer}
-        self.producers = {}
-        for index, node in enumerate(graph.node):
-            for slot, name in enumerate(node.output):
-                if name:
-                    self.producers[name] = (node, slot, index)
-        self.graph_inputs = {v.name for v in graph.input} - set(self.initializers)
-        self.lstm_nodes = [
-            node for node in graph.node if node.op_type == "LSTM" and node.domain in ("", "ai.onnx")
-        ]
-        self.node_names = {}
-        for index, node in enumerate(self.lstm_nodes):
-            self.node_names[id(node)] = node.name or f"LSTM_{index}"
+            with open(path, "rb") as handle:
+                data = handle.read()
+            self.model = parse_model(data, self.budget)
+        except ProtoError as error:
+            raise LstmvizError(f"not a readable ONNX model ({error})", source=self.source) from None
+        except OSError as error:
+            problem = error.strerror or error
+            raise LstmvizError(f"cannot read the file ({problem})", source=self.source) from None
+        self.opset = next(
+            (o.version for o in self.model.opset_import if text(o.domain) in ("", "ai.onnx")), None
+        )
+        self.root = Scope(self.model.graph, self.budget, self.opset or 1)
+        self.graph_inputs = self.root.inputs
+        # (node, scope, name) of every LSTM node, in graph order, subgraphs after their node
+        self.lstm_nodes: list = []
+        self.node_names: dict[int, str] = {}
+        self.scopes: dict[int, Scope] = {}
+        self.all_ops: set[str] = set()
+        self._walk(self.root, "", 0)
+        taken: dict[str, int] = {}
+        for node in self.lstm_nodes:
+            name = self.node_names[id(node)]
+            if name in taken:  # two nodes with one name: the second gets a number
+                taken[name] += 1
+                self.node_names[id(node)] = f"{name}#{taken[name]}"
+            else:
+                taken[name] = 0
+
+    def _walk(self, scope: Scope, prefix: str, depth: int) -> None:
+        if depth > 16:
+            raise LstmvizError("subgraphs nested more than 16 deep", source=self.source)
+        counts: dict[str, int] = {}
+        for node in scope.graph.node:
+            op = text(node.op_type)
+            self.all_ops.add(op)
+            index = counts.get(op, 0)
+            counts[op] = index + 1
+            label = text(node.name) or f"{op}_{index}"
+            if op == "LSTM" and text(node.domain) in ("", "ai.onnx"):
+                self.lstm_nodes.append(node)
+                self.node_names[id(node)] = f"{prefix}{label.lstrip('/') if prefix else label}"
+                self.scopes[id(node)] = scope
+            for attr in node.attribute:
+                graphs = [attr.g] if attr.type == attr.GRAPH else list(attr.graphs)
+                for k, graph in enumerate(graphs):
+                    part = text(attr.name) if len(graphs) == 1 else f"{text(attr.name)}_{k}"
+                    path = f"{prefix}{label.strip('/') if prefix else label}/{part}"
+                    self._walk(Scope(graph, self.budget, scope.opset, scope, path), f"{path}/", depth + 1)
+
+    def scope_of(self, node) -> Scope:
+        return self.scopes[id(node)]
 
     # -- constants ---------------------------------------------------------------------------
-    def _tensor(self, tensor) -> np.ndarray:
-        if tensor.data_location == self.onnx.TensorProto.EXTERNAL or tensor.external_data:
-            raise LstmvizError(
-                f"tensor {tensor.name!r} is stored in external data; lstmviz does not read files "
-                "an ONNX model points to (save the model with the weights inside: "
-                "onnx.save(model, path, save_as_external_data=False))",
-                source=self.source,
-            )
-        try:
-            return np.asarray(self.onnx.numpy_helper.to_array(tensor))
-        except Exception as error:  # noqa: BLE001
-            raise LstmvizError(f"cannot read tensor {tensor.name!r} ({error})", source=self.source) from None
-
-    def constant(self, name: str, depth: int = 0) -> np.ndarray:
-        if name in self.initializers:
-            return self._tensor(self.initializers[name])
-        if depth > 16 or name not in self.producers:
-            raise NotConstant(name)
-        node, slot, _ = self.producers[name]
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value":
-                    return self._tensor(attr.t)
-                if attr.name in ("value_float", "value_int"):
-                    return np.asarray(attr.f if attr.name == "value_float" else attr.i)
-                if attr.name in ("value_floats", "value_ints"):
-                    return np.asarray(list(attr.floats) if attr.name == "value_floats" else list(attr.ints))
-            raise NotConstant(name)
-        if node.op_type == "Identity":
-            return self.constant(node.input[0], depth + 1)
-        if node.op_type == "Expand":  # torch.onnx's zero initial states: Expand(zeros, shape)
-            return self.constant(node.input[0], depth + 1)
-        raise NotConstant(name)
+    def constant(self, name, scope: Scope | None = None) -> np.ndarray:
+        return (scope or self.root).fold(text(name))
 
     @staticmethod
     def attributes(node) -> dict:
-        out = {}
-        for attr in node.attribute:
-            if attr.type == attr.FLOAT:
-                out[attr.name] = attr.f
-            elif attr.type == attr.INT:
-                out[attr.name] = attr.i
-            elif attr.type == attr.STRING:
-                out[attr.name] = attr.s.decode("utf-8", "replace")
-            elif attr.type == attr.STRINGS:
-                out[attr.name] = [s.decode("utf-8", "replace") for s in attr.strings]
-            elif attr.type == attr.FLOATS:
-                out[attr.name] = list(attr.floats)
-            elif attr.type == attr.INTS:
-                out[attr.name] = list(attr.ints)
-        return out
+        return attributes(node)
 
     # -- stacking ----------------------------------------------------------------------------
     def feeder(self, node, layout: int):
         """(LSTM node whose Y feeds this node's X, problem); (None, why) when none does."""
-        name = node.input[0]
+        scope = self.scope_of(node)
+        name = text(node.input[0])
         ops = []
         for _ in range(8):
-            if name in self.graph_inputs:
-                return None, ""
-            if name not in self.producers:
+            owner = scope.is_graph_input(name)
+            if owner is not None:
+                if owner.parent is None:
+                    return None, ""
+                return None, f"its X {name!r} is an input of subgraph {owner.path!r}, fed at run time"
+            found = scope.producer(name)
+            if found is None:
                 return None, f"its X {name!r} is not produced by any node"
-            producer, slot, _ = self.producers[name]
-            if producer.op_type == "LSTM":
+            producer, slot, _ = found
+            op = text(producer.op_type)
+            if op == "LSTM":
                 if slot != 0:
                     return None, "its X is another LSTM's Y_h or Y_c, not a sequence"
+                if id(producer) not in self.node_names:
+                    return None, "its X is an LSTM's output lstmviz did not find"
                 return producer, self._check_reshape(producer, ops, layout)
-            if producer.op_type not in ("Squeeze", "Reshape", "Transpose", "Identity"):
+            if op not in ("Squeeze", "Reshape", "Transpose", "Identity"):
                 return None, (
-                    f"its X comes from a {producer.op_type} node {producer.name!r}, which "
+                    f"its X comes from a {op} node {text(producer.name)!r}, which "
                     "lstmviz does not run: supply that node's output"
                 )
-            if producer.op_type != "Identity":
+            if op != "Identity":
                 ops.insert(0, producer)
-            name = producer.input[0]
+            name = text(producer.input[0])
         return None, "its X could not be traced"
 
     def _check_reshape(self, producer, ops, layout: int) -> str | None:
         attrs = self.attributes(producer)
+        scope = self.scope_of(producer)
         dirs = 2 if attrs.get("direction", "forward") == "bidirectional" else 1
         if attrs.get("layout", 0) != layout:
             return "the two LSTM nodes use different layouts"
-        kinds = [op.op_type for op in ops]
+        kinds = [text(op.op_type) for op in ops]
         dir_axis = 1 if layout == 0 else 2
         try:
             if dirs == 1 and kinds == ["Squeeze"]:
                 axes = self.attributes(ops[0]).get("axes")
                 if axes is None and len(ops[0].input) > 1 and ops[0].input[1]:
-                    axes = [int(a) for a in np.ravel(self.constant(ops[0].input[1]))]
+                    axes = [int(a) for a in np.ravel(self.constant(ops[0].input[1], scope))]
                 if axes is not None and [a % 4 for a in axes] == [dir_axis]:
                     return None
             wanted = (["Transpose", "Reshape"] if layout == 0 else ["Reshape"]) if dirs == 2 else None
-            if kinds == ["Reshape"] and dirs == 1 or kinds == wanted:
-                if layout == 0 and dirs == 2:
+            # torch.onnx's dynamo exporter writes Transpose + Reshape for one direction too
+            one_dir_transpose = dirs == 1 and layout == 0 and kinds == ["Transpose", "Reshape"]
+            if kinds == ["Reshape"] and dirs == 1 or kinds == wanted or one_dir_transpose:
+                if layout == 0 and kinds[0] == "Transpose":
                     perm = self.attributes(ops[0]).get("perm")
                     if list(perm or []) != [0, 2, 1, 3]:
                         return "the Transpose between the LSTM nodes is not the usual (0, 2, 1, 3)"
-                shape = [int(v) for v in np.ravel(self.constant(ops[-1].input[1]))]
+                shape = [int(v) for v in np.ravel(self.constant(ops[-1].input[1], scope))]
                 if len(shape) == 3 and shape[2] in (-1, dirs * self.hidden(producer)):
                     return None
         except NotConstant:
@@ -164,7 +171,7 @@ class OnnxModel:
 
     def hidden(self, node) -> int:
         try:
-            return int(self.constant(node.input[2]).shape[-1])
+            return int(self.constant(node.input[2], self.scope_of(node)).shape[-1])
         except (NotConstant, IndexError):
             return -1
 
@@ -240,7 +247,8 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
     direction = attrs.get("direction", "forward")
     layout = int(attrs.get("layout", 0))
     node_name = model.node_names[id(node)]
-    inputs = list(node.input) + [""] * (8 - len(node.input))
+    scope = model.scope_of(node)
+    inputs = [text(name) for name in node.input] + [""] * (8 - len(node.input))
     problems: list[str] = []
     notes: list[str] = []
 
@@ -250,10 +258,10 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
                           unsupported=(reason,))]
 
     try:
-        W = model.constant(inputs[1])
-        R = model.constant(inputs[2])
+        W = model.constant(inputs[1], scope)
+        R = model.constant(inputs[2], scope)
     except NotConstant as missing:
-        return unusable(f"its weights {missing} are not constants in the file")
+        return unusable(f"its weights are not constants in the file: {missing}")
     if direction not in ("forward", "reverse", "bidirectional"):
         problems.append(f"direction {direction!r} is not an ONNX direction")
     dirs = 2 if direction == "bidirectional" else 1
@@ -276,7 +284,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         if not name:
             return None
         try:
-            value = model.constant(name)
+            value = model.constant(name, scope)
         except NotConstant:
             notes.append(f"{label} is computed or fed at run time, not stored; lstmviz uses zeros")
             return None
@@ -295,7 +303,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         if not name:
             continue
         try:
-            value = model.constant(name)
+            value = model.constant(name, scope)
         except NotConstant:
             notes.append(
                 f"{label} is computed or fed at run time, not stored; lstmviz starts from zeros "
@@ -316,7 +324,20 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
             notes.append(f"{label} differs across its {value.shape[1]} batch rows; lstmviz uses row 0")
         states[label] = value[:, 0]
     if inputs[4]:
-        notes.append("sequence_lens is ignored: lstmviz runs every step of the sequence you give")
+        try:
+            lengths = np.ravel(model.constant(inputs[4], scope)).astype(np.int64)
+        except NotConstant:
+            notes.append(
+                "sequence_lens is fed at run time, so the number of steps ONNX runs is unknown here; "
+                "lstmviz runs every row of the sequence you give"
+            )
+        else:
+            if lengths.size:
+                notes.append(
+                    f"sequence_lens = {int(lengths[0])} (batch row 0): ONNX runs only the first "
+                    f"{int(lengths[0])} steps and outputs zeros after them; give a sequence of "
+                    f"{int(lengths[0])} rows to see exactly what ONNX computes"
+                )
     if attrs.get("clip") is not None:
         problems.append(f"clip={attrs['clip']:g}: lstmviz has no cell clipping (export without clip)")
     if attrs.get("input_forget", 0):
@@ -411,7 +432,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
 def _catalog(path) -> tuple[OnnxModel, list[LayerInfo]]:
     model = OnnxModel(path)
     if not model.lstm_nodes:
-        ops = sorted({node.op_type for node in model.model.graph.node})
+        ops = sorted(model.all_ops)
         raise LstmvizError(
             f"no LSTM node in this ONNX model (it has {', '.join(ops[:12]) or 'no nodes'})",
             source=model.source,
@@ -419,21 +440,23 @@ def _catalog(path) -> tuple[OnnxModel, list[LayerInfo]]:
     return model, _layers(model)
 
 
-DAMAGE = (KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError)
+DAMAGE = (KeyError, ValueError, TypeError, IndexError, AttributeError, RuntimeError, RecursionError)
 
 
-def list_layers(path) -> list[LayerInfo]:
+def list_layers_here(path) -> list[LayerInfo]:
+    """list_layers in this process (the isolated child calls this)."""
     try:
         return [without_build(info) for info in _catalog(path)[1]]
     except LstmvizError:
         raise
     except DAMAGE as error:
         raise LstmvizError(
-            f"malformed ONNX model ({type(error).__name__}: {error})", source=str(path)
+            f"malformed ONNX model ({type(error).__name__}: {text(str(error))})", source=str(path)
         ) from None
 
 
-def read_model(path, layer: str | None = None) -> LSTMParams:
+def read_model_here(path, layer: str | None = None) -> LSTMParams:
+    """read_model in this process (the isolated child calls this)."""
     try:
         model, layers = _catalog(path)
         return build_layer(layers, layer, model.source)
@@ -441,5 +464,25 @@ def read_model(path, layer: str | None = None) -> LSTMParams:
         raise
     except DAMAGE as error:
         raise LstmvizError(
-            f"malformed ONNX model ({type(error).__name__}: {error})", source=str(path)
+            f"malformed ONNX model ({type(error).__name__}: {text(str(error))})", source=str(path)
         ) from None
+
+
+def _precheck(path) -> None:
+    readable_file(path)
+
+
+def list_layers(path) -> list[LayerInfo]:
+    """Every LSTM node of the model, described; parsed in a child process (protobuf is C)."""
+    if isolated.in_child():
+        return list_layers_here(path)
+    _precheck(path)
+    return isolated.inspect_model_isolated(path, loader="lstmviz.io.onnx_io:list_layers_here")
+
+
+def read_model(path, layer: str | None = None) -> LSTMParams:
+    """One LSTM cell of the model; parsed in a child process (protobuf is C)."""
+    if isolated.in_child():
+        return read_model_here(path, layer)
+    _precheck(path)
+    return isolated.load_model_isolated(path, layer, loader="lstmviz.io.onnx_io:read_model_here")

@@ -21,6 +21,7 @@ only for the chosen layer's tensors, each after lstmviz.io.budget allows its byt
 
 from __future__ import annotations
 
+import abc
 import os
 import pickle
 import re
@@ -200,7 +201,7 @@ def _pickle_error(error: PickleError, source: str) -> LstmvizError:
     return LstmvizError(f"cannot read its pickle: {error}", source=source)
 
 
-class _TorchFile:
+class _TorchFile(abc.ABC):
     """What the three layouts share: tensors by name, module records, lazy storage reads."""
 
     kind = FORMAT
@@ -214,8 +215,9 @@ class _TorchFile:
         self.named: list[str] = []
         self.byteorder = "<"
 
+    @abc.abstractmethod
     def close(self) -> None:
-        pass
+        """Release the open file."""
 
     def __enter__(self):
         return self
@@ -238,8 +240,9 @@ class _TorchFile:
         if kind_if_module and walk.modules:
             self.kind = kind_if_module
 
+    @abc.abstractmethod
     def _storage_bytes(self, storage: Storage, nbytes: int) -> bytes:
-        raise NotImplementedError
+        """The raw bytes of one storage (nbytes, already allowed by the budget)."""
 
     def _storage_array(self, storage: Storage) -> np.ndarray:
         cache_key = (getattr(storage, "area", ""), storage.key)

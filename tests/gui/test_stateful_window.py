@@ -15,12 +15,13 @@ MainWindow and its Session, to be swapped for the Viewer once it is in main.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -97,12 +98,11 @@ def model_shape(path, layer) -> tuple[int, int, int]:
 class WindowDriver:
     """The calls of lstmviz.Viewer(show=False), over today's MainWindow and Session."""
 
-    def __init__(self, qtbot, preset: str = "memory-cell"):
+    def __init__(self, preset: str = "memory-cell"):
         from lstmviz.document import Document
         from lstmviz.gui.main_window import MainWindow
         from lstmviz.presets import load_preset
 
-        self.qtbot = qtbot
         self.window = MainWindow(Document.from_preset(load_preset(preset)))
         self.window.resize(1280, 800)
         self.window.show()
@@ -171,15 +171,15 @@ class WindowDriver:
 
 
 class WindowUser(RuleBasedStateMachine):
-    qtbot = None  # set by the test
-    workdir: Path = None
+    workdir: Path = None  # set by run_machine
 
     def __init__(self):
         super().__init__()
         self.raised: list[str] = []
-        self._pytest_hook = sys.excepthook
+        self._hooks = (sys.excepthook, threading.excepthook)
         sys.excepthook = self._record  # every view's exception lands here (lstmviz.gui.binding)
-        self.viewer = WindowDriver(self.qtbot)
+        threading.excepthook = lambda args: self._record(args.exc_type, args.exc_value, args.exc_traceback)
+        self.viewer = WindowDriver()
         self.files = 0
         self.actions: list[str] = []
 
@@ -389,18 +389,45 @@ class WindowUser(RuleBasedStateMachine):
                 widget.done(0)
 
     def teardown(self):
-        sys.excepthook = self._pytest_hook
+        sys.excepthook, threading.excepthook = self._hooks
         self._close_messages()
         self.viewer.close()
+        from PySide6.QtCore import QCoreApplication, QEvent
         from PySide6.QtWidgets import QApplication
 
         for _ in range(3):
             QApplication.processEvents()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-@pytest.mark.allow_leaks  # hypothesis makes and closes many windows; teardown deletes each
-def test_the_window_holds_together(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LSTMVIZ_AUTOSAVE_SECONDS", "3600")
-    WindowUser.qtbot = qtbot
-    WindowUser.workdir = tmp_path
+def run_machine(workdir) -> None:
+    """Run the machine with SETTINGS in this process (a QApplication is made if needed)."""
+    from PySide6.QtWidgets import QApplication
+
+    _app = QApplication.instance() or QApplication([])
+    WindowUser.workdir = Path(workdir)
     run_state_machine_as_test(WindowUser, settings=SETTINGS)
+
+
+def test_the_window_holds_together(tmp_path):
+    """In a child process: a hundred-odd windows and the Qt caches they fill would stay in the
+    test process (and in the peak RSS that the memory-bomb tests' children inherit)."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        LSTMVIZ_STATE_DIR=str(tmp_path / "state"),
+        LSTMVIZ_CONFIG_DIR=str(tmp_path / "config"),
+        LSTMVIZ_AUTOSAVE_SECONDS="3600",
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    )
+    work = tmp_path / "files"
+    work.mkdir()
+    done = subprocess.run([sys.executable, __file__, str(work)], env=env, capture_output=True, text=True,
+                          timeout=900)
+    noise = "propagateSizeHints"
+    output = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if noise not in line)
+    assert done.returncode == 0, output[-12000:]
+
+
+if __name__ == "__main__":
+    run_machine(sys.argv[1])

@@ -275,7 +275,6 @@ def test_onnx_clip_and_input_forget_are_refused(tmp_path):
     [
         ("h5py", "keras", "keras_func.keras"),
         ("h5py", "keras", "keras2_model.h5"),
-        ("onnx", "onnx", "onnx_bidir.onnx"),
         ("safetensors", "safetensors", "torch_lstm.safetensors"),
     ],
 )

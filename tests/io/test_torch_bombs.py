@@ -1,6 +1,6 @@
 """Hostile PyTorch files (issue 12), built here at test time: each is refused by the real
 command in a child process, with one stderr line naming the file, exit 2, a small peak
-memory (VmHWM, under an address-space limit) and no hang."""
+memory (the child's own peak RSS, under an address-space limit) and no hang."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 from tests.io.frameworks_helpers import torch_zip
 
 ADDRESS_LIMIT = 3 << 30  # the child cannot allocate more than this at all
-PEAK_LIMIT_KB = 400 << 10  # what a refusal may cost, in kilobytes
+PEAK_LIMIT_KB = 200 << 10  # what a refusal may cost: peak resident kilobytes
 CHILD = r"""
 import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
@@ -27,11 +27,16 @@ try:
     code = main(sys.argv[3:])
 except SystemExit as exit:
     code = exit.code
-with open(sys.argv[1], "w") as out:
-    # VmHWM is this process's own peak: ru_maxrss would keep the forking parent's (pytest's)
-    # peak across exec on Linux.
+# The peak RSS of this process: VmHWM starts afresh at exec, while ru_maxrss keeps the peak
+# of the pytest process this child was forked from (Linux preserves it across execve).
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
     with open("/proc/self/status") as status:
-        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration, ValueError):
+    pass
+with open(sys.argv[1], "w") as out:
+    out.write(str(peak))
 sys.exit(code)
 """
 

@@ -92,3 +92,27 @@ def test_inspect_says_what_it_detected(capsys):
 def test_fixtures_stay_small():
     assert all(p.stat().st_size < 1 << 20 for p in FIXTURES.iterdir())
     assert sum(p.stat().st_size for p in FIXTURES.iterdir()) < 1 << 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["file"])
+def test_damaged_copies_fail_with_one_line_or_load(case, tmp_path):
+    """Truncated and overwritten copies (fixed seed): an LstmvizError naming the file, or a
+    model that still validates (when only weight bytes were hit)."""
+    data = (FIXTURES / case["file"]).read_bytes()
+    rng = np.random.default_rng(len(data))
+    spoiled = [data[: int(len(data) * f)] for f in (0.3, 0.7, 0.95)]
+    for _ in range(12):
+        copy = bytearray(data)
+        start = int(rng.integers(0, len(data)))
+        copy[start : start + 16] = rng.integers(
+            0, 256, len(copy[start : start + 16]), dtype=np.uint8
+        ).tobytes()
+        spoiled.append(bytes(copy))
+    for index, content in enumerate(spoiled):
+        path = tmp_path / f"{index}-{case['file']}"
+        path.write_bytes(content)
+        for call in (lambda: lstmviz.load_model(path), lambda: inspect_model(path)):
+            try:
+                call()
+            except lstmviz.LstmvizError as error:
+                assert str(error).startswith(f"{path}: ") and "\n" not in str(error)

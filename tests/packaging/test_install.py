@@ -228,6 +228,7 @@ def test_pipx_installs_from_the_source_folder_and_the_wheel_with_all_extras(dist
     run([pipx, "install", f"{dist['wheel']}[all]"], cwd=elsewhere, env=env)
     out = run([lstmviz, "--version"], cwd=elsewhere, env=env).stdout
     installed = next(line for line in out.splitlines() if line.startswith("Optional, installed:"))
-    assert all(name in installed for name in ("h5py", "onnx", "safetensors")), installed
+    extras = ("h5py", "onnx", "safetensors", "Pillow", "imageio-ffmpeg")
+    assert all(name in installed for name in extras), installed
     layers = run([lstmviz, "inspect", FIXTURES / "keras_seq.keras"], cwd=elsewhere, env=env).stdout
     assert "lstm" in layers.lower()

@@ -43,7 +43,7 @@ VIEWS: tuple[ViewSpec, ...] = (
              "How much of c_t survives to the last step T (the forget-gate product) and the exact "
              "gradients of unit k's h at T with respect to c_t and x_t, with the forget gate alongside"),
     ViewSpec("saturation", "Gate &saturation", "Saturation", "saturation:SaturationView",
-             "Alt+2", "right",
+             "Alt+2", "bottom",  # three gates side by side: too wide beside the inspector
              "How often each unit's i, f, o gates sit near 0 or near 1 (Karpathy et al. 2015); "
              "click a dot to select its unit"),
     ViewSpec("curves", "&Activation curve", "Activation curve", "curves:ActivationCurveView",
@@ -110,7 +110,8 @@ class AnalysisPanels:
 
             window = self.window
             if SPECS[key].area == "bottom":
-                height = max(dock.height(), int(window.height() * 0.5))
+                # half the window, but leave the diagram 400 px (a 720-px screen)
+                height = max(dock.height(), min(int(window.height() * 0.5), window.height() - 400))
                 window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
             else:
                 window.resizeDocks([dock], [max(dock.width(), 460)], Qt.Orientation.Horizontal)
