@@ -162,7 +162,8 @@ def test_installed_from_the_built_file_lstmviz_works_on_its_own(kind, dist, tmp_
     exec_line = next(line[5:] for line in entry.splitlines() if line.startswith("Exec="))
     assert (share / "icons" / "hicolor" / "256x256" / "apps" / "lstmviz.png").read_bytes()[:4] == b"\x89PNG"
     make_doc = ("import sys; from lstmviz.commands.open import build_document; "
-                "from lstmviz.io.document_file import snapshot, write_document; "
+                "from lstmviz.document.files import snapshot; "
+                "from lstmviz.io.document_file import write_document; "
                 "doc = build_document(preset='forget-worked'); write_document(snapshot(doc), sys.argv[1]); "
                 "print(doc.title)")
     title = run([python, "-c", make_doc, elsewhere / "saved.lstmviz"], cwd=elsewhere, env=env).stdout.strip()
