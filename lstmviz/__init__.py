@@ -5,6 +5,9 @@
     xs = lstmviz.load_sequence("input.csv")
     trace = lstmviz.run(params, xs)
     lstmviz.write_trace_csv(trace, "trace.csv")
+
+    viewer = lstmviz.Viewer()          # the window, scriptable (lstmviz.gui.viewer; loads Qt)
+    viewer.open("model.pt", confirm=False)
 """
 
 from lstmviz.core.cell import run, step
@@ -22,6 +25,7 @@ _LAZY = {
     "from_torch": "lstmviz.live",
     "from_keras": "lstmviz.live",
     "show": "lstmviz.live",
+    "Viewer": "lstmviz.gui.viewer",  # the window, scriptable; Qt loads on first use
 }
 
 

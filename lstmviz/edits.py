@@ -13,58 +13,28 @@ numbers, not two copies of the sequence).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from lstmviz.core.cell import check_sequence, run
 from lstmviz.core.params import GATES, PEEPHOLES, WEIGHT_KEYS, LSTMParams
 from lstmviz.core.trace import Trace
+from lstmviz.document import CellState, kept_initial_state
 from lstmviz.errors import LstmvizError
 
-SOURCE_KEYS = ("model_path", "model_sha256", "input_path")
+
+def current_state(doc) -> CellState:
+    return doc.cell
 
 
-@dataclass(frozen=True)
-class ModelState:
-    """What a trace is computed from, plus where the model and input came from."""
-
-    params: LSTMParams
-    xs: np.ndarray
-    h0: np.ndarray | None = None
-    c0: np.ndarray | None = None
-    input_names: tuple[str, ...] = ()
-    sources: dict = field(default_factory=dict)
-
-    @property
-    def T(self) -> int:
-        return int(self.xs.shape[0])
-
-    def cost(self) -> int:
-        """A rough measure of the work of a trace (steps x per-step size)."""
-        n = self.params.n
-        layers = 1 + sum(len(d) for d in self.params.upstream)
-        return self.T * layers * (4 * n * (n + self.params.m) + 40)
-
-
-def current_state(doc) -> ModelState:
-    return ModelState(
-        doc.params, doc.xs, doc.h0, doc.c0, tuple(doc.input_names),
-        {key: getattr(doc, key, None) for key in SOURCE_KEYS},
-    )
-
-
-def compute_trace(state: ModelState, progress=None) -> Trace:
+def compute_trace(state: CellState, progress=None) -> Trace:
     """The trace a state leads to (safe to call from a worker thread). progress(fraction)
     returning False stops the run (lstmviz.core.cell.RunCancelled)."""
     return run(state.params, state.xs, h0=state.h0, c0=state.c0, progress=progress)
 
 
-def apply_state(doc, state: ModelState, trace: Trace | None = None) -> None:
-    doc.set_state(
-        state.params, state.xs, state.h0, state.c0, trace=trace,
-        input_names=state.input_names, sources=state.sources or None,
-    )
+def apply_state(doc, state: CellState, trace: Trace | None = None) -> None:
+    doc.set_cell(state, trace)
 
 
 class Edit(ABC):
@@ -73,28 +43,33 @@ class Edit(ABC):
     text = "Edit"
 
     @abstractmethod
-    def after(self, doc) -> ModelState: ...
+    def after(self, doc) -> CellState: ...
 
     @abstractmethod
-    def before(self, doc) -> ModelState: ...
+    def before(self, doc) -> CellState: ...
+
+    def land(self, doc, state: CellState, trace: Trace | None, forward: bool) -> None:
+        """Put the state this edit computed (after() when forward, else before()) into the
+        Document in one transition; edits that also change the view override this."""
+        apply_state(doc, state, trace)
 
     def do(self, doc, trace: Trace | None = None) -> None:
-        apply_state(doc, self.after(doc), trace)
+        self.land(doc, self.after(doc), trace, True)
 
     def undo(self, doc, trace: Trace | None = None) -> None:
-        apply_state(doc, self.before(doc), trace)
+        self.land(doc, self.before(doc), trace, False)
 
 
 class StateEdit(Edit):
     """From one whole state to another (model opened, input generated, weights randomised)."""
 
-    def __init__(self, before: ModelState, after: ModelState, text: str):
+    def __init__(self, before: CellState, after: CellState, text: str):
         self._before, self._after, self.text = before, after, text
 
-    def after(self, doc) -> ModelState:
+    def after(self, doc) -> CellState:
         return self._after
 
-    def before(self, doc) -> ModelState:
+    def before(self, doc) -> CellState:
         return self._before
 
 
@@ -103,8 +78,8 @@ def set_input(doc, xs, names=None, text: str = "Change the input", input_path=No
     before = current_state(doc)
     xs = check_sequence(xs, doc.params.input_size)
     names = tuple(names) if names is not None else ()
-    sources = dict(before.sources, input_path=None if input_path is None else str(input_path))
-    after = ModelState(doc.params, xs, doc.h0, doc.c0, names, sources)
+    sources = before.sources.replace(input_path=None if input_path is None else str(input_path))
+    after = before.replace(xs=xs, input_names=names, sources=sources)
     return StateEdit(before, after, text)
 
 
@@ -116,8 +91,8 @@ def set_params(doc, params: LSTMParams, text: str = "Change the weights") -> Sta
             f"the model expects m = {params.input_size} inputs per step but the current "
             f"sequence has {doc.xs.shape[1]} columns"
         )
-    h0, c0 = _keep_state(doc, params.n)
-    after = ModelState(params, doc.xs, h0, c0, before.input_names, before.sources)
+    h0, c0 = kept_initial_state(before, params.n)
+    after = before.replace(params=params, h0=h0, c0=c0)
     return StateEdit(before, after, text)
 
 
@@ -125,9 +100,9 @@ def set_model(doc, params: LSTMParams, xs=None, text: str = "Open a model", mode
               model_sha256=None, names=None, input_path=None) -> StateEdit:
     """A model from a file (and, when its m differs, a new input for it)."""
     before = current_state(doc)
-    sources = dict(before.sources)
+    sources = before.sources
     if xs is not None:
-        sources["input_path"] = None if input_path is None else str(input_path)
+        sources = sources.replace(input_path=None if input_path is None else str(input_path))
     if xs is None:
         if params.input_size != doc.xs.shape[1]:
             raise LstmvizError(
@@ -137,23 +112,16 @@ def set_model(doc, params: LSTMParams, xs=None, text: str = "Open a model", mode
             )
         xs, names = doc.xs, before.input_names if names is None else names
     xs = check_sequence(xs, params.input_size)
-    h0, c0 = _keep_state(doc, params.n)
+    h0, c0 = kept_initial_state(before, params.n)
     if model_path is not None:
-        sources.update(model_path=str(model_path), model_sha256=model_sha256)
-    after = ModelState(params, xs, h0, c0, tuple(names or ()), sources)
+        sources = sources.replace(model_path=str(model_path), model_sha256=model_sha256)
+    after = CellState(params, xs, h0, c0, tuple(names or ()), sources)
     return StateEdit(before, after, text)
 
 
 def set_initial_state(doc, h0=None, c0=None, text: str = "Change the initial state") -> StateEdit:
     before = current_state(doc)
-    after = ModelState(doc.params, doc.xs, h0, c0, before.input_names, before.sources)
-    return StateEdit(before, after, text)
-
-
-def _keep_state(doc, n: int):
-    h0 = doc.h0 if doc.h0 is not None and doc.h0.shape == (n,) else None
-    c0 = doc.c0 if doc.c0 is not None and doc.c0.shape == (n,) else None
-    return h0, c0
+    return StateEdit(before, before.replace(h0=h0, c0=c0), text)
 
 
 def parse_number(text, field_name: str) -> float:
@@ -186,21 +154,21 @@ class SetInputValue(Edit):
         self.old = float(doc.xs[row, col])
         self.text = f"Set x_{row}[{name}] = {self.new:g}"
 
-    def _with(self, doc, value: float) -> ModelState:
+    def _with(self, doc, value: float) -> CellState:
         state = current_state(doc)
         xs = state.xs.copy()
         xs[self.row, self.col] = value
-        return ModelState(state.params, xs, state.h0, state.c0, state.input_names, state.sources)
+        return state.replace(xs=xs)
 
-    def after(self, doc) -> ModelState:
+    def after(self, doc) -> CellState:
         return self._with(doc, self.new)
 
-    def before(self, doc) -> ModelState:
+    def before(self, doc) -> CellState:
         return self._with(doc, self.old)
 
 
 def input_column_name(doc, col: int) -> str:
-    names = tuple(getattr(doc, "input_names", ()) or ())
+    names = doc.input_names
     name = names[col] if col < len(names) and names[col] else ""
     return f"x_{col}" + (f" ({name})" if name and name != f"x_{col}" else "")
 
@@ -232,17 +200,16 @@ class SetWeight(Edit):
         self.old = float(array[index])
         self.text = f"Set {where} = {self.new:g}"
 
-    def _with(self, doc, value: float) -> ModelState:
+    def _with(self, doc, value: float) -> CellState:
         state = current_state(doc)
         array = getattr(state.params, self.key).copy()
         array[self.index] = value
-        params = state.params.replace(**{self.key: array})
-        return ModelState(params, state.xs, state.h0, state.c0, state.input_names, state.sources)
+        return state.replace(params=state.params.replace(**{self.key: array}))
 
-    def after(self, doc) -> ModelState:
+    def after(self, doc) -> CellState:
         return self._with(doc, self.new)
 
-    def before(self, doc) -> ModelState:
+    def before(self, doc) -> CellState:
         return self._with(doc, self.old)
 
 

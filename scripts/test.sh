@@ -7,6 +7,8 @@ EXTRAS=test source "$root/scripts/setup_env.sh"
 cd "$root"
 echo "== ruff" >&2
 .venv/bin/ruff check lstmviz tests scripts
+echo "== lint-imports (layering contracts in pyproject.toml)" >&2
+.venv/bin/lint-imports --no-cache >&2 || { echo "lint-imports: a layering contract is broken" >&2; exit 1; }
 echo "== pytest" >&2
 # tests/packaging/test_install.py (marker `packaging`, ~1-2 min) builds the wheel and the sdist
 # and installs each, and lstmviz through pipx, into fresh venvs, with the dependencies from

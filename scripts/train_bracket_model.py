@@ -286,7 +286,9 @@ def main(argv=None) -> int:
     params = LSTMParams(**trained["arrays"])
     write_npz_model(params, args.out / "bracket.npz")
     np.savez(args.out / "bracket.head.npz", **trained["head"])
-    Vocabulary(tuple(CHARS), unknown=UNKNOWN).save(args.out / "bracket.vocab.json")
+    from lstmviz.io.vocabulary import save_vocabulary
+
+    save_vocabulary(Vocabulary(tuple(CHARS), unknown=UNKNOWN), args.out / "bracket.vocab.json")
     (args.out / "bracket.sample.txt").write_text(SAMPLE, encoding="utf-8")
     info = {
         "task": "next character of generated text with nested round brackets (depth <= 4) and quotes",

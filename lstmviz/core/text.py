@@ -93,13 +93,6 @@ class Vocabulary:
         except LstmvizError as error:
             raise error.with_source(source) from None
 
-    def save(self, path) -> None:
-        from lstmviz.io.atomic import atomic_write
-
-        with atomic_write(path) as handle:
-            json.dump(self.to_dict(), handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
-
     # -- use --------------------------------------------------------------------------------
     @property
     def size(self) -> int:

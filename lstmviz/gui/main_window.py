@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox
 
 from lstmviz.components import COMPONENTS
 from lstmviz.errors import LstmvizError
@@ -45,18 +45,6 @@ SELECT_KEYS = (
 TRACES_HEIGHT = 320
 
 
-def _file_filter() -> str:
-    from lstmviz.io.models import MODEL_SUFFIXES
-    from lstmviz.io.sequences import SEQUENCE_SUFFIXES
-
-    models = " ".join(f"*{s}" for s in MODEL_SUFFIXES)
-    sequences = " ".join(f"*{s}" for s in SEQUENCE_SUFFIXES)
-    return (
-        f"Models and sequences ({models} {sequences});;Models ({models});;"
-        f"Sequences ({sequences});;All files (*)"
-    )
-
-
 class MainWindow(QMainWindow):
     def __init__(self, document, parent=None):
         super().__init__(parent)
@@ -81,8 +69,8 @@ class MainWindow(QMainWindow):
             15000,
         )
 
-        bind(self, document.source_changed, self._update_title)
-        bind(self, document.dirty_changed, self._update_title)
+        bind(self, document.state_changed, self._update_title)
+        bind(self, document.source_changed, self._check_current_preset)
         self._update_title()
         self.resize(1280, 800)
         self.diagram.setFocus()
@@ -180,10 +168,10 @@ class MainWindow(QMainWindow):
         self.menus["edit"] = bar.addMenu("&Edit")
         self.open_action = self._action(
             file_menu,
-            "&Open model or sequence…",
+            "&Open…",
             self._open_dialog,
             QKeySequence.StandardKey.Open,
-            "Open a model (.npz, .pt, .safetensors, .keras, .onnx) or an input sequence (.csv, .npy)",
+            "Open a document (.lstmviz), a model or an input sequence (.csv, .npy); or drop files here",
             "actionOpen",
         )
         file_menu.addSeparator()
@@ -195,7 +183,7 @@ class MainWindow(QMainWindow):
         self.preset_group = QActionGroup(self)
         self.preset_group.triggered.connect(self._preset_chosen)
         self.preset_actions: dict[str, QAction] = {}
-        current = getattr(self.document, "preset_name", None)
+        current = self.document.preset_name
         for number, name in enumerate(PRESETS, start=1):
             # Titles come from the presets themselves, built when the menu first opens (one
             # of them reads a trained model: not worth doing before the window is painted).
@@ -232,6 +220,13 @@ class MainWindow(QMainWindow):
             )
             act.setData(cid)
             self.select_group.addAction(act)
+        cell.addSeparator()
+        self.layer_menu = cell.addMenu("&Layer")
+        self.layer_menu.setObjectName("menuLayer")
+        self.layer_menu.menuAction().setStatusTip(
+            "Switch to another LSTM layer or direction of the open model file")
+        self.layer_menu.aboutToShow.connect(self.fill_layer_menu)
+        self._layers_of: tuple[str, list] | None = None  # (model path, its layers), read once
         cell.addSeparator()
         self._action(
             cell,
@@ -271,37 +266,47 @@ class MainWindow(QMainWindow):
         install_analysis(self, self.document)
 
     # -- actions -----------------------------------------------------------------------------------
-    def load_preset(self, name: str) -> None:
-        from lstmviz.commands.open import apply_preset
+    @property
+    def controller(self):
+        """The one way in for files and presets (lstmviz.gui.controller.WindowController)."""
+        return self.session.controller
 
-        self.playback.pause()
-        if self.document.dirty and not self.session.confirm_discard("switch to a preset"):
-            self._check_current_preset()
-            return
-        apply_preset(self.document, load_preset(name))
-        self.preset_actions[name].setChecked(True)
-        self.statusBar().showMessage(f"Preset: {load_preset(name).title}", 6000)
+    def load_preset(self, name: str, confirm: bool = True) -> bool:
+        return self.controller.apply_preset(name, confirm=confirm)
 
-    def open_file(self, path) -> bool:
-        """Open a model or a sequence; a bad file is reported and changes nothing."""
-        from lstmviz.commands.open import open_path
-
-        self.playback.pause()
-        try:
-            message = open_path(self.document, path)
-        except LstmvizError as error:
-            QMessageBox.warning(self, "Cannot open", str(error))
-            return False
-        for act in self.preset_actions.values():
-            act.setChecked(False)
-        self.statusBar().showMessage(message, 10000)
-        return True
+    def open_file(self, path, layer: str | None = None, input=None, confirm: bool = True) -> bool:
+        """Open a document, a model or a sequence (File > Open); a bad file is reported in a
+        dialog and changes nothing."""
+        return self.controller.open(path, layer=layer, input=input, confirm=confirm)
 
     def _open_dialog(self) -> None:
-        start = str(Path(self.document.model_path or self.document.input_path or ".").parent)
-        path, _ = QFileDialog.getOpenFileName(self, "Open a model or a sequence", start, _file_filter())
-        if path:
-            self.open_file(path)
+        self.controller.open_dialog()
+
+    def fill_layer_menu(self) -> None:
+        """Cell > Layer: the LSTM layers (one per direction) of the open model file, as
+        `lstmviz inspect` lists them; choosing one opens it on the current input."""
+        from lstmviz.document.opening import describe_layer, layer_choices
+
+        menu = self.layer_menu
+        menu.clear()
+        path = self.document.model_path
+        if not path:
+            menu.addAction("(no model file is open)").setEnabled(False)
+            return
+        if self._layers_of is None or self._layers_of[0] != path:
+            try:
+                self._layers_of = (path, layer_choices(path))
+            except LstmvizError as error:
+                menu.addAction(f"(cannot list the layers: {error})").setEnabled(False)
+                return
+        for info in self._layers_of[1]:
+            act = menu.addAction(describe_layer(info))
+            act.setObjectName(f"layer_{info.name}")
+            act.setData(info.name)
+            act.setCheckable(True)
+            act.setChecked(info.name == self.document.layer_name)
+            act.setEnabled(info.loadable)
+            act.triggered.connect(lambda _checked=False, name=info.name: self.controller.switch_layer(name))
 
     def _fill_preset_titles(self) -> None:
         if self._preset_titles_done:
@@ -316,14 +321,15 @@ class MainWindow(QMainWindow):
             act.setStatusTip(preset.description)
             act.setToolTip(preset.description)
 
-    def _check_current_preset(self) -> None:
+    def _check_current_preset(self, *_args) -> None:
         """Check the menu entry of the preset the Document shows (none for a file)."""
-        current = getattr(self.document, "preset_name", None)
+        current = self.document.preset_name
         for name, act in self.preset_actions.items():
             act.setChecked(name == current and not self.document.model_path)
 
     def _preset_chosen(self, action: QAction) -> None:
         self.load_preset(action.data())
+        self._check_current_preset()
 
     def _select_chosen(self, action: QAction) -> None:
         self.document.set_selection(action.data())
@@ -342,17 +348,17 @@ class MainWindow(QMainWindow):
         """What the title calls the document: its file's name once it was opened from or saved
         to a .lstmviz file, else the model's or preset's title (or the model file's name)."""
         doc = self.document
-        path = getattr(doc, "document_path", None)
-        if path:
-            return Path(path).name
+        if doc.document_path:
+            return Path(doc.document_path).name
         if doc.title:
             return doc.title
         return Path(doc.model_path).name if doc.model_path else "LSTM cell"
 
     def _update_title(self, *args) -> None:
         # Qt shows [*] as "*" while the window is modified: unsaved changes, whatever the document
-        self.setWindowTitle(f"{self.window_name()}[*] — lstmviz")
-        self.setWindowModified(bool(getattr(self.document, "dirty", False)))
+        doc = self.document
+        self.setWindowTitle(f"{self.window_name()}[*] · n = {doc.n}, m = {doc.m} — lstmviz")
+        self.setWindowModified(doc.dirty)
 
     def shortcut_rows(self) -> list[tuple[str, str, str]]:
         """(menu, keys, what) for every action of the window that has a shortcut, read from

@@ -18,12 +18,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
-from lstmviz.edits import Edit, ModelState, apply_state, compute_trace
+from lstmviz.document import CellState
+from lstmviz.edits import Edit, compute_trace
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
 from lstmviz.gui.workers import Job, describe_error
 
-# Work (ModelState.cost) below this runs on the GUI thread: about 0.05 s here.
+# Work (CellState.cost) below this runs on the GUI thread: about 0.05 s here.
 SYNC_COST_LIMIT = 20_000 * 4 * 8 * 9
 UNDO_LIMIT = 100  # whole-state edits (a generated input) keep their arrays
 
@@ -32,9 +33,9 @@ class EditCommand(QUndoCommand):
     def __init__(self, edit: Edit, document, controller: UndoController):
         super().__init__(edit.text)
         self.edit, self.document, self._controller = edit, document, controller
-        self._ready: tuple[ModelState, object] | None = None
+        self._ready: tuple[CellState, object] | None = None
 
-    def prepare(self, state: ModelState, trace) -> None:
+    def prepare(self, state: CellState, trace) -> None:
         self._ready = (state, trace)
 
     def _apply(self, forward: bool) -> None:
@@ -42,7 +43,7 @@ class EditCommand(QUndoCommand):
         self._controller._applying = True
         try:
             if ready is not None:
-                apply_state(self.document, ready[0], ready[1])
+                self.edit.land(self.document, ready[0], ready[1], forward)
             elif forward:
                 self.edit.do(self.document)
             else:
@@ -97,9 +98,10 @@ class UndoController(QObject):
             self._report(message)
 
     # -- the three entry points --------------------------------------------------------------
-    def submit(self, edit: Edit | Callable[[], Edit]) -> bool:
-        """Check the edit, compute its trace, then push it. False (and a message) when the edit
-        is refused; the Document is unchanged then."""
+    def submit(self, edit: Edit | Callable[[], Edit], trace=None) -> bool:
+        """Check the edit, compute its trace (unless `trace` is it, computed elsewhere), then
+        push it. False (and a message) when the edit is refused; the Document is unchanged
+        then."""
         try:
             if not isinstance(edit, Edit):
                 edit = edit()
@@ -114,6 +116,13 @@ class UndoController(QObject):
             self.stack.push(command)
             self.edit_applied.emit(edit.text)
 
+        if trace is not None:
+            try:
+                land(trace)
+            except LstmvizError as error:
+                self.report(str(error))
+                return False
+            return True
         return self._with_trace(state, land, f"{edit.text}: running the cell")
 
     def undo(self) -> bool:
@@ -142,7 +151,7 @@ class UndoController(QObject):
         verb = "Undo" if back else "Redo"
         return self._with_trace(state, land, f"{verb} {command.text()}: running the cell")
 
-    def _with_trace(self, state: ModelState, land: Callable, label: str) -> bool:
+    def _with_trace(self, state: CellState, land: Callable, label: str) -> bool:
         if state.cost() <= self.sync_cost_limit:
             try:
                 trace = compute_trace(state)

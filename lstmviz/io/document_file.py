@@ -63,7 +63,8 @@ _OTHER_MEMBERS = ("input/xs.npy", "state/h0.npy", "state/c0.npy")
 
 @dataclass
 class DocumentState:
-    """Everything a .lstmviz file holds; restore() puts it into a Document."""
+    """Everything a .lstmviz file holds (lstmviz.document.state converts it to the Document's
+    records and back)."""
 
     params: LSTMParams
     xs: np.ndarray
@@ -84,52 +85,8 @@ class DocumentState:
     meta: dict[str, Any] = field(default_factory=dict)  # document.json as read (or extra to write)
 
 
-# -- Document <-> state ----------------------------------------------------------------------
-def snapshot(doc) -> DocumentState:
-    """The document as it is now (arrays are shared, not copied: edits replace arrays)."""
-    return DocumentState(
-        params=doc.params, xs=doc.xs, h0=doc.h0, c0=doc.c0,
-        input_names=tuple(getattr(doc, "input_names", ()) or ()),
-        title=doc.title or "", model_path=getattr(doc, "model_path", None),
-        model_sha256=getattr(doc, "model_sha256", None), input_path=getattr(doc, "input_path", None),
-        preset=getattr(doc, "preset_name", None), step=doc.step, selection=doc.selection,
-        unit=doc.unit, units=tuple(doc.units), options=_json_options(doc.options),
-        interventions=tuple(getattr(doc, "interventions", ()) or ()),
-    )
-
-
-def restore(doc, state: DocumentState, trace=None) -> None:
-    """Put a state into an existing Document through its setters (views stay subscribed).
-
-    On an error in the parameters or input the Document stays as it was.
-    """
-    doc.set_state(
-        state.params, state.xs, state.h0, state.c0, trace=trace, input_names=state.input_names,
-        sources={"model_path": state.model_path, "model_sha256": state.model_sha256,
-                 "input_path": state.input_path},
-    )
-    doc.set_sources(title=state.title)
-    if state.interventions or getattr(doc, "interventions", ()):
-        doc.set_interventions(state.interventions)  # (the old document's what-if goes)
-    for key, value in state.options.items():
-        doc.set_option(key, value)
-    if state.units:
-        doc.set_units(state.units)
-    if 0 <= state.unit < doc.n:
-        doc.set_unit(state.unit)
-    if state.selection:
-        doc.set_selection(state.selection)
-    doc.set_step(state.step)
-
-
-def to_document(state: DocumentState):
-    """A new Document (for the command line and scripts)."""
-    from lstmviz.document import Document
-
-    doc = Document(state.params, state.xs, title=state.title, input_names=state.input_names)
-    restore(doc, state)
-    doc.mark_saved()
-    return doc
+# The Document and its records (lstmviz.document) convert to and from DocumentState in
+# lstmviz.document.state (to_file_state / from_file_state): io knows nothing of the layer above.
 
 
 def _json_options(options: dict) -> dict:

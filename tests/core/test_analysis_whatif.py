@@ -186,12 +186,10 @@ def test_out_of_range_for_the_trace():
         rerun(params, trace, ["f=0"])
 
 
-def test_long_run_is_fast_enough():
-    import time
-
+def test_long_run_applies_clamps_only_inside_their_steps():
     params = LSTMParams.random(64, 8, seed=0)
     trace = run(params, np.random.default_rng(0).normal(size=(10_000, 8)))
-    start = time.perf_counter()
     interventions = [ClampGate("f", 1.0, units=[1, 2], steps=(100, 5000)), ZeroUnit(units=3, steps=(50, 60))]
-    rerun(params, trace, interventions)
-    assert time.perf_counter() - start < 2.0  # about 0.15 s here; generous for a loaded machine
+    after = rerun(params, trace, interventions)
+    assert (after.f[100:5000, [1, 2]] == 1.0).all() and (after.h[50:60, 3] == 0).all()
+    np.testing.assert_array_equal(after.h[:50], trace.h[:50])

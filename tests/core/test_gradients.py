@@ -246,17 +246,12 @@ def test_bad_arguments():
         gradient_flow(random_cell(4, 2, seed=1), trace)
 
 
-def test_long_run_is_fast_enough():
-    """T = 10 000, n = 64 must return well under a second (scripts/bench_analysis.py measures)."""
-    import time
-
+def test_long_run_gives_finite_gradients():
+    """T = 10 000, n = 64 stays finite (its speed is measured by scripts/bench_analysis.py, not here)."""
     params = LSTMParams.random(64, 8, seed=0)
     trace = run(params, np.random.default_rng(0).normal(size=(10_000, 8)))
-    start = time.perf_counter()
     flow = gradient_flow(params, trace, unit=5)
-    elapsed = time.perf_counter() - start
-    assert np.isfinite(flow.dx).all()
-    assert elapsed < 1.0
+    assert np.isfinite(flow.dx).all() and np.abs(flow.dx).max() > 0
 
 
 def test_reverse_direction_is_with_respect_to_what_the_cell_read():

@@ -7,6 +7,7 @@ import pytest
 
 from lstmviz.core.text import Vocabulary, display_name, load_model_vocabulary, vocabulary_path
 from lstmviz.errors import LstmvizError
+from lstmviz.io.vocabulary import save_vocabulary
 
 
 def test_round_trip_and_one_hot():
@@ -53,7 +54,7 @@ def test_files(tmp_path):
     model = tmp_path / "m.npz"
     assert vocabulary_path(model) == tmp_path / "m.vocab.json"
     assert load_model_vocabulary(model) is None
-    vocab.save(vocabulary_path(model))
+    save_vocabulary(vocab, vocabulary_path(model))
     assert json.loads(vocabulary_path(model).read_text(encoding="utf-8"))["chars"][0] == "\n"
     assert load_model_vocabulary(model) == vocab
     bad = tmp_path / "bad.vocab.json"

@@ -14,8 +14,9 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from lstmviz.autosave import Autosaver, SessionLock, find_recoverable
+from lstmviz.document.files import snapshot
 from lstmviz.edits import SetWeight
-from lstmviz.io.document_file import read_document, snapshot
+from lstmviz.io.document_file import read_document
 from tests.gui.editing_fixtures import doc, open_window, user_dirs, window  # noqa: F401
 
 
@@ -81,7 +82,7 @@ CHILD_QT_FREE = """
 import sys, time
 from lstmviz.autosave import Autosaver
 from lstmviz.document import Document
-from lstmviz.io.document_file import snapshot
+from lstmviz.document.files import snapshot
 from lstmviz.presets import load_preset
 doc = Document.from_preset(load_preset("forget-worked"))
 saver = Autosaver(sys.argv[1])

@@ -11,10 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from lstmviz.core.params import LSTMParams
+from lstmviz.document.files import snapshot
 from lstmviz.errors import LstmvizError
 from lstmviz.gui import workers
 from lstmviz.gui.editors.generator_dialog import GeneratorDialog
-from lstmviz.io.document_file import snapshot, write_document
+from lstmviz.io.document_file import write_document
 from lstmviz.io.npz import write_npz_model
 from tests.gui.editing_fixtures import (  # noqa: F401
     assert_unchanged,
@@ -76,42 +77,43 @@ def test_a_document_with_a_bad_member_dropped(qtbot, window, tmp_path):
 def test_a_model_whose_m_does_not_match_the_sequence(qtbot, window, tmp_path):
     session = window.session
     doc = session.document
+    questions = session.controller.questions
     model = tmp_path / "m2.npz"
     write_npz_model(LSTMParams.random(4, 2, seed=0), model)
     before = snapshot_state(doc)
+    session.open_path(model)  # nobody answers offscreen: the question is recorded, Cancel
+    session.wait()
+    kind, mismatch = questions.asked[-1]
+    assert kind == "mismatch"
+    assert mismatch.message == (f"{model}: the model expects m = 2 inputs per step but the current "
+                                "sequence has 3 columns")
+    assert "Cancel keeps everything as it is" in mismatch.question
+    assert [c.key for c in mismatch.choices] == ["sequence", "generated", "zero", "cancel"]
+    assert_unchanged(doc, before)
+    questions.answers["mismatch"] = "zero"  # this time take the offer
     session.open_path(model)
     session.wait()
-    box = session.zero_input_box
-    assert box.text() == (f"{model}: the model expects m = 2 inputs per step but the current "
-                          "sequence has 3 columns")
-    assert "Cancel keeps everything as it is" in box.informativeText()
-    assert_unchanged(doc, before)
-    box.button(QMessageBox.StandardButton.Cancel).click()
-    assert_unchanged(doc, before)
-    session.open_path(model)  # this time take the offer
-    session.wait()
-    use = next(b for b in session.zero_input_box.buttons() if b.text().startswith("Use"))
-    use.click()
     assert doc.m == 2 and doc.n == 4 and doc.T == 40 and doc.model_path == str(model)
+    assert not doc.xs.any()
     session.undo.undo()
     assert_unchanged(doc, {**before, "dirty": doc.dirty})
 
 
 def test_a_sequence_whose_columns_do_not_match_the_model(qtbot, window, tmp_path):
     session = window.session
+    questions = session.controller.questions
     before = snapshot_state(session.document)
     seq = tmp_path / "two.csv"
     seq.write_text("a,b\n1,2\n3,4\n")
     session.open_path(seq)
     session.wait()
-    assert _visible_error(window) == f"{seq}: has 2 columns but the model expects m = 3 inputs per step"
-    assert "random cell" in session.offer_box.informativeText()
+    kind, mismatch = questions.asked[-1]
+    assert mismatch.message == f"{seq}: has 2 columns but the model expects m = 3 inputs per step"
+    assert "random cell" in mismatch.question
     assert_unchanged(session.document, before)
-    session.offer_box.button(QMessageBox.StandardButton.Cancel).click()
-    assert_unchanged(session.document, before)
-    session.open_path(seq)  # and once more, taking the way out
+    questions.answers["mismatch"] = "random"  # and once more, taking the way out
+    session.open_path(seq)
     session.wait()
-    next(b for b in session.offer_box.buttons() if b.text() == "Use a random cell").click()
     doc = session.document
     assert (doc.n, doc.m, doc.T) == (2, 2, 2) and doc.input_names == ("a", "b")
     assert doc.input_path == str(seq)
@@ -165,7 +167,7 @@ def test_models_are_read_off_the_gui_thread_and_stale_ones_dropped(qtbot, window
             release.wait(5)
         return real(path, layer)
 
-    monkeypatch.setattr("lstmviz.gui.editors.session.load_model_file", spy)
+    monkeypatch.setattr("lstmviz.gui.controller.load_model_file", spy)
     session.open_path(slow)
     qtbot.waitUntil(lambda: len(threads) == 1)
     session.open_path(fast)  # the user changed their mind

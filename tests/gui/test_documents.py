@@ -50,7 +50,10 @@ def test_save_and_open_restore_the_same_document(qtbot, window, tmp_path):
         assert other.option("concat_h_first") is False
         assert other.input_names == ("value", "marker", "")
         assert not other.dirty and other.document_path == str(path.resolve())
-        assert session2.undo.stack.count() == 0
+        # opening is one undo step, and that step is the saved state
+        assert session2.undo.stack.count() == 1 and session2.undo.stack.isClean()
+        session2.undo.undo()
+        assert other.preset_name == "forget-worked" and other.document_path is None and other.n == 3
     finally:
         session2.shutdown()
 

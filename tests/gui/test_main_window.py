@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtWidgets import QDockWidget
 
 from lstmviz import cli
-from lstmviz.commands.open import build_document
 from lstmviz.core.params import LSTMParams
+from lstmviz.document.opening import initial_document as build_document
 from lstmviz.errors import LstmvizError
 from lstmviz.io.npz import write_npz_model
 from lstmviz.io.sequences import write_sequence
@@ -87,28 +87,34 @@ def test_clicking_the_diagram_shows_the_component_in_the_inspector(make_window, 
     assert "92" in window.inspector.plain_text() and "177" in window.inspector.plain_text()
 
 
-def test_open_model_and_sequence(make_window, tmp_path, monkeypatch):
+def test_open_model_and_sequence(make_window, tmp_path):
     window = make_window("memory-cell")
     doc = window.document
+    session = window.session
     model = tmp_path / "cell.npz"
     write_npz_model(LSTMParams.random(5, 3, seed=3), model)
     assert window.open_file(model)  # m = 3 like the memory cell: keeps the input
+    session.wait()
     assert doc.n == 5 and doc.T == 40 and doc.model_path == str(model)
     assert "cell.npz" in window.windowTitle() and window.diagram.column("o").count == 5
     seq = tmp_path / "walk.csv"
     write_sequence(np.cumsum(np.ones((25, 3)), axis=0) / 25, seq)
     assert window.open_file(seq)
+    session.wait()
     assert doc.T == 25 and doc.n == 5
     other = tmp_path / "two.csv"
-    write_sequence(np.zeros((9, 2)), other)  # m = 2: runs on a random cell
+    write_sequence(np.zeros((9, 2)), other)  # m = 2: runs on a random cell when asked to
+    session.controller.questions.answers["mismatch"] = "random"
     assert window.open_file(other)
+    session.wait()
     assert doc.m == 2 and doc.T == 9
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *args: warnings.append(args[2]))
+    shown = []
+    session.failed.connect(shown.append)
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2\n3\n")
-    assert not window.open_file(bad)
-    assert warnings and "bad.csv" in warnings[0] and doc.T == 9  # nothing changed
+    window.open_file(bad)
+    session.wait()
+    assert shown and "bad.csv" in shown[0] and doc.T == 9  # nothing changed
 
 
 def test_lstmviz_without_arguments_opens_the_memory_cell(monkeypatch):
@@ -147,7 +153,8 @@ def test_open_command_arguments(tmp_path, capsys):
 def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys):
     from lstmviz.core.analysis.whatif import ClampGate
     from lstmviz.document import Document
-    from lstmviz.io.document_file import snapshot, write_document
+    from lstmviz.document.files import snapshot
+    from lstmviz.io.document_file import write_document
     from lstmviz.presets import load_preset
 
     source = Document.from_preset(load_preset("forget-worked"))

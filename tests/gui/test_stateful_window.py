@@ -124,22 +124,13 @@ class WindowDriver:
 
     def open(self, path, layer=None, input=None):
         """input: None cancels a size-mismatch question; "generated" takes the offer."""
-        offer_before = getattr(self.session, "offer_box", None)
-        if layer is not None and not str(path).endswith((".csv", ".npy", ".lstmviz")):
-            self.session.open_model(str(path), layer=layer)
-        else:
-            self.session.open_path(str(path))
+        # The window's controller asks the size question; script the answer: Cancel, or the
+        # offer (a zero input for a model, a random cell for a sequence).
+        questions = self.session.controller.questions
+        questions.answers["mismatch"] = "cancel" if input is None else (lambda m: m.default.key)
+        questions.answers["layer"] = lambda infos: infos[0].name
+        self.session.controller.open(str(path), layer=layer)
         self.settle()
-        box = getattr(self.session, "offer_box", None)
-        if box is not None and box is not offer_before:
-            from PySide6.QtWidgets import QMessageBox
-
-            if input is None:
-                box.button(QMessageBox.StandardButton.Cancel).click()
-            else:
-                accept = [b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole]
-                accept[0].click()
-            self.settle()
 
     def save(self, path) -> None:
         self.session.save_to(path, synchronous=True)

@@ -17,7 +17,7 @@ import pytest
 import lstmviz
 from lstmviz.cli import main
 from lstmviz.core.params import LSTMParams
-from lstmviz.document import Document
+from lstmviz.document import Document, files
 from lstmviz.errors import LstmvizError
 from lstmviz.io import document_file as df
 from lstmviz.io.zipsafe import is_zip
@@ -76,7 +76,7 @@ def test_damaged_npz_model(tmp_path, damage):
 def test_damaged_document(tmp_path, damage):
     path = tmp_path / "d.lstmviz"
     doc = Document(LSTMParams.random(3, 2, seed=0), np.zeros((5, 2)))
-    df.write_document(df.snapshot(doc), path)
+    df.write_document(files.snapshot(doc), path)
     path.write_bytes(DAMAGES[damage](path.read_bytes()))
     with pytest.raises(LstmvizError) as caught:
         df.read_document(path)

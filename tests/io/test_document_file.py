@@ -12,7 +12,7 @@ import pytest
 
 from lstmviz.cli import main as cli_main
 from lstmviz.core.params import LSTMParams
-from lstmviz.document import Document
+from lstmviz.document import Document, files
 from lstmviz.errors import LstmvizError
 from lstmviz.io import document_file as df
 from lstmviz.io.csv import ExportCancelled, write_trace_csv
@@ -34,7 +34,7 @@ def _doc() -> Document:
 def test_round_trip_restores_everything(tmp_path):
     doc = _doc()
     path = tmp_path / "a.lstmviz"
-    df.write_document(df.snapshot(doc), path)
+    df.write_document(files.snapshot(doc), path)
     state = df.read_document(path)
     for key, value in doc.params.arrays().items():
         np.testing.assert_array_equal(getattr(state.params, key), value)
@@ -46,7 +46,7 @@ def test_round_trip_restores_everything(tmp_path):
     assert state.input_names == ("value", "write", "erase")
     assert state.title == doc.title
     assert state.preset == "memory-cell"
-    again = df.to_document(state)
+    again = files.document_from_file(state)
     np.testing.assert_array_equal(again.trace.h, doc.trace.h)
     assert (again.step, again.selection, again.units, again.dirty) == (7, "c", (1,), False)
 
@@ -54,12 +54,12 @@ def test_round_trip_restores_everything(tmp_path):
 def test_restore_into_an_open_document_keeps_its_listeners(tmp_path):
     source = _doc()
     path = tmp_path / "b.lstmviz"
-    df.write_document(df.snapshot(source), path)
+    df.write_document(files.snapshot(source), path)
     target = Document(LSTMParams.random(5, 2, seed=1), np.zeros((10, 2)))
     seen = []
     target.params_changed.connect(lambda p: seen.append("params"))
     target.step_changed.connect(lambda s: seen.append(("step", s)))
-    df.restore(target, df.read_document(path))
+    files.restore(target, df.read_document(path))
     assert target.n == 2 and target.step == 7 and "params" in seen and ("step", 7) in seen
     np.testing.assert_array_equal(target.trace.h, source.trace.h)
 
@@ -71,7 +71,7 @@ def test_metadata_records_the_model_origin_and_sha256(tmp_path):
     doc = Document(params, np.ones((5, 2)))
     doc.set_sources(model_path=str(model))
     path = tmp_path / "c.lstmviz"
-    df.write_document(df.snapshot(doc), path)
+    df.write_document(files.snapshot(doc), path)
     with zipfile.ZipFile(path) as zf:
         meta = json.loads(zf.read("document.json"))
         names = set(zf.namelist())
@@ -90,23 +90,23 @@ def test_stacked_and_peephole_cells_survive(tmp_path):
         recurrent_activation="hard_sigmoid")
     doc = Document(top, np.random.default_rng(0).normal(size=(12, 2)))
     path = tmp_path / "stack.lstmviz"
-    df.write_document(df.snapshot(doc), path)
+    df.write_document(files.snapshot(doc), path)
     state = df.read_document(path)
     assert state.params.recurrent_activation == "hard_sigmoid"
     assert state.params.upstream[0][1].reverse is True
     np.testing.assert_array_equal(state.params.p_o, top.p_o)
-    np.testing.assert_array_equal(df.to_document(state).trace.h, doc.trace.h)
+    np.testing.assert_array_equal(files.document_from_file(state).trace.h, doc.trace.h)
 
 
 def test_write_is_atomic_and_cancellable(tmp_path):
     path = tmp_path / "d.lstmviz"
     path.write_bytes(b"earlier")
     with pytest.raises(ExportCancelled):
-        df.write_document(df.snapshot(_doc()), path, progress=lambda f: False)
+        df.write_document(files.snapshot(_doc()), path, progress=lambda f: False)
     assert path.read_bytes() == b"earlier"
     assert [p.name for p in tmp_path.iterdir()] == ["d.lstmviz"]
     fractions = []
-    df.write_document(df.snapshot(_doc()), path, progress=lambda f: fractions.append(f) or True)
+    df.write_document(files.snapshot(_doc()), path, progress=lambda f: fractions.append(f) or True)
     assert fractions[-1] == pytest.approx(1.0) and fractions == sorted(fractions)
 
 
@@ -126,7 +126,7 @@ def _rewrite(src, dst, change=None, extra=()):
 @pytest.fixture
 def saved(tmp_path):
     path = tmp_path / "ok.lstmviz"
-    df.write_document(df.snapshot(_doc()), path)
+    df.write_document(files.snapshot(_doc()), path)
     return path
 
 
@@ -254,18 +254,18 @@ def _whatif_doc() -> Document:
 def test_interventions_round_trip(tmp_path):
     doc = _whatif_doc()
     path = tmp_path / "whatif.lstmviz"
-    df.write_document(df.snapshot(doc), path)
+    df.write_document(files.snapshot(doc), path)
     state = df.read_document(path)
     assert state.interventions == doc.interventions
     assert state.meta["format_version"] == 2 and len(state.meta["whatif"]["interventions"]) == 3
-    again = df.to_document(state)
+    again = files.document_from_file(state)
     assert again.interventions == doc.interventions and not again.dirty
     np.testing.assert_array_equal(again.trace.c, doc.trace.c)
     assert not np.array_equal(again.trace.c, again.baseline_trace.c)
     # restoring a document without interventions into one with them drops them
     plain = tmp_path / "plain.lstmviz"
-    df.write_document(df.snapshot(_doc()), plain)
-    df.restore(again, df.read_document(plain))
+    df.write_document(files.snapshot(_doc()), plain)
+    files.restore(again, df.read_document(plain))
     assert again.interventions == ()
     np.testing.assert_array_equal(again.trace.c, _doc().trace.c)
 
@@ -294,7 +294,7 @@ def test_cli_trace_of_a_document_applies_its_interventions(tmp_path):
 
     doc = _whatif_doc()
     path = tmp_path / "whatif.lstmviz"
-    df.write_document(df.snapshot(doc), path)
+    df.write_document(files.snapshot(doc), path)
     out, expected = tmp_path / "cli.csv", tmp_path / "expected.csv"
     assert cli_main(["trace", "--document", str(path), "--out", str(out)]) == 0
     write_trace_csv(doc.trace, expected)

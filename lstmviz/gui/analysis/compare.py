@@ -173,6 +173,13 @@ class CompareView(AnalysisView):
     def open_model(self, path, synchronous: bool = False) -> None:
         """Read a model file in the background, then compare with it."""
         name = Path(path).name
+        from lstmviz.gui.controller import controller_of
+
+        controller = controller_of(self)
+        if controller is not None:  # the window's way of reading a model (layer question included)
+            controller.read_model(path, self.set_model_b, parent=self, synchronous=synchronous,
+                                  job=self.loader)
+            return
 
         def done(result) -> None:
             params, _digest = result

@@ -10,7 +10,8 @@ No Qt here.
 from __future__ import annotations
 
 from lstmviz.core.analysis.whatif import BiasOffset, ClampGate, ZeroUnit
-from lstmviz.edits import Edit, ModelState, current_state
+from lstmviz.document import CellState
+from lstmviz.edits import Edit, current_state
 from lstmviz.errors import LstmvizError
 
 INTERVENTION_TYPES = (ClampGate, ZeroUnit, BiasOffset)
@@ -29,10 +30,10 @@ class SetInterventions(Edit):
         self.new = new
         self.text = text
 
-    def after(self, doc) -> ModelState:
+    def after(self, doc) -> CellState:
         return current_state(doc)  # the model and input stay as they are
 
-    def before(self, doc) -> ModelState:
+    def before(self, doc) -> CellState:
         return current_state(doc)
 
     def do(self, doc, trace=None) -> None:

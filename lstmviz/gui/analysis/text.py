@@ -326,11 +326,19 @@ class TextView(AnalysisView):
         self.document.set_step(index)
 
     def _open_brackets(self) -> None:
-        from lstmviz.commands.open import apply_preset
-        from lstmviz.presets import load_preset
+        # Through the window's controller, like the Presets menu: it asks before unsaved work
+        # goes and makes the switch one undo step.
+        from lstmviz.gui.controller import controller_of
 
-        try:
-            apply_preset(self.document, load_preset("brackets"))
+        controller = controller_of(self)
+        if controller is not None:
+            controller.apply_preset("brackets")
+            return
+        from lstmviz.document.opening import open_preset
+
+        try:  # a text view outside a main window (its own tests): straight into its Document
+            opened = open_preset("brackets")
+            self.document.replace(opened.cell, view=opened.view, interventions=(), dirty=False)
         except LstmvizError as error:
             self.report(str(error))
 

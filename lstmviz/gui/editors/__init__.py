@@ -133,17 +133,8 @@ def install_actions(window: QMainWindow, document) -> Session:  # noqa: F821
 
     # -- File ---------------------------------------------------------------------------------
     file_menu = _menu(window, "file", "&File")
-    open_action = getattr(window, "open_action", None)
-    if isinstance(open_action, QAction):
-        # One Open for everything, read in the background, undoable (replaces the window's
-        # synchronous model-or-sequence open; its shortcut and place stay).
-        open_action.triggered.disconnect()
-        open_action.triggered.connect(lambda _checked=False: session.open_dialog())
-        open_action.setText("&Open…")
-        tip = "Open a document (.lstmviz), a model or an input sequence (.csv, .npy); or drop files here"
-        open_action.setStatusTip(tip)
-        open_action.setToolTip(tip)
-    else:
+    open_action = getattr(window, "open_action", None)  # MainWindow's: -> its WindowController
+    if not isinstance(open_action, QAction):  # a bare QMainWindow (the editing tests)
         open_action = _action(window, "&Open…", session.open_dialog, QKeySequence.StandardKey.Open,
                               "Open a document, a model or an input sequence", "actionOpen")
         file_menu.insertAction(file_menu.actions()[0] if file_menu.actions() else None, open_action)

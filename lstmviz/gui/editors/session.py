@@ -15,20 +15,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from lstmviz import edits
-from lstmviz.core.params import LSTMParams
+from lstmviz.document.opening import csv_header  # noqa: F401 (tests use it from here)
 from lstmviz.errors import LstmvizError
 from lstmviz.gui import settings as prefs
 from lstmviz.gui.editors.messages import show_error
 from lstmviz.gui.recent import RecentFiles
 from lstmviz.gui.undo import UndoController
-from lstmviz.gui.workers import Job, describe_error, load_model_file
-from lstmviz.io.models import model_file_filter
+from lstmviz.gui.workers import Job, describe_error
 
 # Imported when first used, not at start-up (the window paints sooner): lstmviz.autosave,
 # lstmviz.gui.export (QtSvg) and lstmviz.io.document_file.
@@ -37,39 +34,14 @@ if TYPE_CHECKING:
     from lstmviz.gui.export import Exporter
     from lstmviz.io.document_file import DocumentState
 
+_DRAG_KINDS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 AUTOSAVE_ENV = "LSTMVIZ_AUTOSAVE_SECONDS"
 SUFFIX = ".lstmviz"  # lstmviz.io.document_file.SUFFIX (a test keeps the two the same)
-SEQUENCE_SUFFIXES = (".csv", ".npy")
-OPEN_FILTER = model_file_filter()  # the one table: lstmviz.io.models.MODEL_READERS
-
 
 def file_kind(path) -> str:
-    name = Path(path).name.lower()
-    if name.endswith(SUFFIX):
-        return "document"
-    if name.endswith(SEQUENCE_SUFFIXES):
-        return "sequence"
-    return "model"
+    from lstmviz.document.opening import file_kind as kind
 
-
-def csv_header(path) -> tuple[str, ...]:
-    """The column names of a CSV's header row (none for .npy or a file without one)."""
-    if not str(path).lower().endswith(".csv"):
-        return ()
-    import csv
-
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            first = next(csv.reader([handle.readline(4096)]), [])
-    except (OSError, UnicodeDecodeError):
-        return ()
-    cells = [c.strip() for c in first]
-    try:
-        [float(c) for c in cells]
-        return ()  # numbers: no header
-    except ValueError:
-        pass
-    return tuple(c if c != f"x_{j}" else "" for j, c in enumerate(cells))
+    return kind(path)
 
 
 def interactive() -> bool:
@@ -92,7 +64,7 @@ class Session(QObject):
         self._recent: RecentFiles | None = None
         self.prompt = interactive()  # ask before throwing away unsaved changes
         self.keep_layout = interactive()  # window layout kept across runs (not in offscreen tests)
-        self._queue: list[str] = []
+        self._controller = None
         self._panel_factories: dict = {}
         self._panels: dict = {}
         self._version = 0
@@ -114,6 +86,7 @@ class Session(QObject):
         window.installEventFilter(self)
         if isinstance(window, QMainWindow):
             window.setAcceptDrops(True)
+        self.watch_drops()
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -222,205 +195,39 @@ class Session(QObject):
         from PySide6.QtCore import QDeadlineTimer, QEventLoop
 
         deadline = QDeadlineTimer(timeout_ms)
-        while (self.busy or self._queue) and not deadline.hasExpired():
+        while self.busy and not deadline.hasExpired():
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
             for job in self._jobs():
                 job.wait(5)
         return not self.busy
 
-    # -- open --------------------------------------------------------------------------------
+    # -- open: every way in goes through the WindowController (lstmviz.gui.controller) --------
+    @property
+    def controller(self):
+        if self._controller is None:
+            from lstmviz.gui.controller import WindowController
+
+            self._controller = WindowController(self)
+        return self._controller
+
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.window, "Open", prefs.last_dir(), OPEN_FILTER)
-        if paths:
-            self.open_paths(paths)
+        self.controller.open_dialog()
 
     def open_paths(self, paths) -> None:
-        """Several files at once (a drop): documents, then models, then sequences."""
-        order = {"document": 0, "model": 1, "sequence": 2}
-        self._queue = sorted((str(p) for p in paths), key=lambda p: order[file_kind(p)])
-        self._next()
+        self.controller.open_paths(paths)
 
-    def _next(self) -> None:
-        if self._queue:
-            self.open_path(self._queue.pop(0), _chained=True)
-
-    def _stop_queue(self) -> None:
-        self._queue = []
-
-    def open_path(self, path, _chained: bool = False) -> None:
-        if not _chained:
-            self._queue = []
-        path = str(path)
-        kind = file_kind(path)
-        prefs.remember_dir(path)
-        if kind == "document":
-            self.open_document(path)
-        elif kind == "sequence":
-            self.open_sequence(path)
-        else:
-            self.open_model(path)
-
-    def _failed_to_open(self, error: BaseException) -> None:
-        self._stop_queue()
-        self.error(describe_error(error))
-
-    def open_model(self, path, layer: str | None = None) -> None:
-        name = Path(path).name
-        self.loader.start(
-            lambda progress: load_model_file(path, layer=layer),
-            lambda result: self._model_loaded(path, *result),
-            self._failed_to_open,
-            label=f"Reading {name}…", parent=self.window, on_cancel=self._stop_queue,
-        )
-
-    def _model_loaded(self, path: str, params, sha256) -> None:
-        name = Path(path).name
-        doc = self.document
-        m = doc.xs.shape[1]
-        if params.input_size == m:
-            edit = edits.set_model(doc, params, text=f"Open model {name}", model_path=path,
-                                   model_sha256=sha256)
-            self._land(edit, path)
-            return
-        T = doc.xs.shape[0]
-        cols = "column" if m == 1 else "columns"
-        message = (f"{path}: the model expects m = {params.input_size} inputs per step but the current "
-                   f"sequence has {m} {cols}")
-        if self._queue and file_kind(self._queue[0]) == "sequence":
-            # A sequence comes next (dropped together): open the model with zeros, then it.
-            self._land(edits.set_model(doc, params, xs=np.zeros((T, params.input_size)),
-                                       text=f"Open model {name}", model_path=path, model_sha256=sha256), path)
-            return
-        self._ask_zero_input(path, params, sha256, message)
-
-    def _ask_zero_input(self, path: str, params, sha256, message: str) -> QMessageBox:
-        doc = self.document
-        T = doc.xs.shape[0]
-
-        def accept() -> None:
-            edit = edits.set_model(doc, params, xs=np.zeros((T, params.input_size)),
-                                   text=f"Open model {Path(path).name}", model_path=path,
-                                   model_sha256=sha256)
-            self._land(edit, path)
-
-        return self._offer(
-            message,
-            f"Open it with an all-zero input of {T} × {params.input_size} instead? You can then "
-            "generate or open a matching sequence. Cancel keeps everything as it is.",
-            "Use a zero input", accept)
-
-    def _offer(self, message: str, question: str, button: str, accept) -> QMessageBox:
-        """The problem, and one way out (without blocking); Cancel changes nothing."""
-        from lstmviz.gui.editors import messages
-
-        messages.history.append(message)
-        self.failed.emit(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, "lstmviz", message, QMessageBox.StandardButton.Cancel,
-                          self.window)
-        box.setObjectName("lstmviz-error")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setInformativeText(question)
-        use = box.addButton(button, QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def finished(_result) -> None:
-            if box.clickedButton() is use:
-                accept()
-            else:
-                self._stop_queue()
-
-        box.finished.connect(finished)
-        box.open()
-        self.offer_box = self.zero_input_box = box
-        return box
-
-    def _land(self, edit, path: str) -> None:
-        if self.undo.submit(edit):
-            self.recent.add(path)
-            self.opened.emit(path)
-            self._next()
-        else:
-            self._stop_queue()
-
-    def open_sequence(self, path) -> None:
-        from lstmviz.io.sequences import load_sequence
-
-        self.loader.start(
-            lambda progress: (load_sequence(path), csv_header(path)),
-            lambda loaded: self._sequence_loaded(path, loaded),
-            self._failed_to_open,
-            label=f"Reading {Path(path).name}…", parent=self.window, on_cancel=self._stop_queue,
-        )
-
-    def _sequence_loaded(self, path: str, loaded) -> None:
-        xs, names = loaded
-        names = tuple(names)[: xs.shape[1]]
-        doc = self.document
-        m = doc.params.input_size
-        name = Path(path).name
-        if xs.shape[1] != m:
-            cols = "column" if xs.shape[1] == 1 else "columns"
-            message = f"{path}: has {xs.shape[1]} {cols} but the model expects m = {m} inputs per step"
-            n = doc.params.n
-
-            def accept() -> None:
-                params = LSTMParams.random(n, xs.shape[1], seed=0)
-                self._land(edits.set_model(doc, params, xs=xs, names=names, input_path=path,
-                                           text=f"Open input {name} on a random cell"), path)
-
-            self._offer(message, f"Run it on a random cell instead (n = {n}, m = {xs.shape[1]}, "
-                                 "PyTorch's initialisation, seed 0)? Cancel keeps everything as it is.",
-                        "Use a random cell", accept)
-            return
-        try:
-            edit = edits.set_input(doc, xs, names, text=f"Open input {name}", input_path=path)
-        except LstmvizError as error:
-            self._failed_to_open(error.with_source(path))
-            return
-        self._land(edit, path)
-
-    def open_document(self, path) -> None:
-        if not self.confirm_discard("open another document"):
-            return
-
-        from lstmviz.io.document_file import read_document
-
-        def work(progress):
-            state = read_document(path)
-            model = edits.ModelState(state.params, state.xs, state.h0, state.c0)
-            trace = edits.compute_trace(model, progress)
-            return state, trace
-
-        self.loader.start(work, lambda result: self._document_loaded(path, *result), self._failed_to_open,
-                          label=f"Opening {Path(path).name}…", parent=self.window, on_cancel=self._stop_queue)
-
-    def _document_loaded(self, path: str, state: DocumentState, trace) -> None:
-        from lstmviz.io.document_file import restore
-
-        try:
-            restore(self.document, state, trace)
-        except LstmvizError as error:
-            self._failed_to_open(error.with_source(path))
-            return
-        self.undo.clear()
-        self.document.set_sources(document_path=str(Path(path).resolve()))
-        self.undo.set_saved()
-        if self.autosaver is not None:
-            self.autosaver.discard()
-        self.recent.add(path)
-        self.opened.emit(path)
-        self._next()
+    def open_path(self, path, layer: str | None = None) -> None:
+        self.controller.open(path, layer=layer)
 
     # -- save --------------------------------------------------------------------------------
     def save(self) -> bool:
-        path = getattr(self.document, "document_path", None)
+        path = self.document.document_path
         if not path:
             return self.save_as()
         return self.save_to(path)
 
     def save_as(self) -> bool:
-        current = getattr(self.document, "document_path", None)
+        current = self.document.document_path
         start = current or str(Path(prefs.last_dir()) / f"{self._stem()}{SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self.window, "Save the document", start,
                                               f"lstmviz documents (*{SUFFIX})")
@@ -438,7 +245,8 @@ class Session(QObject):
         path = str(path)
         if not path.lower().endswith(SUFFIX):
             path += SUFFIX
-        from lstmviz.io.document_file import snapshot, write_document
+        from lstmviz.document.files import snapshot
+        from lstmviz.io.document_file import write_document
 
         state = snapshot(self.document)
         version = self._version
@@ -464,14 +272,12 @@ class Session(QObject):
 
     # -- autosave and recovery -----------------------------------------------------------------
     def _autosave_state(self) -> DocumentState:
-        from lstmviz.io.document_file import snapshot
+        from lstmviz.document.files import snapshot
 
-        state = snapshot(self.document)
-        state.meta = {"autosave": {
-            "document_path": getattr(self.document, "document_path", None),
+        return snapshot(self.document, meta={"autosave": {
+            "document_path": self.document.document_path,
             "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }}
-        return state
+        }})
 
     def autosave_now(self, background: bool = True) -> bool:
         if self.autosaver is None or self._closed:
@@ -524,30 +330,11 @@ class Session(QObject):
 
     def recover(self, recovery: Recovery) -> bool:
         """Load an autosave into the Document (it stays unsaved), then keep it safe as ours."""
-        from lstmviz.io.document_file import restore
-
-        try:
-            state = recovery.read()
-            trace = edits.compute_trace(edits.ModelState(state.params, state.xs, state.h0, state.c0))
-        except LstmvizError as error:
-            recovery.release()
-            self.error(f"could not recover the autosave: {error}")
+        if not self.controller.recover(recovery):
             return False
-        self.undo.clear()
-        try:
-            restore(self.document, state, trace)  # leaves the Document unsaved (dirty)
-        except LstmvizError as error:
-            recovery.release()
-            self.error(f"could not recover the autosave: {error}")
-            return False
-        original = (state.meta.get("autosave") or {}).get("document_path")
-        if original:
-            self.document.set_sources(document_path=original)
-        self.undo.stack.resetClean()  # nothing on the stack is what is on disk
         if self.autosaver is not None:  # ours first, then the old one goes: never zero copies
             self.autosaver.save(self._autosave_state(), self._version, background=False)
         recovery.discard()
-        self.opened.emit(str(recovery.path))
         return True
 
     def restore_layout(self) -> bool:
@@ -579,14 +366,14 @@ class Session(QObject):
         return answer == "discard"
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self.window:
-            kind = event.type()
-            if kind == QEvent.Type.Close and not self._closed:
-                if not self.confirm_discard("close the window"):
-                    event.ignore()
-                    return True
-                self.shutdown()
-            elif kind == QEvent.Type.DragEnter or kind == QEvent.Type.DragMove:
+        kind = event.type()
+        if obj is self.window and kind == QEvent.Type.Close and not self._closed:
+            if not self.confirm_discard("close the window"):
+                event.ignore()
+                return True
+            self.shutdown()
+        elif kind in _DRAG_KINDS and (obj is self.window or obj.property("lstmvizDrops")):
+            if kind == QEvent.Type.DragEnter or kind == QEvent.Type.DragMove:
                 if self._local_paths(event):
                     event.acceptProposedAction()
                     return True
@@ -597,6 +384,20 @@ class Session(QObject):
                     self.open_paths(paths)
                     return True
         return super().eventFilter(obj, event)
+
+    def watch_drops(self) -> None:
+        """Files dropped anywhere in the window open: the graphics views (the cell diagram,
+        the trace plots) take drops themselves and would swallow them, so they are watched
+        too. Called again when views are added (analysis docks)."""
+        from PySide6.QtWidgets import QAbstractScrollArea
+
+        for area in self.window.findChildren(QAbstractScrollArea):
+            viewport = area.viewport()
+            if viewport.property("lstmvizDrops"):
+                continue
+            viewport.setProperty("lstmvizDrops", True)
+            viewport.setAcceptDrops(True)
+            viewport.installEventFilter(self)
 
     @staticmethod
     def _local_paths(event) -> list[str]:

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from lstmviz.colors import hex_color, input_color, unit_color
+from lstmviz.document import DEFAULT_OPTIONS
 from lstmviz.gui.binding import bind
 from lstmviz.gui.panels.data import (
     QUANTITIES,
@@ -36,15 +37,10 @@ from lstmviz.gui.panels.plot import (
 from lstmviz.gui.panels.toolbar import PanelsToolbar
 from lstmviz.gui.panels.units import UnitSelector
 
-# Document options the panels read (Document.option(key) falls back to these).
-PANEL_OPTIONS = {
-    "trace_animation": "cursor",  # 'cursor': whole trace, moving cursor; 'grow': drawn up to the step
-    "trace_follow": False,  # scroll the time axis with the cursor
-    "trace_window": 200,  # steps visible while following
-    "trace_display": "auto",  # 'auto' | 'lines' | 'heatmap'
-    "trace_show_x": False,
-    "trace_show_z": False,
-}
+# The Document options the panels read: their one definition (types, defaults, what they
+# mean) is lstmviz.document.state.ViewOptions.
+PANEL_OPTIONS = {key: getattr(DEFAULT_OPTIONS, key) for key in DEFAULT_OPTIONS.keys()
+                 if key.startswith("trace_")}
 LINES_MAX = 12  # auto: more selected units than this draw as a heatmap
 INPUT_LINES_MAX = 8  # auto: x_t as lines when m is at most this
 INPUT_LINES_CAP = 16  # lines mode never draws more inputs than this

@@ -260,7 +260,8 @@ class TrainView(AnalysisView):
             self.document.set_model_and_input(params, self.probe)
         except LstmvizError as error:
             self._problem(str(error))
-        title = f"Training: {self.runs[0].task.description} (probe sequence)"
+        task = self.runs[0].task
+        title = f"Training {task.name} ({task.knob.split(' (')[0]} = {task.difficulty})"
         if self.document.title != title:
             self.document.set_sources(title=title)
         for bar in self.hist_bars:

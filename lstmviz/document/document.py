@@ -1,0 +1,345 @@
+"""The observable model that the window and the CLI share. No Qt.
+
+A Document holds one Snapshot (lstmviz.document.state): the cell state (params, input,
+initial state, names, sources), the view state (step, selection, unit, units, options) and
+the trace derived from them. Every change goes the same way: the new Snapshot is built,
+checked and its trace computed first; then it is installed at once; only then is it
+announced — `state_changed(old, new)` first, then the fine signals (params_changed,
+input_changed, source_changed, interventions_changed, trace_changed, step_changed, ...)
+for what differs. So no listener can ever read params, input and trace that disagree, and a
+refused change (LstmvizError) leaves the Document exactly as it was.
+
+Views subscribe to the signals and change the Document only through its methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from psygnal import Signal
+
+from lstmviz.core.cell import check_sequence, run
+from lstmviz.core.params import LSTMParams
+from lstmviz.core.trace import Trace
+from lstmviz.document.state import (
+    CellState,
+    Snapshot,
+    Sources,
+    ViewOptions,
+    ViewState,
+    default_units,
+)
+from lstmviz.errors import LstmvizError
+
+_KEEP = object()  # "leave this part of the state as it is"
+
+
+class Document:
+    state_changed = Signal(object, object)  # (old Snapshot, new Snapshot), before the fine ones
+    params_changed = Signal(object)  # LSTMParams
+    input_changed = Signal(object)  # ndarray (T, m)
+    trace_changed = Signal(object)  # Trace
+    step_changed = Signal(int)
+    selection_changed = Signal(str)  # a diagram component id, e.g. "f", "c", "h"
+    unit_changed = Signal(int)  # the unit the inspector works through
+    units_changed = Signal(tuple)  # the units drawn as lines in the panels
+    option_changed = Signal(str, object)
+    source_changed = Signal()  # model/input file names, title, input names
+    dirty_changed = Signal(bool)
+    interventions_changed = Signal(tuple)  # what-if interventions (lstmviz.core.analysis.whatif)
+
+    def __init__(self, params: LSTMParams | CellState, xs=None, *, title: str = "", input_names=(),
+                 view: ViewState | None = None, trace: Trace | None = None):
+        if isinstance(params, CellState):
+            cell = params.check()
+        else:
+            cell = CellState(params, xs, input_names=tuple(input_names), sources=Sources(title=title)).check()
+        if trace is None:
+            trace = run(cell.params, cell.xs, h0=cell.h0, c0=cell.c0)
+        _check_trace(cell, trace)
+        view = (view or ViewState(units=default_units(cell.n))).fitted(cell.n, trace.T)
+        self._state = Snapshot(cell, view, trace, trace, (), False)
+        self._batch_depth = 0
+        self._pending_old: Snapshot | None = None
+
+    @classmethod
+    def from_preset(cls, preset) -> Document:
+        from lstmviz.document.opening import preset_state
+
+        cell, view = preset_state(preset)
+        return cls(cell, view=view)
+
+    # -- read ------------------------------------------------------------------------------
+    @property
+    def state(self) -> Snapshot:
+        return self._state
+
+    @property
+    def cell(self) -> CellState:
+        return self._state.cell
+
+    @property
+    def view(self) -> ViewState:
+        return self._state.view
+
+    @property
+    def sources(self) -> Sources:
+        return self._state.cell.sources
+
+    params = property(lambda self: self._state.cell.params)
+    xs = property(lambda self: self._state.cell.xs)
+    h0 = property(lambda self: self._state.cell.h0)
+    c0 = property(lambda self: self._state.cell.c0)
+    input_names = property(lambda self: self._state.cell.input_names)
+    trace: Trace = property(lambda self: self._state.trace)
+    baseline_trace: Trace = property(lambda self: self._state.baseline_trace)
+    interventions = property(lambda self: self._state.interventions)
+    dirty = property(lambda self: self._state.dirty)
+    step = property(lambda self: self._state.view.step)
+    selection = property(lambda self: self._state.view.selection)
+    unit = property(lambda self: self._state.view.unit)
+    units = property(lambda self: self._state.view.units)
+    options: ViewOptions = property(lambda self: self._state.view.options)
+    title = property(lambda self: self._state.cell.sources.title)
+    model_path = property(lambda self: self._state.cell.sources.model_path)
+    model_sha256 = property(lambda self: self._state.cell.sources.model_sha256)
+    input_path = property(lambda self: self._state.cell.sources.input_path)
+    document_path = property(lambda self: self._state.cell.sources.document_path)
+    preset_name = property(lambda self: self._state.cell.sources.preset_name)
+    layer_name = property(lambda self: self._state.cell.sources.layer_name)
+
+    @property
+    def T(self) -> int:
+        return self._state.trace.T
+
+    @property
+    def n(self) -> int:
+        return self._state.cell.params.n
+
+    @property
+    def m(self) -> int:
+        return self._state.cell.params.m
+
+    def option(self, key: str) -> Any:
+        return self._state.view.options.get(key)
+
+    # -- the one transition ----------------------------------------------------------------
+    def replace(self, cell: CellState | None = None, *, view: ViewState | None = None,
+                trace: Trace | None = None, interventions=_KEEP, dirty: bool | None = None) -> None:
+        """Install a new state at once. `cell` None keeps the cell; `trace`, when given, is
+        run(cell) computed elsewhere (a background thread), else it runs here when the cell
+        changed. `view` None keeps the view (fitted to the new sizes). The what-if
+        `interventions` that no longer fit are dropped. A changed cell marks the document
+        unsaved unless `dirty` says otherwise. On any error nothing changes."""
+        old = self._state
+        cell = old.cell if cell is None else cell.check()
+        computed_changed = not (cell.params is old.cell.params and cell.xs is old.cell.xs
+                                and cell.h0 is old.cell.h0 and cell.c0 is old.cell.c0)
+        if trace is not None:
+            _check_trace(cell, trace)
+            baseline = trace
+        elif computed_changed:
+            baseline = run(cell.params, cell.xs, h0=cell.h0, c0=cell.c0)
+        else:
+            baseline = old.baseline_trace
+        wanted = old.interventions if interventions is _KEEP else tuple(interventions)
+        fitting = []
+        for iv in wanted:
+            try:
+                iv.validate(baseline.n, baseline.T)
+                fitting.append(iv)
+            except LstmvizError:
+                if interventions is not _KEEP:  # asked for explicitly: refuse
+                    raise
+        fitting = tuple(fitting)
+        if not fitting:
+            shown = baseline
+        elif fitting == old.interventions and baseline is old.baseline_trace:
+            shown = old.trace
+        else:
+            shown = _rerun(cell.params, baseline, fitting)
+        view = (old.view if view is None else view).fitted(cell.n, shown.T)
+        if dirty is None:
+            dirty = old.dirty or computed_changed or trace is not None or fitting != old.interventions
+        self._install(Snapshot(cell, view, shown, baseline, fitting, bool(dirty)))
+
+    @contextmanager
+    def batch(self) -> Iterator[Document]:
+        """Several changes announced as one: listeners hear of the end state only."""
+        if self._batch_depth == 0:
+            self._pending_old = self._state
+        self._batch_depth += 1
+        try:
+            yield self
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                old, self._pending_old = self._pending_old, None
+                if old is not self._state:
+                    self._announce(old, self._state)
+
+    def _install(self, new: Snapshot) -> None:
+        old = self._state
+        if _cheap_equal(old, new):
+            return
+        self._state = new
+        if self._batch_depth == 0:
+            self._announce(old, new)
+
+    def _announce(self, old: Snapshot, new: Snapshot) -> None:
+        self.state_changed.emit(old, new)
+        oc, nc = old.cell, new.cell
+        if nc.params is not oc.params:
+            self.params_changed.emit(nc.params)
+        if nc.xs is not oc.xs:
+            self.input_changed.emit(nc.xs)
+        if nc.sources != oc.sources or nc.input_names != oc.input_names:
+            self.source_changed.emit()
+        if new.interventions != old.interventions:
+            self.interventions_changed.emit(new.interventions)
+        if new.trace is not old.trace:
+            self.trace_changed.emit(new.trace)
+        ov, nv = old.view, new.view
+        if nv.step != ov.step:
+            self.step_changed.emit(nv.step)
+        if nv.selection != ov.selection:
+            self.selection_changed.emit(nv.selection)
+        if nv.unit != ov.unit:
+            self.unit_changed.emit(nv.unit)
+        if nv.units != ov.units:
+            self.units_changed.emit(nv.units)
+        if nv.options != ov.options:
+            for key in nv.options.keys():
+                if getattr(nv.options, key) != getattr(ov.options, key):
+                    self.option_changed.emit(key, getattr(nv.options, key))
+        if new.dirty != old.dirty:
+            self.dirty_changed.emit(new.dirty)
+
+    # -- write: model and data (each reruns the trace) -------------------------------------
+    def set_cell(self, cell: CellState, trace: Trace | None = None) -> None:
+        """Replace the model, input, initial state, names and sources at once (undo, open)."""
+        self.replace(cell, trace=trace)
+
+    def set_params(self, params: LSTMParams) -> None:
+        self.set_model_and_input(params, self.xs if params.input_size == self.params.input_size else None)
+
+    def set_input(self, xs) -> None:
+        xs = check_sequence(xs, self.params.input_size)
+        self.replace(self.cell.replace(xs=xs))
+
+    def set_model_and_input(self, params: LSTMParams, xs=None) -> None:
+        """Replace the model (and the input); on any error the Document stays as it was."""
+        if xs is None:
+            if params.input_size != self.params.input_size:
+                raise LstmvizError(
+                    f"the model expects m = {params.input_size} inputs per step but the current "
+                    f"sequence has {self.xs.shape[1]} columns; open a matching sequence"
+                )
+            xs = self.xs
+        h0, c0 = kept_initial_state(self.cell, params.n)
+        self.replace(self.cell.replace(params=params, xs=check_sequence(xs, params.input_size), h0=h0, c0=c0))
+
+    def set_state(self, params: LSTMParams, xs, h0=None, c0=None, *, trace: Trace | None = None,
+                  input_names=None, sources: dict | None = None) -> None:
+        """Replace the model, the input and the initial state at once; `sources` sets those
+        fields of Sources exactly (a dict of Sources field names)."""
+        cell = self.cell
+        names = cell.input_names if input_names is None else tuple(input_names)
+        src = cell.sources.replace(**sources) if sources else cell.sources
+        self.replace(CellState(params, xs, h0, c0, names, src), trace=trace)
+
+    def set_initial_state(self, h0=None, c0=None) -> None:
+        self.replace(self.cell.replace(h0=h0, c0=c0))
+
+    def set_interventions(self, interventions) -> None:
+        """What-if: rerun the trace with these interventions (ClampGate, ZeroUnit, BiasOffset of
+        lstmviz.core.analysis.whatif, applied in order); () goes back to the plain run.
+        `baseline_trace` keeps the run without them. They stay on when the model or input
+        changes (those that no longer fit are dropped). On an error nothing changes."""
+        interventions = tuple(interventions)
+        if interventions == self.interventions:
+            return
+        self.replace(interventions=interventions, dirty=True)
+
+    def set_sources(self, model_path=None, input_path=None, title: str | None = None,
+                    model_sha256: str | None = None, document_path=None) -> None:
+        """Name where the state came from (None leaves a field as it is)."""
+        changes = {key: (str(value) if key.endswith("path") else value) for key, value in (
+            ("model_path", model_path), ("input_path", input_path), ("title", title),
+            ("model_sha256", model_sha256), ("document_path", document_path)) if value is not None}
+        if changes:
+            self.replace(self.cell.replace(sources=self.sources.replace(**changes)), dirty=self.dirty)
+
+    # -- write: view state -----------------------------------------------------------------
+    def set_view(self, view: ViewState) -> None:
+        self.replace(view=view, dirty=self.dirty)
+
+    def set_step(self, step: int) -> None:
+        step = int(min(max(int(step), 0), self.T - 1))
+        if step != self.step:
+            self.set_view(self.view.replace(step=step))
+
+    def next_step(self, wrap: bool = True) -> int:
+        """The step after the current one (the playback timer asks for this)."""
+        nxt = self.step + 1
+        if nxt >= self.T:
+            nxt = 0 if wrap else self.T - 1
+        self.set_step(nxt)
+        return self.step
+
+    def set_selection(self, component: str) -> None:
+        if component != self.selection:
+            self.set_view(self.view.replace(selection=str(component)))
+
+    def set_unit(self, unit: int) -> None:
+        unit = int(unit)
+        if not 0 <= unit < self.n:
+            raise LstmvizError(f"unit {unit} is not in 0..{self.n - 1}")
+        if unit != self.unit:
+            self.set_view(self.view.replace(unit=unit))
+
+    def set_units(self, units) -> None:
+        units = tuple(sorted({int(k) for k in units if 0 <= int(k) < self.n}))
+        if units != self.units:
+            self.set_view(self.view.replace(units=units))
+
+    def set_option(self, key: str, value: Any) -> None:
+        if self.options.get(key) != value:
+            self.set_view(self.view.replace(options=self.options.with_value(key, value)))
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.replace(dirty=dirty)
+
+    def mark_saved(self) -> None:
+        self._set_dirty(False)
+
+
+def kept_initial_state(cell: CellState, n: int):
+    """The document's own h0/c0 when they still fit a cell of n units, else None."""
+    h0 = cell.h0 if cell.h0 is not None and cell.h0.shape == (n,) else None
+    c0 = cell.c0 if cell.c0 is not None and cell.c0.shape == (n,) else None
+    return h0, c0
+
+
+def _check_trace(cell: CellState, trace: Trace) -> None:
+    if trace.T != cell.xs.shape[0] or trace.n != cell.params.n:
+        raise LstmvizError("the precomputed trace does not match the parameters and input")
+
+
+def _cheap_equal(old: Snapshot, new: Snapshot) -> bool:
+    return (old.cell is new.cell and old.view == new.view and old.trace is new.trace
+            and old.baseline_trace is new.baseline_trace and old.interventions == new.interventions
+            and old.dirty == new.dirty)
+
+
+def _rerun(params, trace, interventions):
+    # Imported on first use: what-if is rarely on, and start-up should not pay for it.
+    from lstmviz.core.analysis.whatif import rerun
+
+    return rerun(params, trace, interventions)
+
+
+__all__ = ["CellState", "Document", "Snapshot", "Sources", "ViewOptions", "ViewState"]
