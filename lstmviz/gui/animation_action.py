@@ -24,16 +24,10 @@ def copy_document(document):
     """A Document showing what `document` shows, for rendering frames off to the side."""
     from lstmviz.document import Document
 
-    copy = Document(document.params, document.xs, title=document.title, input_names=document.input_names)
-    if document.h0 is not None or document.c0 is not None:
-        copy.set_initial_state(document.h0, document.c0)
+    copy = Document(document.cell)  # the same frozen cell state: model, input, h0/c0, sources
     if document.interventions:
         copy.set_interventions(document.interventions)
-    for key, value in document.options.items():
-        copy.set_option(key, value)
-    copy.set_selection(document.selection)
-    copy.set_unit(document.unit)
-    copy.set_units(document.units)
+    copy.set_view(document.view)  # step, selection, units and the typed view options
     return copy
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from lstmviz.components import COMPONENTS
 from lstmviz.errors import LstmvizError
@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         from lstmviz.gui.editors import install_actions  # inputs, weights, documents, undo, export
 
         install_actions(self, self.document)
+        from lstmviz.gui.animation_action import install_export_animation  # File > Export animation
+
+        install_export_animation(self)
 
     # -- layout ------------------------------------------------------------------------------------
     def _build_toolbars(self) -> None:
@@ -412,7 +415,9 @@ class MainWindow(QMainWindow):
         return f"<table>{''.join(parts)}</table>"
 
     def _show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_html())
+        from lstmviz.gui.shortcuts_dialog import show_shortcuts
+
+        show_shortcuts(self)  # scrolls on a small screen
 
     def _show_about(self) -> None:
         from lstmviz.gui.about_dialog import show_about  # versions and "Copy to clipboard"

@@ -35,6 +35,9 @@ class Viewer:
         self.window = MainWindow(document)
         self.window.install_editors()
         if show:
+            from lstmviz.gui import errors_dialog
+
+            errors_dialog.install()  # as the app does: a view's exception is shown, not lost
             self.window.show()
         self._process()
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.lib.format as npformat
 
-from lstmviz.core.params import PEEPHOLES, WEIGHT_KEYS, LSTMParams
+from lstmviz.core.params import PEEPHOLES, PROJECTION, WEIGHT_KEYS, LSTMParams
 from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.atomic import atomic_write
 from lstmviz.io.budget import check as check_budget
@@ -56,8 +56,8 @@ MAX_TOTAL_BYTES = 8 * 1024**3
 MAX_CELLS = 64
 CHUNK_BYTES = 8 * 1024 * 1024
 
-ARRAY_KEYS = (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0")
-_CELL_MEMBER = re.compile(r"^cells/(\d{1,3})/(W_[ifgo]|U_[ifgo]|b_[ifgo]|p_[ifo]|h0|c0)\.npy$")
+ARRAY_KEYS = (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0", PROJECTION)
+_CELL_MEMBER = re.compile(r"^cells/(\d{1,3})/(W_[ifgo]|U_[ifgo]|b_[ifgo]|p_[ifo]|h0|c0|W_hr)\.npy$")
 _OTHER_MEMBERS = ("input/xs.npy", "state/h0.npy", "state/c0.npy")
 
 
@@ -137,6 +137,7 @@ def _cell_meta(cell: LSTMParams, cells: list[LSTMParams]) -> dict:
         "recurrent_activation": cell.recurrent_activation,
         "cell_activation": cell.cell_activation,
         "reverse": bool(cell.reverse),
+        "mask_value": cell.mask_value,
         "notes": list(cell.notes),
         "n": cell.n,
         "m": cell.m,
@@ -552,6 +553,12 @@ def _read_cells(cells_meta: list, array, source: str) -> LSTMParams:
         for key in ("name", "source", "recurrent_activation", "cell_activation"):
             if isinstance(info.get(key), str):
                 kwargs[key] = info[key]
+        mask_value = info.get("mask_value")
+        if mask_value is not None:
+            if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float)) \
+                    or not np.isfinite(mask_value):
+                raise _fail(source, f"{META_NAME}: cells[{k}].mask_value is not a finite number")
+            kwargs["mask_value"] = float(mask_value)
         notes = info.get("notes") or []
         try:
             cell = LSTMParams(

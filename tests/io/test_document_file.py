@@ -393,3 +393,36 @@ def test_cli_refuses_a_crafted_document_in_one_line(saved, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"lstmviz: error: {bad}: document.json: whatif")
     assert not out.exists()
+
+
+def test_projected_and_masked_cells_survive_a_document(tmp_path):
+    """An LSTMP cell (h has p entries) and a Keras mask value come back from a .lstmviz file, and
+    the reopened cell computes the same trace as a plain loop over its own arrays."""
+    rng = np.random.default_rng(4)
+    n, p, m = 4, 2, 3
+    arrays = {f"{kind}_{g}": rng.normal(size=shape) for g in "ifgo"
+              for kind, shape in (("W", (n, m)), ("U", (n, p)), ("b", (n,)))}
+    params = LSTMParams(**arrays, W_hr=rng.normal(size=(p, n)), mask_value=0.0)
+    xs = rng.normal(size=(6, m))
+    xs[2] = 0.0  # a masked step
+    path = tmp_path / "p.lstmviz"
+    df.write_document(df.DocumentState(params=params, xs=xs), path)
+    back = df.read_document(path).params
+    np.testing.assert_array_equal(back.W_hr, params.W_hr)
+    assert back.mask_value == 0.0 and back.h_size == p and back.n == n
+
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
+    h, c = np.zeros(p), np.zeros(n)
+    from lstmviz.core.cell import run
+
+    trace = run(back, xs)
+    for t, x in enumerate(xs):
+        z = {g: arrays[f"W_{g}"] @ x + arrays[f"U_{g}"] @ h + arrays[f"b_{g}"] for g in "ifgo"}
+        c_new = sig(z["f"]) * c + sig(z["i"]) * np.tanh(z["g"])
+        h_new = params.W_hr @ (sig(z["o"]) * np.tanh(c_new))
+        if not (x == 0.0).all():
+            h, c = h_new, c_new
+        np.testing.assert_allclose(trace.h[t], h, atol=1e-12)
+        np.testing.assert_allclose(trace.c[t], c, atol=1e-12)
