@@ -336,7 +336,7 @@ class TraceExportDialog(QDialog):
         self.resize(600, self.sizeHint().height())
 
     def _stem(self) -> str:
-        doc_path = getattr(self.document, "document_path", None)
+        doc_path = self.document.document_path
         if doc_path:
             return Path(doc_path).stem
         return _slug(self.document.title or "lstmviz")
@@ -550,7 +550,7 @@ class Exporter(QObject):
         return dialog
 
     def ask_image(self) -> ImageExportDialog:
-        name = Path(self.document.document_path).stem if getattr(self.document, "document_path", None) \
+        name = Path(self.document.document_path).stem if self.document.document_path \
             else (self.document.title or "lstmviz")
         dialog = ImageExportDialog(self.window, default_name=name)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

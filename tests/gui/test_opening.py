@@ -140,6 +140,28 @@ def test_drop_on_the_cell_diagram_opens(viewer, model_7x5, qtbot):
     assert viewer.checker.problems == []
 
 
+def test_drop_on_an_analysis_view_opened_later_opens(viewer, model_7x5):
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    manager = viewer.window.analysis
+    manager.show("saturation")
+    QApplication.processEvents()
+    dock = viewer.window.docks["saturation"]
+    target = dock.findChildren(QAbstractScrollArea)[-1].viewport()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(model_7x5))])
+    viewer.controller.questions.answers["mismatch"] = "zero"
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    assert QApplication.sendEvent(target, enter) and enter.isAccepted()
+    drop = QDropEvent(QPointF(QPoint(5, 5)), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, drop)
+    viewer.window.session.wait()
+    assert_views_show(viewer.window, 7, 5, 40)
+    assert viewer.checker.problems == []
+
+
 def test_recent_presets_documents_and_back(viewer, model_7x5, tmp_path):
     window, doc = viewer.window, viewer.document
     viewer.open(model_7x5, confirm=False)  # no input given: a zero input

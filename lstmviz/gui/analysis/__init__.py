@@ -139,6 +139,9 @@ class AnalysisPanels:
         area = areas.RightDockWidgetArea if spec.area == "right" else areas.BottomDockWidgetArea
         dock.hide()
         window.addDockWidget(area, dock)
+        session = getattr(window, "session", None)  # files dropped on the new view open too
+        if session is not None:
+            session.watch_drops()
         docks = getattr(window, "docks", None)
         anchor = None
         if isinstance(docks, dict):

@@ -120,7 +120,7 @@ def vocabulary_for(doc) -> Vocabulary | None:
     """The characters the Document's model reads: the vocabulary file beside the model
     (model.vocab.json), else the input names when each is one distinct character (the
     bracket preset names its columns by character), else None."""
-    path = getattr(doc, "model_path", None)
+    path = doc.model_path
     if path:
         try:
             vocab = load_model_vocabulary(path)
@@ -128,7 +128,7 @@ def vocabulary_for(doc) -> Vocabulary | None:
             vocab = None
         if vocab is not None and vocab.size == doc.m:
             return vocab
-    names = tuple(getattr(doc, "input_names", ()) or ())
+    names = tuple(doc.input_names)
     if len(names) == doc.m and names and all(isinstance(c, str) and len(c) == 1 for c in names) \
             and len(set(names)) == len(names):
         return Vocabulary(names, unknown=" " if " " in names else None)

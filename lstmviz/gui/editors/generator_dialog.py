@@ -45,7 +45,7 @@ MUTED_STYLE = "color: #555555;"
 
 def _model_vocabulary(document) -> str | None:
     """The vocabulary stored beside the model (<model>.vocab.json), when there is one."""
-    path = getattr(document, "model_path", None)
+    path = document.model_path
     if not path:
         return None
     try:
