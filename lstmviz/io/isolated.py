@@ -4,8 +4,10 @@ HDF5 (h5py) and protobuf (onnx) parse untrusted bytes in C; a malformed file can
 them. The window loads such files with load_model_isolated(): a fresh Python process runs
 load_model and writes the arrays with np.savez to a temporary file, which the parent reads
 with np.load(allow_pickle=False) and checks again through LSTMParams. Nothing is pickled.
-A crash, a hang past the timeout, or a bad exit becomes a one-line LstmvizError naming
-the file.
+A crash, a hang past the time limit, or a bad exit becomes a one-line LstmvizError naming
+the file. The time limit (read_time_limit) is a few seconds scaled by the file's size: a
+damaged HDF5 file can make h5py spin forever inside one C call (issue 12), which only
+killing the process stops.
 
     python -m lstmviz.io.isolated load PATH OUT.npz [--layer NAME] [--loader module:function]
     python -m lstmviz.io.isolated inspect PATH OUT.json
@@ -39,6 +41,11 @@ CHILD_ENV = "LSTMVIZ_ISOLATED_CHILD"
 CHILD_OVERHEAD = 3 << 30
 EXIT_LSTMVIZ_ERROR = 3
 EXIT_OTHER_ERROR = 4
+# Wall-clock limit of one read: TIME_LIMIT_BASE seconds plus one per TIME_LIMIT_BYTES_PER_S
+# of file. TIME_LIMIT_ENV overrides the base (tests shorten it).
+TIME_LIMIT_ENV = "LSTMVIZ_READ_TIME_LIMIT"
+TIME_LIMIT_BASE = 10.0
+TIME_LIMIT_BYTES_PER_S = 10 << 20
 SCALAR_FIELDS = ("name", "source", "recurrent_activation", "cell_activation", "reverse", "notes")
 
 
@@ -107,6 +114,30 @@ def params_from_arrays(arrays, source: str) -> LSTMParams:
 
 
 # -- the parent side -----------------------------------------------------------------------------
+def read_time_limit(path) -> float:
+    """Seconds the reader child may take on path before it is killed."""
+    base = TIME_LIMIT_BASE
+    configured = os.environ.get(TIME_LIMIT_ENV)
+    if configured:
+        try:
+            base = float(configured)
+        except ValueError:
+            raise LstmvizError(f"{configured!r} is not a number of seconds", source=TIME_LIMIT_ENV) from None
+        if not base > 0:
+            raise LstmvizError(f"{configured!r} is not a positive number of seconds", source=TIME_LIMIT_ENV)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # the reader reports the missing file itself
+    return base + size / TIME_LIMIT_BYTES_PER_S
+
+
+def _too_slow(timeout: float, source: str) -> LstmvizError:
+    return LstmvizError(
+        f"took longer than {timeout:g} s to read: the file is damaged or hostile", source=source
+    )
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     paths = [p for p in sys.path if p and os.path.isdir(p)]
@@ -187,15 +218,15 @@ def _run_forked(args: list[str], timeout: float) -> tuple[int, bytes, bool]:
             time.sleep(0.002)
 
 
-def _run_child(command: str, path, out: Path, timeout: float, extra: list[str]) -> None:
+def _run_child(command: str, path, out: Path, timeout: float | None, extra: list[str]) -> None:
     source = str(path)
+    if timeout is None:
+        timeout = round(read_time_limit(path), 1)
     args = [command, os.fspath(path), os.fspath(out), *extra]
     if _can_fork():
         code, stderr, timed_out = _run_forked(args, timeout)
         if timed_out:
-            raise LstmvizError(
-                f"the reader took longer than {timeout:g} s on this file and was stopped", source=source
-            )
+            raise _too_slow(timeout, source)
         _check_exit(code, stderr, source)
         return
     argv = [sys.executable, "-m", "lstmviz.io.isolated", *args]
@@ -209,10 +240,8 @@ def _run_child(command: str, path, out: Path, timeout: float, extra: list[str]) 
             env=_child_env(),
             check=False,
         )
-    except subprocess.TimeoutExpired:
-        raise LstmvizError(
-            f"the reader took longer than {timeout:g} s on this file and was stopped", source=source
-        ) from None
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        raise _too_slow(timeout, source) from None
     except OSError as error:
         raise LstmvizError(f"could not start the reader process ({error})", source=source) from None
     _check_exit(done.returncode, done.stderr, source)
@@ -235,12 +264,13 @@ def _check_exit(code: int, stderr: bytes, source: str) -> None:
 
 
 def load_model_isolated(
-    path, layer: str | None = None, timeout: float = 60.0, loader: str = DEFAULT_LOADER,
+    path, layer: str | None = None, timeout: float | None = None, loader: str = DEFAULT_LOADER,
     facts: dict | None = None,
 ) -> LSTMParams:
     """load_model(path, layer) run in a child process; crashes become LstmvizError.
 
     loader ('module:function') is what the child calls; tests pass one that crashes.
+    timeout: seconds before the child is killed (None: read_time_limit(path)).
     facts (JSON-able) are passed to the loader as facts= when given (the Keras reader's
     --activation, --go-backwards ... for weights-only files).
     """
@@ -260,7 +290,9 @@ def load_model_isolated(
     return params_from_arrays(arrays, str(path))
 
 
-def inspect_model_isolated(path, timeout: float = 60.0, loader: str = DEFAULT_INSPECT) -> list[LayerInfo]:
+def inspect_model_isolated(
+    path, timeout: float | None = None, loader: str = DEFAULT_INSPECT
+) -> list[LayerInfo]:
     """inspect_model(path) run in a child process (descriptions only; no builders)."""
     with tempfile.TemporaryDirectory(prefix="lstmviz-inspect-") as tmp:
         out = Path(tmp) / "layers.json"
