@@ -166,3 +166,16 @@ def test_clip_and_input_forget_survive_a_document(tmp_path):
     assert back.clip == 0.5 and back.input_forget is True
     want_h, _ = onnx_loop(W, R, B, P, xs, 0.5, True)
     np.testing.assert_allclose(run(back, xs).h, want_h, atol=1e-12)
+
+
+def test_the_inspector_arithmetic_agrees_with_the_recorded_gates():
+    from lstmviz.core.explain import gate_unit
+
+    W, R, B, P, xs = _random_onnx(9)
+    params = _params(W, R, B, P, clip=0.5, input_forget=True)
+    trace = run(params, xs)
+    for gate in "ifgo":
+        for k in range(params.n):
+            unit = gate_unit(params, trace, 4, gate, k)
+            assert abs(unit.z - unit.z_recorded) < 1e-12 and abs(unit.z) <= 0.5
+            assert abs(unit.value - unit.value_recorded) < 1e-12
