@@ -179,3 +179,19 @@ def test_the_inspector_arithmetic_agrees_with_the_recorded_gates():
             unit = gate_unit(params, trace, 4, gate, k)
             assert abs(unit.z - unit.z_recorded) < 1e-12 and abs(unit.z) <= 0.5
             assert abs(unit.value - unit.value_recorded) < 1e-12
+
+
+def test_the_committed_clip_fixture_runs_clipped():
+    """tests/fixtures/frameworks/onnx_clip.onnx (scripts/fixtures/frameworks.py, clip=3.0)."""
+    import json
+
+    from tests.io.frameworks_helpers import FIXTURES
+
+    path = FIXTURES / "onnx_clip.onnx"
+    params = lstmviz.load_model(path)
+    assert params.clip == 3.0 and not params.input_forget
+    cases = json.loads((FIXTURES / "manifest.json").read_text())
+    assert "onnx_clip.onnx" not in json.dumps(cases)  # no longer listed as refused
+    xs = np.random.default_rng(0).normal(scale=3.0, size=(12, params.m))
+    trace = run(params, xs)
+    assert np.abs(trace.z).max() <= 3.0
