@@ -73,6 +73,8 @@ def step(params: LSTMParams, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarr
     z_k = W_k x + U_k h_{t-1} + b_k (+ p_i, p_f * c_{t-1} with peepholes)
     i, f = rec(z_i), rec(z_f);  g = act(z_g);  c = f * c_{t-1} + i * g
     o = rec(z_o + p_o * c);  r = o * act(c);  h = W_hr r (projected) or r
+    clip: z_i, z_f, z_g, z_o (after the peepholes) clipped to [-clip, clip] before the
+    activations; input_forget: f = 1 - i.
     A masked step (params.mask_value) computes the same gates but keeps c = c_{t-1} and
     h = h_{t-1}; r is then o * act(c_{t-1}).
     """
@@ -84,10 +86,15 @@ def step(params: LSTMParams, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarr
         z["i"] = z["i"] + params.p_i * c_prev
     if params.p_f is not None:
         z["f"] = z["f"] + params.p_f * c_prev
-    i, f, g = rec(z["i"]), rec(z["f"]), act(z["g"])
+    if params.clip is not None:  # ONNX clips the input of every activation
+        z.update({k: np.clip(z[k], -params.clip, params.clip) for k in "ifg"})
+    i, g = rec(z["i"]), act(z["g"])
+    f = 1.0 - i if params.input_forget else rec(z["f"])  # ONNX input_forget couples f to i
     c = f * c_prev + i * g
     if params.p_o is not None:
         z["o"] = z["o"] + params.p_o * c  # the output peephole looks at the new c_t
+    if params.clip is not None:
+        z["o"] = np.clip(z["o"], -params.clip, params.clip)
     o = rec(z["o"])
     masked = is_masked(params, x)
     if masked:

@@ -313,8 +313,12 @@ def gate_unit(params: LSTMParams, trace: Trace, step: int, gate: str, unit: int)
     sh = math.fsum(t.product for t in recurrent_terms)
     parts = [sx, sh, float(b[k])] + ([peephole.product] if peephole else [])
     z = math.fsum(parts)
+    if params.clip is not None:  # ONNX clip: the activation sees z bounded to [-clip, clip]
+        z = min(max(z, -params.clip), params.clip)
     name = params.cell_activation if gate == "g" else params.recurrent_activation
     value = float(activation(name)(np.array([z]))[0])
+    if gate == "f" and params.input_forget:  # ONNX input_forget: f = 1 - i
+        value = 1.0 - float(gate_unit(params, trace, step, "i", k).value)
     return GateUnit(
         gate=gate,
         unit=k,

@@ -5,7 +5,8 @@ them against step() and against plain math.* loops written in the tests). The lo
 in how they spend NumPy calls, which at n <= 64 cost more than the arithmetic (~0.3 us per
 call, docs/benchmarks.md):
 
-- run_general: any activations, peepholes, a projection, masking and what-if hooks.
+- run_general: any activations, peepholes, a projection, masking, ONNX clip and
+  input_forget, and what-if hooks.
 - run_fast: sigmoid/tanh cells without peepholes or masking (the common case), projected
   or not, with about ten in-place calls per step on preallocated rows.
 
@@ -100,6 +101,8 @@ def run_general(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: n
     p_i, p_f, p_o = (
         None if p is None else p.astype(dtype) for p in (params.p_i, params.p_f, params.p_o)
     )
+    clip = None if params.clip is None else dtype.type(params.clip)
+    input_forget, one = params.input_forget, dtype.type(1.0)
     z = np.empty((T, 4 * n), dtype=dtype)
     np.matmul(x, W.T, out=z)  # z_t = W x_t + b for every t at once; U h_{t-1} comes per step
     z += b
@@ -132,7 +135,12 @@ def run_general(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: n
                 zt[zi] += p_i * c_prev  # z_i += p_i * c_{t-1}
             if p_f is not None:
                 zt[zf] += p_f * c_prev  # z_f += p_f * c_{t-1}
+            if clip is not None:  # ONNX clip: the activations see z in [-clip, clip]
+                np.clip(zt[: 2 * n], -clip, clip, out=zt[: 2 * n])
+                np.clip(zt[zg], -clip, clip, out=zt[zg])
             rec(zt[: 2 * n], out=at[: 2 * n])  # i, f = sigma(z_i), sigma(z_f)
+            if input_forget:
+                np.subtract(one, at[zi], out=at[zf])  # ONNX input_forget: f = 1 - i
             act(zt[zg], out=at[zg])  # g = tanh(z_g)
             for start, stop, cols, value in clamps_gates:
                 if start <= t < stop:
@@ -141,6 +149,8 @@ def run_general(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: n
             ct += at[zi] * at[zg]  #              + i * g
             if p_o is not None:
                 zt[zo] += p_o * ct  # z_o += p_o * c_t: the output peephole looks at the new c_t
+            if clip is not None:
+                np.clip(zt[zo], -clip, clip, out=zt[zo])
             rec(zt[zo], out=at[zo])  # o = sigma(z_o)
             for start, stop, cols, value in clamps_out:
                 if start <= t < stop:
@@ -178,10 +188,11 @@ DEFAULT_VARIANT = "exp"
 
 
 def fast_applies(params: LSTMParams) -> bool:
-    """The fast loops cover sigmoid/tanh cells without peepholes or masking (with or without
-    a projection); anything else runs the general loop."""
+    """The fast loops cover sigmoid/tanh cells without peepholes, masking, clip or
+    input_forget (with or without a projection); anything else runs the general loop."""
     return (params.recurrent_activation == "sigmoid" and params.cell_activation == "tanh"
-            and not params.has_peepholes and params.mask_value is None)
+            and not params.has_peepholes and params.mask_value is None
+            and params.clip is None and not params.input_forget)
 
 
 def _scaled_stacked(params: LSTMParams, scales: tuple[float, float, float, float], dtype):

@@ -8,6 +8,9 @@ With a projection (PyTorch proj_size = p, "LSTMP"): r_t = o * cell_activation(c_
 entries and h_t = W_hr r_t has p; U_k is then n x p and h0 has p entries (c0 keeps n).
 With mask_value (Keras Masking): a step whose x_t equals mask_value in every column keeps
 c and h from the step before (see lstmviz.core.trace.Trace for what is recorded there).
+With clip (ONNX): every gate's z (peepholes included) is clipped to [-clip, clip] before its
+activation, and the clipped z is what the trace records. With input_forget (ONNX): the
+forget gate is coupled to the input gate, f = 1 - i (z_f is computed but unused).
 
 The classic diagrams write W_f . [h_{t-1}, x_t]: that matrix is [U_f | W_f] side by side.
 """
@@ -49,6 +52,8 @@ class LSTMParams:
     r_t = o_t * tanh(c_t); U_* are then (n, p) and h0 has p entries. None: h_t = r_t, p = n.
     mask_value: Keras Masking in front of the cell; a step whose input row equals it in every
     column carries c and h unchanged. None: no step is masked.
+    clip: ONNX cell clip, z of every gate bounded to [-clip, clip] before its activation.
+    input_forget: ONNX coupled gates, f = 1 - i.
 
     upstream: the layers that feed this one, run first on the user's sequence (layer k of a
     stack sees layer k-1's output); each entry is a tuple of directions whose h are
@@ -76,6 +81,8 @@ class LSTMParams:
     c0: np.ndarray | None = None
     W_hr: np.ndarray | None = None
     mask_value: float | None = None
+    clip: float | None = None
+    input_forget: bool = False
     recurrent_activation: str = "sigmoid"
     cell_activation: str = "tanh"
     name: str = ""
@@ -91,6 +98,9 @@ class LSTMParams:
                 setattr(self, key, np.asarray(value, dtype=np.float64))
         if self.mask_value is not None:
             self.mask_value = float(self.mask_value)
+        if self.clip is not None:
+            self.clip = float(self.clip)
+        self.input_forget = bool(self.input_forget)
         self.validate()
 
     # -- shapes -----------------------------------------------------------------------------
@@ -157,6 +167,8 @@ class LSTMParams:
             )
         if self.mask_value is not None and not np.isfinite(self.mask_value):
             raise LstmvizError(f"mask_value is {self.mask_value}, expected a finite number")
+        if self.clip is not None and not (np.isfinite(self.clip) and self.clip > 0):
+            raise LstmvizError(f"clip is {self.clip}, expected a finite number above 0")
         for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0", PROJECTION):
             value = getattr(self, key)
             if value is None:

@@ -138,6 +138,8 @@ def _cell_meta(cell: LSTMParams, cells: list[LSTMParams]) -> dict:
         "cell_activation": cell.cell_activation,
         "reverse": bool(cell.reverse),
         "mask_value": cell.mask_value,
+        "clip": cell.clip,
+        "input_forget": bool(cell.input_forget),
         "notes": list(cell.notes),
         "n": cell.n,
         "m": cell.m,
@@ -559,6 +561,15 @@ def _read_cells(cells_meta: list, array, source: str) -> LSTMParams:
                     or not np.isfinite(mask_value):
                 raise _fail(source, f"{META_NAME}: cells[{k}].mask_value is not a finite number")
             kwargs["mask_value"] = float(mask_value)
+        clip = info.get("clip")
+        if clip is not None:
+            if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not np.isfinite(clip):
+                raise _fail(source, f"{META_NAME}: cells[{k}].clip is not a finite number")
+            kwargs["clip"] = float(clip)
+        input_forget = info.get("input_forget", False)
+        if not isinstance(input_forget, bool):
+            raise _fail(source, f"{META_NAME}: cells[{k}].input_forget is not true or false")
+        kwargs["input_forget"] = input_forget
         notes = info.get("notes") or []
         try:
             cell = LSTMParams(

@@ -338,10 +338,16 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
                     f"{int(lengths[0])} steps and outputs zeros after them; give a sequence of "
                     f"{int(lengths[0])} rows to see exactly what ONNX computes"
                 )
-    if attrs.get("clip") is not None:
-        problems.append(f"clip={attrs['clip']:g}: lstmviz has no cell clipping (export without clip)")
-    if attrs.get("input_forget", 0):
-        problems.append("input_forget=1 (coupled input and forget gates) is not supported")
+    clip = attrs.get("clip")
+    if clip is not None and not (np.isfinite(clip) and clip > 0):
+        problems.append(f"clip={clip:g} is not a threshold above 0")
+        clip = None
+    input_forget = bool(attrs.get("input_forget", 0))
+    if clip is not None:
+        notes.append(f"clip={clip:g}: every gate's z is clipped to [-{clip:g}, {clip:g}] "
+                     "before its activation")
+    if input_forget:
+        notes.append("input_forget=1: the forget gate is coupled to the input gate, f = 1 - i")
     activations = attrs.get("activations") or list(DEFAULT_ACTIVATIONS) * dirs
     alphas = attrs.get("activation_alpha") or []
     betas = attrs.get("activation_beta") or []
@@ -398,6 +404,8 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
                 recurrent_activation=rec,
                 cell_activation=act,
                 reverse=reverse,
+                clip=clip,
+                input_forget=input_forget,
                 h0=h0,
                 c0=c0,
                 name=cell_name,

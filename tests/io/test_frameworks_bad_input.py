@@ -243,13 +243,14 @@ def test_onnx_external_data_is_refused_and_never_read(tmp_path):
     assert "external data" in message
 
 
-def test_onnx_clip_and_input_forget_are_refused(tmp_path):
+def test_onnx_attributes_lstmviz_cannot_run_are_refused(tmp_path):
+    """clip and input_forget are run now (tests/core/test_onnx_semantics.py); a clip that is
+    no threshold and differing g/h activations are still refused."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     for attrs, word in (
-        ({"clip": 2.0}, "clip"),
-        ({"input_forget": 1}, "input_forget"),
+        ({"clip": -1.0}, "clip"),
         ({"activations": ["Sigmoid", "Tanh", "Relu"]}, "differ"),
     ):
         node = helper.make_node("LSTM", ["X", "W", "R"], ["Y"], hidden_size=2, **attrs)
