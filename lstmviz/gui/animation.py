@@ -84,6 +84,18 @@ def animation_frames(document, steps: Iterable[int], size=(1280, 720), view: str
                      ) -> Iterator:
     """Yield one QImage (exactly `size`, RGB888) per step, rendered by a MainWindow on
     `document` (offscreen when no display is set up)."""
+    return _frames(document, (lambda doc, t=t: doc.set_step(t) for t in steps), size, view)
+
+
+def training_frames(document, models: Iterable, size=(1280, 720), view: str = "diagram") -> Iterator:
+    """One frame per trained model (LSTMParams of one shape, e.g. a run's checkpoints from
+    iteration 0 to now), each run on `document`'s input at its current step: how the gates
+    changed while it learned."""
+    return _frames(document, (lambda doc, p=p: doc.set_params(p) for p in models), size, view)
+
+
+def _frames(document, changes: Iterable, size, view: str) -> Iterator:
+    """Apply each change to the document, then grab the chosen part of a window on it."""
     if view not in VIEWS:
         raise LstmvizError(f"view {view!r} is not one of {', '.join(VIEWS)}")
     from PySide6.QtCore import Qt
@@ -109,8 +121,8 @@ def animation_frames(document, steps: Iterable[int], size=(1280, 720), view: str
         if view == "diagram":
             window.diagram.fit()
             app.processEvents()
-        for step in steps:
-            document.set_step(step)
+        for change in changes:
+            change(document)
             app.processEvents()
             image = widget.grab().toImage()
             if (image.width(), image.height()) != (width, height):

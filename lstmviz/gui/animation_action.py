@@ -94,7 +94,13 @@ def export_animation(window, path: str, steps: range, fps: float = 8.0, size=(12
                      view: str = "window") -> int:
     """Render and save with a progress dialog (Cancel leaves nothing behind); returns the number
     of frames written (0 when cancelled). Errors are raised as LstmvizError."""
-    progress = QtWidgets.QProgressDialog("Rendering frames…", "Cancel", 0, len(steps), window)
+    frames = animation_frames(copy_document(window.document), steps, size=size, view=view)
+    return save_with_progress(window, frames, len(steps), path, fps)
+
+
+def save_with_progress(parent, frames, count: int, path: str, fps: float) -> int:
+    """save_animation under a window-modal progress dialog with Cancel; 0 when cancelled."""
+    progress = QtWidgets.QProgressDialog("Rendering frames…", "Cancel", 0, count, parent)
     progress.setWindowTitle("Export animation")
     progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
     progress.setMinimumDuration(300)
@@ -105,8 +111,7 @@ def export_animation(window, path: str, steps: range, fps: float = 8.0, size=(12
         return not progress.wasCanceled()
 
     try:
-        frames = animation_frames(copy_document(window.document), steps, size=size, view=view)
-        return save_animation(frames, path, fps=fps, count=len(steps), progress=report)
+        return save_animation(frames, path, fps=fps, count=count, progress=report)
     except AnimationCancelled:
         return 0
     finally:

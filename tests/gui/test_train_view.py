@@ -90,3 +90,24 @@ def test_registered_as_an_analysis_view_on_alt_8(make_window):
     window = make_window("memory-cell")
     window.analysis.show("train")
     assert isinstance(window.analysis.views["train"], TrainView)
+
+
+def test_export_animation_renders_one_frame_per_checkpoint_showing_the_gates_change(view, tmp_path):
+    """The run exported iteration by iteration: one PNG per checkpoint, and the frames differ
+    because the cell changed while it trained (the user's own window stays on its model)."""
+    from PySide6.QtGui import QImage
+
+    for _ in range(3):
+        view.step_once()
+    checkpoints = view.runs[0].checkpoints
+    assert len(checkpoints) >= 2
+    before = view.document.params.W_f.copy()
+    out = tmp_path / "frames"
+    written = view.export_animation(f"{out}/", size=(320, 200), view="diagram")
+    assert written == len(checkpoints)
+    frames = sorted(out.iterdir())
+    assert len(frames) == written
+    first, last = QImage(str(frames[0])), QImage(str(frames[-1]))
+    assert (first.width(), first.height()) == (320, 200)
+    assert first != last  # the gates on the probe moved between iteration 0 and now
+    np.testing.assert_array_equal(view.document.params.W_f, before)

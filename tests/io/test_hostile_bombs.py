@@ -42,10 +42,10 @@ def small(tmp_path_factory):
     params = LSTMParams.random(3, 2, seed=0)
     write_npz_model(params, tmp / "ok.npz")
     (tmp / "ok.csv").write_text("1,2\n3,4\n")
-    from lstmviz.document import Document
+    from lstmviz.document import Document, files
 
     doc = Document(params, np.zeros((4, 2)))
-    df.write_document(df.snapshot(doc), tmp / "ok.lstmviz")
+    df.write_document(files.snapshot(doc), tmp / "ok.lstmviz")
     return tmp, params
 
 

@@ -109,7 +109,12 @@ class TrainView(AnalysisView):
         self.save_button = QtWidgets.QPushButton("Save model…")
         self.save_button.setToolTip("the trained cell with its readout, as .npz")
         self.save_button.clicked.connect(self._save_dialog)
-        for button in (self.run_button, self.step_button, self.reset_button, self.save_button):
+        self.animate_button = QtWidgets.QPushButton("Export animation…")
+        self.animate_button.setToolTip("the lead run iteration by iteration (its checkpoints) as a GIF, "
+                                       "an MP4 or PNGs, for slides")
+        self.animate_button.clicked.connect(self._animation_dialog)
+        for button in (self.run_button, self.step_button, self.reset_button, self.save_button,
+                       self.animate_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.status = QtWidgets.QLabel()
@@ -365,6 +370,34 @@ class TrainView(AnalysisView):
             return False
         self.report(f"saved {path} (iteration {lead.iteration})")
         return True
+
+    def _animation_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export the training as an animation", "training.gif",
+            "GIF (*.gif);;MP4 (*.mp4);;A folder of PNGs (*)")
+        if path:
+            self.export_animation(path)
+
+    def export_animation(self, path: str, size=(1280, 720), fps: float = 4.0, view: str = "window") -> int:
+        """One frame per checkpoint of the lead run (iteration 0 ... now) on the probe, rendered
+        by a window of its own; returns the frames written (0 when cancelled or refused)."""
+        from lstmviz.gui.animation import training_frames
+        from lstmviz.gui.animation_action import copy_document, save_with_progress
+
+        self.pause()
+        checkpoints = list(self.runs[0].checkpoints)
+        models = [cp.params() for cp in checkpoints]
+        try:
+            written = save_with_progress(self, training_frames(copy_document(self.document), models,
+                                                               size=size, view=view),
+                                         len(models), path, fps)
+        except LstmvizError as error:
+            self._problem(str(error))
+            return 0
+        if written:
+            self.report(f"wrote {path} ({written} frames: iterations {checkpoints[0].iteration}.."
+                        f"{checkpoints[-1].iteration})")
+        return written
 
     def _problem(self, message: str) -> None:
         from lstmviz.gui.editors.messages import show_error
