@@ -196,26 +196,35 @@ def vector_size(component_id: str, n: int, m: int) -> int:
     return n
 
 
-def term_shapes(component_id: str, n: int, m: int, peepholes: bool = False) -> list[tuple[str, str]]:
-    """(term, shape) for every term of the component, e.g. [("W_f", "3x3"), ("b_f", "3"), ...]."""
+def term_shapes(component_id: str, n: int, m: int, peepholes: bool = False,
+                p: int | None = None) -> list[tuple[str, str]]:
+    """(term, shape) for every term of the component, e.g. [("W_f", "3x3"), ("b_f", "3"), ...].
+
+    p: the size of h for a projected (LSTMP) cell (h_t = W_hr·r_t); None when h has n entries."""
     comp = component(component_id)
+    hp = n if p is None else p  # entries of h_t and h_{t-1}
     if comp.is_gate:
         g = comp.id
-        shapes = [(f"W_{g}", f"{n}x{m}"), (f"U_{g}", f"{n}x{n}"), (f"b_{g}", f"{n}")]
+        shapes = [(f"W_{g}", f"{n}x{m}"), (f"U_{g}", f"{n}x{hp}"), (f"b_{g}", f"{n}")]
         if peepholes and g != "g":
             shapes.append((f"p_{g}", f"{n}"))
         shapes += [
             ("x_t", f"{m}"),
-            ("h_{t-1}", f"{n}"),
-            ("[h_{t-1}, x_t]", f"{n + m}"),
-            (f"W_{g}·[h_{{t-1}}, x_t] = [U_{g} | W_{g}]", f"{n}x{n + m}"),
+            ("h_{t-1}", f"{hp}"),
+            ("[h_{t-1}, x_t]", f"{hp + m}"),
+            (f"W_{g}·[h_{{t-1}}, x_t] = [U_{g} | W_{g}]", f"{n}x{hp + m}"),
             (f"z_{g}, {g}_t", f"{n}"),
         ]
         return shapes
     if comp.id == "x":
         return [("x_t", f"{m}")]
     if comp.id == "concat":
-        return [("h_{t-1}", f"{n}"), ("x_t", f"{m}"), ("[h_{t-1}, x_t]", f"{n + m}")]
+        return [("h_{t-1}", f"{hp}"), ("x_t", f"{m}"), ("[h_{t-1}, x_t]", f"{hp + m}")]
+    if p is not None and comp.id in ("mul_o", "h"):
+        return [("o_t", f"{n}"), ("tanh(c_t)", f"{n}"), ("r_t = o_t ⊙ tanh(c_t)", f"{n}"),
+                ("W_hr", f"{p}x{n}"), ("h_t = W_hr·r_t", f"{p}")]
+    if p is not None and comp.id == "h_prev":
+        return [("h_{t-1}", f"{p}")]
     if comp.id in ("mul_f",):
         return [("f_t", f"{n}"), ("c_{t-1}", f"{n}"), ("f_t ⊙ c_{t-1}", f"{n}")]
     if comp.id in ("mul_i",):
@@ -233,16 +242,18 @@ def term_shapes(component_id: str, n: int, m: int, peepholes: bool = False) -> l
     return []
 
 
-def shapes_summary(component_id: str, n: int, m: int, peepholes: bool = False) -> str:
-    """One line for a tooltip: "W_f: 3x3, U_f: 3x3, b_f: 3; [h_{t-1}, x_t]: 6"."""
+def shapes_summary(component_id: str, n: int, m: int, peepholes: bool = False,
+                   p: int | None = None) -> str:
+    """One line for a tooltip: "W_f: 3x3, U_f: 3x3, b_f: 3; [h_{t-1}, x_t]: 6" (p: see term_shapes)."""
     comp = component(component_id)
+    hp = n if p is None else p
     if comp.is_gate:
         g = comp.id
-        params = f"W_{g}: {n}x{m}, U_{g}: {n}x{n}, b_{g}: {n}"
+        params = f"W_{g}: {n}x{m}, U_{g}: {n}x{hp}, b_{g}: {n}"
         if peepholes and g != "g":
             params += f", p_{g}: {n}"
-        return f"{params}; [h_{{t-1}}, x_t]: {n + m}; {g}_t: {n}"
-    return ", ".join(f"{term}: {shape}" for term, shape in term_shapes(component_id, n, m))
+        return f"{params}; [h_{{t-1}}, x_t]: {hp + m}; {g}_t: {n}"
+    return ", ".join(f"{term}: {shape}" for term, shape in term_shapes(component_id, n, m, p=p))
 
 
 _SUB = re.compile(r"_(\{[^}]*\}|[A-Za-z0-9]+)")

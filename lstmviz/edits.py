@@ -91,7 +91,7 @@ def set_params(doc, params: LSTMParams, text: str = "Change the weights") -> Sta
             f"the model expects m = {params.input_size} inputs per step but the current "
             f"sequence has {doc.xs.shape[1]} columns"
         )
-    h0, c0 = kept_initial_state(before, params.n)
+    h0, c0 = kept_initial_state(before, params)
     after = before.replace(params=params, h0=h0, c0=c0)
     return StateEdit(before, after, text)
 
@@ -112,7 +112,7 @@ def set_model(doc, params: LSTMParams, xs=None, text: str = "Open a model", mode
             )
         xs, names = doc.xs, before.input_names if names is None else names
     xs = check_sequence(xs, params.input_size)
-    h0, c0 = kept_initial_state(before, params.n)
+    h0, c0 = kept_initial_state(before, params)
     if model_path is not None:
         sources = sources.replace(model_path=str(model_path), model_sha256=model_sha256)
     after = CellState(params, xs, h0, c0, tuple(names or ()), sources)

@@ -242,6 +242,7 @@ class Explanation:
     work: GateWork | CellWork | HiddenWork | VectorWork
     cell_path: CellPath | None = None  # for the cell state c: dc_t/dc_{t-1} = f_t
     masked: bool = False  # a masked step: the recorded c_t, h_t are carried from step t-1
+    p: int | None = None  # entries of h for a projected (LSTMP) cell; None: h has n
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -484,6 +485,7 @@ def explain(
     else:
         work = vector_work(trace, step, cid, input_names)
     peep = params.has_peepholes
+    p = params.h_size if params.projected else None
     return Explanation(
         component=comp,
         step=step,
@@ -491,11 +493,12 @@ def explain(
         n=n,
         m=m,
         unit=unit,
-        shapes=tuple(term_shapes(cid, n, m, peep)),
-        shapes_line=shapes_summary(cid, n, m, peep),
+        shapes=tuple(term_shapes(cid, n, m, peep, p)),
+        shapes_line=shapes_summary(cid, n, m, peep, p),
         work=work,
         cell_path=cell_path(params, trace, step, unit) if cid == "c" else None,
         masked=bool(trace.mask is not None and trace.mask[step]),
+        p=p,
     )
 
 

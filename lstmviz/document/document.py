@@ -238,7 +238,7 @@ class Document:
                     f"sequence has {self.xs.shape[1]} columns; open a matching sequence"
                 )
             xs = self.xs
-        h0, c0 = kept_initial_state(self.cell, params.n)
+        h0, c0 = kept_initial_state(self.cell, params)
         self.replace(self.cell.replace(params=params, xs=check_sequence(xs, params.input_size), h0=h0, c0=c0))
 
     def set_state(self, params: LSTMParams, xs, h0=None, c0=None, *, trace: Trace | None = None,
@@ -317,10 +317,11 @@ class Document:
         self._set_dirty(False)
 
 
-def kept_initial_state(cell: CellState, n: int):
-    """The document's own h0/c0 when they still fit a cell of n units, else None."""
-    h0 = cell.h0 if cell.h0 is not None and cell.h0.shape == (n,) else None
-    c0 = cell.c0 if cell.c0 is not None and cell.c0.shape == (n,) else None
+def kept_initial_state(cell: CellState, params: LSTMParams):
+    """The document's own h0/c0 when they still fit the cell `params` (h0 has h_size entries,
+    p for a projected cell; c0 has n), else None."""
+    h0 = cell.h0 if cell.h0 is not None and cell.h0.shape == (params.h_size,) else None
+    c0 = cell.c0 if cell.c0 is not None and cell.c0.shape == (params.n,) else None
     return h0, c0
 
 

@@ -221,7 +221,7 @@ def _model_opening(current: CellState, params: LSTMParams, path, sha256, xs=None
     )
     if keep_input:
         xs, names = current.xs, current.input_names
-    h0, c0 = kept_initial_state(current, params.n)
+    h0, c0 = kept_initial_state(current, params)
     xs = check_sequence(xs, params.input_size)
     cell = CellState(params, xs, h0, c0, tuple(names or ()), sources).check()
     name = Path(str(path)).name

@@ -81,10 +81,12 @@ class CellState:
         xs = check_sequence(self.xs, self.params.input_size)
         h0 = None if self.h0 is None else np.asarray(self.h0, dtype=np.float64)
         c0 = None if self.c0 is None else np.asarray(self.c0, dtype=np.float64)
-        for name, vector in (("h0", h0), ("c0", c0)):
-            if vector is not None and vector.shape != (self.params.n,):
+        p = self.params.h_size  # h0 has p entries for a projected (LSTMP) cell, c0 has n
+        for name, vector, size in (("h0", h0, p), ("c0", c0, self.params.n)):
+            if vector is not None and vector.shape != (size,):
+                what = f"n = {self.params.n} units" if size == self.params.n else f"h of size p = {size}"
                 raise LstmvizError(f"the initial state {name} has shape {vector.shape}, the cell has "
-                                   f"n = {self.params.n} units")
+                                   f"{what}")
         names = tuple(str(s) for s in self.input_names)[: xs.shape[1]]
         if xs is self.xs and h0 is self.h0 and c0 is self.c0 and names == self.input_names:
             return self

@@ -30,6 +30,7 @@ from lstmviz.core.explain import (
     GateWork,
     HiddenWork,
     MatVec,
+    ProjectionWork,
     VectorWork,
     cell_reading,
     explain,
@@ -144,10 +145,15 @@ def header_html(ex: Explanation) -> str:
     title = comp.name[0].upper() + comp.name[1:]
     if comp.symbol not in comp.name and style.plain_math(comp.symbol) not in comp.name:
         title += f"  {comp.symbol}"
+    formula, description = comp.formula, comp.description
+    if ex.p is not None and comp.id in ("h", "mul_o"):  # a projected (LSTMP) cell
+        formula = "h_t = W_hr·r_t,  r_t = o_t ⊙ tanh(c_t)"
+        description = (f"With the projection W_hr ({ex.p}×{ex.n}), h_t has p = {ex.p} entries and "
+                       f"goes on to the next step as h_{{t-1}}; r_t and c_t have n = {ex.n}.")
     return (
         f"<h2>{to_html(title)}</h2>"
-        f"<div class='formula'>{to_html(comp.formula)}</div>"
-        f"<div class='muted'>{to_html(comp.description)}</div>"
+        f"<div class='formula'>{to_html(formula)}</div>"
+        f"<div class='muted'>{to_html(description)}</div>"
         f"<div class='muted'>Step t = {ex.step} of 0…{ex.T - 1}; unit k = {ex.unit} of {ex.n}.</div>"
     )
 
@@ -158,10 +164,18 @@ def shapes_html(ex: Explanation) -> str:
         f"<td class='num' style='padding-left:14px'>{shape.replace('x', ' × ')}</td></tr>"
         for term, shape in ex.shapes
     )
-    sizes = (
-        f"x<sub>t</sub> has m = {ex.m} entries; h<sub>t</sub> and c<sub>t</sub> both have "
-        f"n = {ex.n} (the cell state and the hidden state are the same size)."
-    )
+    if ex.p is None:
+        sizes = (
+            f"x<sub>t</sub> has m = {ex.m} entries; h<sub>t</sub> and c<sub>t</sub> both have "
+            f"n = {ex.n} (the cell state and the hidden state are the same size)."
+        )
+    else:
+        sizes = (
+            f"x<sub>t</sub> has m = {ex.m} entries; c<sub>t</sub> and r<sub>t</sub> = "
+            f"o<sub>t</sub> ⊙ tanh(c<sub>t</sub>) have n = {ex.n}; the projection "
+            f"h<sub>t</sub> = W<sub>hr</sub>·r<sub>t</sub> has p = {ex.p} (proj_size), so "
+            f"h<sub>t-1</sub> and U are n × p = {ex.n} × {ex.p}."
+        )
     return (
         f"<h3>Shapes</h3><table cellspacing='0' cellpadding='1'>{rows}</table>"
         f"<div class='muted'>{sizes}</div>"
@@ -308,6 +322,7 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
     g, k = mv.gate, ex.unit
     act = "σ" if mv.activation == "sigmoid" else mv.activation
     n, m = ex.n, ex.m
+    hp = n if ex.p is None else ex.p  # entries of h_{t-1}: p for a projected cell
     W, U, x, h, b = (
         f"W<sub>{g}</sub>",
         f"U<sub>{g}</sub>",
@@ -331,7 +346,7 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
         )
         lines.append(
             [
-                (matrix_html(mv.U, k), f"{U} ({n}×{n})"),
+                (matrix_html(mv.U, k), f"{U} ({n}×{hp})"),
                 op("·"),
                 (matrix_html(column(mv.h)), h),
                 op("="),
@@ -343,7 +358,7 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
     else:
         h_first = concat == "h_first"
         rows, vector, names = mv.concatenated(h_first)
-        sizes = {"U": n, "W": m}
+        sizes = {"U": hp, "W": m}
         tint_of = {"U": style.HTML_U_BLOCK, "W": style.HTML_W_BLOCK}
         tints = tuple(tint_of[names[0]] for _ in range(sizes[names[0]])) + tuple(
             tint_of[names[1]] for _ in range(sizes[names[1]])
@@ -353,7 +368,7 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
         title = f"Concatenated: {W}·[{order.replace(';', ',')}] where {W} = [{blocks}]"
         lines.append(
             [
-                (matrix_html(rows, k, tints), f"[{blocks}] ({n}×{n + m})"),
+                (matrix_html(rows, k, tints), f"[{blocks}] ({n}×{hp + m})"),
                 op("·"),
                 (vector_tinted([(v,) for v in vector], tints), f"[{order}]"),
                 op("="),
@@ -473,7 +488,8 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
     u = work.units[work.unit]
     k = u.unit
     act = work.activation
-    headers = [link("o"), link("c"), link("tanh_c", f"{act}(c_t)"), link("h")]
+    headers = [link("o"), link("c"), link("tanh_c", f"{act}(c_t)"),
+               link("h") if work.projection is None else link("mul_o", "r_t")]
     rows = [[w.o, w.c, w.tanh_c, w.h] for w in work.units]
     marked = {"tanh_c": {2}}.get(ex.component.id, {3})
     worked = (
@@ -488,7 +504,30 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
         f"<h3>Every unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
         f"{_unit_table(headers, rows, k, marked)}"
     )
+    if work.projection is not None:
+        table = table.replace("<h3>Every unit: h<sub>t</sub>", "<h3>Every unit: r<sub>t</sub>", 1)
+        worked = worked.replace(f"{sym('h_t')}[{k}] =", f"{sym('r_t')}[{k}] =", 1)
+        return projection_html(work.projection) + worked + table
     return worked + table
+
+
+def projection_html(pw: ProjectionWork) -> str:
+    """h_t[j] = Σ_k W_hr[j, k]·r_t[k] of a projected cell, every term with its numbers (the
+    largest 12 of a wide cell, and the rest summed)."""
+    j = pw.row
+    rows, rest, rest_sum = _term_rows(pw.terms)
+    if rest:
+        rows.append(f"<tr><td class='muted'>… {rest} more</td><td></td>"
+                    f"<td class='num' style='padding-left:8px'>= {num(rest_sum)}</td></tr>")
+    n = len(pw.terms.terms)
+    return (
+        f"<h3>Projection: h<sub>t</sub>[{j}] = Σ<sub>k</sub> W<sub>hr</sub>[{j}, k]·r<sub>t</sub>[k]</h3>"
+        f"<div class='muted'>An LSTMP cell (proj_size p = {pw.h_size}): r<sub>t</sub> = "
+        f"o<sub>t</sub> ⊙ tanh(c<sub>t</sub>) has n = {n} entries and h<sub>t</sub> = "
+        f"W<sub>hr</sub>·r<sub>t</sub> has p = {pw.h_size}; entry j = {j} is worked here.</div>"
+        f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table>"
+        f"<div style='font-size:15px'><b>h<sub>t</sub>[{j}] = Σ = {num(pw.h)}</b></div>"
+    )
 
 
 def vector_html(ex: Explanation, work: VectorWork, expanded: bool = False) -> str:

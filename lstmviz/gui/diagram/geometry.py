@@ -54,6 +54,8 @@ class Geometry:
     labels: list[tuple[str, str, Point, str, float]]  # (component, math text, anchor, alignment, size)
     title_pos: Point
     legend_pos: Point  # top right corner of the color scale
+    # an LSTMP cell's W_hr box (center, width, height) between o⊙tanh(c_t) = r_t and h_t
+    projection: tuple[Point, float, float] | None = None
 
 
 def column_length(count: int) -> float:
@@ -72,8 +74,16 @@ def cell_width(count: int) -> float:
     return row_length(count) / max(count, 1)
 
 
-def layout(n: int, m: int) -> Geometry:
+PROJ_W, PROJ_H = 64.0, 40.0  # the W_hr box of a projected cell
+PROJ_SHIFT = 108.0  # how much further right h_t leaves when the W_hr box sits before it
+
+
+def layout(n: int, m: int, p: int | None = None) -> Geometry:
+    """p: the size of h_t for a projected (LSTMP) cell, drawn with its W_hr box; None: h is n."""
     L = column_length(n)
+    projected = p is not None
+    P = p if projected else n  # entries of h_t and h_{t-1}
+    LP = column_length(P)
     r = NODE_R
 
     # -- rows (y) ---------------------------------------------------------------------------
@@ -93,9 +103,11 @@ def layout(n: int, m: int) -> Geometry:
     x_x = 180.0  # x_t comes up here
     x_f, x_i, x_g, x_o = 270.0, 448.0, 580.0, 744.0
     x_mo = 872.0  # tanh and mul_o
-    x_hup = 946.0  # h_t goes up and down here
-    x_body1 = 970.0
-    x_out = 1070.0
+    shift = PROJ_SHIFT if projected else 0.0
+    x_proj = x_mo + 120.0  # the W_hr box, when projected
+    x_hup = 946.0 + shift  # h_t goes up and down here
+    x_body1 = 970.0 + shift
+    x_out = 1070.0 + shift
     width = x_out + 12
 
     body = (x_body0, y_c - 40, x_body1 - x_body0, y_bus + 10 - (y_c - 40))
@@ -133,7 +145,10 @@ def layout(n: int, m: int) -> Geometry:
         Wire("mul_i", [(x_g, y_mul - r), (x_g, y_c + r)]),
         Wire("o", [(x_o, box_top), (x_o, y_mul), (x_mo - r, y_mul)]),
         # outputs
-        Wire("h", [(x_mo + r, y_mul), (x_hup, y_mul), (x_hup, y_bus), (x_out, y_bus)]),
+        *([Wire("mul_o", [(x_mo + r, y_mul), (x_proj - PROJ_W / 2, y_mul)]),
+           Wire("h", [(x_proj + PROJ_W / 2, y_mul), (x_hup, y_mul), (x_hup, y_bus), (x_out, y_bus)])]
+          if projected else
+          [Wire("h", [(x_mo + r, y_mul), (x_hup, y_mul), (x_hup, y_bus), (x_out, y_bus)])]),
         Wire("h", [(x_hup, y_mul), (x_hup, 6.0)], casing=True),
     ]
 
@@ -143,7 +158,7 @@ def layout(n: int, m: int) -> Geometry:
     pad = 10.0
     columns = [
         Column("c_prev", x_in + 44, col_below_line(0, y_c), n, None),
-        Column("h_prev", x_in + 44, y_bus - 12 - L, n, None),
+        Column("h_prev", x_in + 44, y_bus - 12 - LP, P, None),
         Column("x", x_x + 14, y_bus + 18, m, None, horizontal=True),
         Column("mul_f", (x_f + x_g) / 2 - CELL_W / 2 - 12, col_below_line(0, y_c), n, "f⊙c_{t-1}"),
         Column("f", x_f + pad, box_top - 12 - L, n, "f_t"),
@@ -153,8 +168,10 @@ def layout(n: int, m: int) -> Geometry:
         Column("o", x_o + pad, box_top - 12 - L, n, "o_t"),
         Column("tanh_c", x_mo + pad, y_tanh + 16 + LABEL_H, n, "tanh c_t"),
         Column("c", x_out - 12 - CELL_W, col_below_line(0, y_c), n, None),
-        Column("h", x_out - 12 - CELL_W, y_bus - 12 - L, n, None),
+        Column("h", x_out - 12 - CELL_W, y_bus - 12 - LP, P, None),
     ]
+    if projected:  # r_t = o_t ⊙ tanh(c_t), n values, under the wire into W_hr
+        columns.append(Column("mul_o", x_mo + 22, y_mul + r + 4 + LABEL_H, n, "r_t"))
     labels = [
         ("c_prev", "c_{t-1}", (x_in, y_c - 12), "bottom-left", 24.0),
         ("h_prev", "h_{t-1}", (x_in, y_bus + 12), "top-left", 24.0),
@@ -175,4 +192,5 @@ def layout(n: int, m: int) -> Geometry:
         labels=labels,
         title_pos=(x_body0 + 4, 6.0),
         legend_pos=(x_out, y_bottom - 6),
+        projection=((x_proj, y_mul), PROJ_W, PROJ_H) if projected else None,
     )

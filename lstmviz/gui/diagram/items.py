@@ -334,6 +334,28 @@ class LabelItem(DiagramItem):
         draw_math(painter, self.text, self._rect.left(), baseline, self.size, color)
 
 
+class ProjectionItem(BoxItem):
+    """The W_hr box of a projected (LSTMP) cell: h_t = W_hr·r_t, clicked as part of h."""
+
+    def __init__(self, pick: Pick, center: geo.Point, width: float, height: float):
+        super().__init__("h", pick, center, "W_hr", "projection")
+        cx, cy = center
+        self._rect = QRectF(cx - width / 2, cy - height / 2, width, height)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        halo = self.halo_color()
+        if halo is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(halo)
+            painter.drawRoundedRect(self._rect.adjusted(-7, -7, 7, 7), 11, 11)
+        painter.setPen(QPen(style.GATE_BORDER, 2.0))
+        painter.setBrush(style.GATE_FILL)
+        painter.drawRoundedRect(self._rect, 6, 6)
+        painter.setFont(style.math_font(17, italic=True))
+        painter.setPen(style.LABEL)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, "Wₕᵣ")
+
+
 class ColumnItem(DiagramItem):
     """A vector at the current step: one colored cell per unit, its number written inside
     when there are at most 8 units; hovering a cell shows its value, clicking picks the unit.

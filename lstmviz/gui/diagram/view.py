@@ -7,13 +7,14 @@ from `lstmviz.core.explain.step_vectors` and the colors from `lstmviz.core.color
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QToolTip
 
 from lstmviz.components import COMPONENTS, shapes_summary, to_html
 from lstmviz.core.colormap import color_indices, format_cell, gradient_stops
-from lstmviz.core.explain import format_vector, step_arrays, step_preactivations, step_vectors
+from lstmviz.core.explain import format_vector, step_arrays, step_preactivations
 from lstmviz.gui import style
 from lstmviz.gui.binding import bind, weak_method
 from lstmviz.gui.diagram import geometry as geo
@@ -24,6 +25,7 @@ from lstmviz.gui.diagram.items import (
     LabelItem,
     LegendItem,
     NodeItem,
+    ProjectionItem,
     StaticText,
     WireItem,
 )
@@ -97,12 +99,13 @@ class CellDiagram(QGraphicsView):
     def _rebuild(self) -> None:
         doc = self.document
         n, m = doc.n, doc.m
-        self._shape = (n, m)
+        p = doc.params.h_size if doc.params.projected else None
+        self._shape = self._shape_of(doc)
         scene = self.scene()
         scene.clear()
         self._items = {}
         self._columns = {}
-        g = geo.layout(n, m)
+        g = geo.layout(n, m, p)
         self._geometry = g
         scene.setSceneRect(QRectF(0, 0, g.width, g.height))
 
@@ -120,6 +123,8 @@ class CellDiagram(QGraphicsView):
             self._add(BoxItem(gate, pick, center, symbol, caption))
         for op, (center, symbol) in g.nodes.items():
             self._add(NodeItem(op, pick, center, symbol))
+        if g.projection is not None:
+            self._add(ProjectionItem(pick, *g.projection))
         for column in g.columns:
             item = ColumnItem(column.component, pick, column, COMPONENTS[column.component].symbol)
             self._columns[column.component] = item
@@ -138,6 +143,18 @@ class CellDiagram(QGraphicsView):
         self._on_selection(doc.selection)
         self.fit()
 
+    @staticmethod
+    def _shape_of(doc) -> tuple[int, int, int | None]:
+        return doc.n, doc.m, (doc.params.h_size if doc.params.projected else None)
+
+    def _vectors(self) -> dict[str, np.ndarray]:
+        """The diagram's vectors at this step; a projected cell's mul_o is r_t (n values)."""
+        doc = self.document
+        vectors = step_arrays(doc.trace, doc.step, doc.params.cell_activation)
+        if doc.trace.r is not None:
+            vectors["mul_o"] = np.array(doc.trace.r[doc.step], dtype=np.float64)
+        return vectors
+
     def _add(self, item: DiagramItem) -> None:
         self.scene().addItem(item)
         self._items.setdefault(item.component, []).append(item)
@@ -148,7 +165,7 @@ class CellDiagram(QGraphicsView):
 
     def _on_trace(self, trace) -> None:
         # (params_changed comes before the new trace: everything is redrawn from here)
-        if (self.document.n, self.document.m) != self._shape:
+        if self._shape_of(self.document) != self._shape:
             self._rebuild()
         else:
             self._refresh_values()
@@ -198,8 +215,7 @@ class CellDiagram(QGraphicsView):
         self._on_selection(self.document.selection)
 
     def _refresh_values(self) -> None:
-        doc = self.document
-        vectors = step_arrays(doc.trace, doc.step, doc.params.cell_activation)
+        vectors = self._vectors()
         for cid, column in self._columns.items():
             values = vectors[cid]
             texts = [format_cell(v) for v in values] if column.show_numbers else None
@@ -211,6 +227,7 @@ class CellDiagram(QGraphicsView):
         title = doc.title or doc.params.name or "LSTM cell"
         self._title.set_text(
             f"t = {doc.step}  (of 0…{doc.T - 1})   ·   {title}   ·   n = {doc.n}, m = {doc.m}"
+            + (f", p = {doc.params.h_size} (projected)" if doc.params.projected else "")
         )
 
     # -- clicks and tooltips -------------------------------------------------------------------
@@ -224,13 +241,19 @@ class CellDiagram(QGraphicsView):
         doc = self.document
         comp = COMPONENTS[component]
         n, m = doc.n, doc.m
-        shapes = shapes_summary(component, n, m, doc.params.has_peepholes)
+        p = doc.params.h_size if doc.params.projected else None
+        shapes = shapes_summary(component, n, m, doc.params.has_peepholes, p)
+        formula = comp.formula
+        if p is not None and component == "h":
+            formula = f"h_t = W_hr·r_t  (the projection, W_hr {p}×{n}), r_t = o_t ⊙ tanh(c_t)"
+        elif p is not None and component == "mul_o":
+            formula = f"r_t = o_t ⊙ tanh(c_t)  ({n} values; h_t = W_hr·r_t has {p})"
         lines = [
             f"<b>{to_html(comp.name)}</b>",
-            to_html(comp.formula),
+            to_html(formula),
             f"<span style='color:{style.HTML_MUTED}'>{to_html(shapes)}</span>",
         ]
-        vectors = step_vectors(doc.trace, doc.step, doc.params.cell_activation)
+        vectors = {cid: tuple(float(v) for v in a) for cid, a in self._vectors().items()}
         t = doc.step
         if comp.is_gate:
             z = step_preactivations(doc.trace, t)[component]

@@ -287,6 +287,9 @@ class TracePanels(QtWidgets.QWidget):
         if self._mode(name) == "lines":
             if per_unit:
                 labels = plotted_units(doc.units, doc.unit, doc.n)
+                width = trace.quantity(name).shape[1]
+                if width < doc.n:  # h of a projected (LSTMP) cell has p < n entries
+                    labels = tuple(k for k in labels if k < width) or (min(doc.unit, width - 1),)
                 colors = [unit_color(k) for k in labels]
             else:
                 labels = tuple(range(min(doc.m, INPUT_LINES_CAP)))
