@@ -281,6 +281,7 @@ def _run_fast_exp(params, x, h_init, c_init, dtype, progress, one_exp: bool) -> 
                 h_prev = ht
             continue
         rows = (z_t, a[lo:hi, : 3 * n], z[lo:hi, : 3 * n], z[lo:hi, 3 * n :], g_t, if_t, gc_t, c_t, o_t, r_t)
+        # Two copies of the step on purpose: a per-step `if W_hr` costs ~0.1 us of the ~6 us.
         if W_hr is None:
             for zt, at_s, zt_s, zt_g, gt, ift, gct, ct, ot, ht in zip(*rows):
                 dot(U, h_prev, out=buf)  # -U h_{t-1} for i, f, o; U_g h_{t-1} for g

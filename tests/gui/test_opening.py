@@ -124,17 +124,21 @@ def test_each_mismatch_choice(viewer, model_7x5, tmp_path, choice, T, zeros):
     assert viewer.checker.problems == []
 
 
-def test_drop_on_the_cell_diagram_opens(viewer, model_7x5, qtbot):
-    target = viewer.window.diagram.viewport()
+def _drop_file(target, path, at=QPoint(50, 50)) -> None:
+    """Drag `path` over `target` and drop it, as a file manager does; the enter must be accepted."""
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(model_7x5))])
-    viewer.controller.questions.answers["mismatch"] = "zero"
-    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     assert QApplication.sendEvent(target, enter) and enter.isAccepted()
-    drop = QDropEvent(QPointF(QPoint(50, 50)), Qt.DropAction.CopyAction, mime,
+    drop = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, mime,
                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(target, drop)
+
+
+def test_drop_on_the_cell_diagram_opens(viewer, model_7x5, qtbot):
+    viewer.controller.questions.answers["mismatch"] = "zero"
+    _drop_file(viewer.window.diagram.viewport(), model_7x5)
     viewer.window.session.wait()
     assert_views_show(viewer.window, 7, 5, 40)
     assert viewer.checker.problems == []
@@ -147,16 +151,8 @@ def test_drop_on_an_analysis_view_opened_later_opens(viewer, model_7x5):
     manager.show("saturation")
     QApplication.processEvents()
     dock = viewer.window.docks["saturation"]
-    target = dock.findChildren(QAbstractScrollArea)[-1].viewport()
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(model_7x5))])
     viewer.controller.questions.answers["mismatch"] = "zero"
-    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    assert QApplication.sendEvent(target, enter) and enter.isAccepted()
-    drop = QDropEvent(QPointF(QPoint(5, 5)), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(target, drop)
+    _drop_file(dock.findChildren(QAbstractScrollArea)[-1].viewport(), model_7x5, QPoint(5, 5))
     viewer.window.session.wait()
     assert_views_show(viewer.window, 7, 5, 40)
     assert viewer.checker.problems == []
