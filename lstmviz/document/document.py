@@ -9,12 +9,20 @@ input_changed, source_changed, interventions_changed, trace_changed, step_change
 for what differs. So no listener can ever read params, input and trace that disagree, and a
 refused change (LstmvizError) leaves the Document exactly as it was.
 
+With `stream_reruns` on (the window sets it), a change of the cell on a long sequence is
+installed at once and its trace computed afterwards, a few milliseconds per
+`advance_rerun()` call (lstmviz.document.rerun): meanwhile `state.computed` says how many
+leading rows of the trace are runs of the new cell, the rest is the previous run (stale), and
+`trace_progress(computed)` announces each step forward; `trace_changed` comes once the whole
+trace is the new cell's. Off (scripts, the CLI, tests), every change computes its trace first.
+
 Views subscribe to the signals and change the Document only through its methods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +31,7 @@ from psygnal import Signal
 from lstmviz.core.cell import check_sequence, run
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
+from lstmviz.document.rerun import Rerun, plan
 from lstmviz.document.state import (
     CellState,
     Snapshot,
@@ -34,13 +43,16 @@ from lstmviz.document.state import (
 from lstmviz.errors import LstmvizError
 
 _KEEP = object()  # "leave this part of the state as it is"
+# Work (CellState.cost) below this is computed at once even when reruns stream: ~10 ms here.
+STREAM_COST_MIN = 4_000 * 4 * 8 * 9
 
 
 class Document:
     state_changed = Signal(object, object)  # (old Snapshot, new Snapshot), before the fine ones
     params_changed = Signal(object)  # LSTMParams
     input_changed = Signal(object)  # ndarray (T, m)
-    trace_changed = Signal(object)  # Trace
+    trace_changed = Signal(object)  # Trace, once it is all a run of the current cell
+    trace_progress = Signal(int)  # rows of the trace computed so far for the cell (T: done)
     step_changed = Signal(int)
     selection_changed = Signal(str)  # a diagram component id, e.g. "f", "c", "h"
     unit_changed = Signal(int)  # the unit the inspector works through
@@ -63,6 +75,11 @@ class Document:
         self._state = Snapshot(cell, view, trace, trace, (), False)
         self._batch_depth = 0
         self._pending_old: Snapshot | None = None
+        self.stream_reruns = False
+        self.stream_cost_min = STREAM_COST_MIN
+        self._rerun: Rerun | None = None
+        self._holds = 0
+        self._complete_cell = cell  # the last cell whose run is whole: a failed rerun goes back
 
     @classmethod
     def from_preset(cls, preset) -> Document:
@@ -125,26 +142,50 @@ class Document:
     def option(self, key: str) -> Any:
         return self._state.view.options.get(key)
 
+    @property
+    def rerunning(self) -> bool:
+        """A rerun is in progress: rows [computed_steps, T) of the trace are stale."""
+        return self._rerun is not None
+
+    @property
+    def computed_steps(self) -> int:
+        return self._state.computed_steps
+
+    def stale(self, step: int | None = None) -> bool:
+        """Row `step` (the current step when None) of the trace is not yet the current cell's."""
+        return self._state.stale(self.step if step is None else step)
+
     # -- the one transition ----------------------------------------------------------------
     def replace(self, cell: CellState | None = None, *, view: ViewState | None = None,
                 trace: Trace | None = None, interventions=_KEEP, dirty: bool | None = None) -> None:
         """Install a new state at once. `cell` None keeps the cell; `trace`, when given, is
         run(cell) computed elsewhere (a background thread), else it runs here when the cell
-        changed. `view` None keeps the view (fitted to the new sizes). The what-if
-        `interventions` that no longer fit are dropped. A changed cell marks the document
-        unsaved unless `dirty` says otherwise. On any error nothing changes."""
+        changed (or, with stream_reruns, is rewritten in steps afterwards). `view` None keeps
+        the view (fitted to the new sizes). The what-if `interventions` that no longer fit are
+        dropped. A changed cell marks the document unsaved unless `dirty` says otherwise. On
+        any error nothing changes."""
+        if self._rerun is not None and interventions is not _KEEP and tuple(interventions):
+            self.finish_rerun()  # what-if reruns from the whole baseline
         old = self._state
         cell = old.cell if cell is None else cell.check()
         computed_changed = not (cell.params is old.cell.params and cell.xs is old.cell.xs
                                 and cell.h0 is old.cell.h0 and cell.c0 is old.cell.c0)
+        wanted = old.interventions if interventions is _KEEP else tuple(interventions)
+        rerun, computed = (None, None) if computed_changed else (self._rerun, old.computed)
         if trace is not None:
             _check_trace(cell, trace)
             baseline = trace
+            rerun, computed = None, None
         elif computed_changed:
-            baseline = run(cell.params, cell.xs, h0=cell.h0, c0=cell.c0)
+            rerun = self._streamed(old, cell, wanted)
+            if rerun is not None:
+                baseline = old.baseline_trace
+                computed = None if rerun.done else rerun.computed
+                rerun = None if rerun.done else rerun
+            else:
+                baseline = run(cell.params, cell.xs, h0=cell.h0, c0=cell.c0)
         else:
             baseline = old.baseline_trace
-        wanted = old.interventions if interventions is _KEEP else tuple(interventions)
         fitting = []
         for iv in wanted:
             try:
@@ -163,7 +204,75 @@ class Document:
         view = (old.view if view is None else view).fitted(cell.n, shown.T)
         if dirty is None:
             dirty = old.dirty or computed_changed or trace is not None or fitting != old.interventions
-        self._install(Snapshot(cell, view, shown, baseline, fitting, bool(dirty)))
+        self._rerun = rerun
+        self._install(Snapshot(cell, view, shown, baseline, fitting, bool(dirty), computed))
+
+    def _streamed(self, old: Snapshot, cell: CellState, wanted: tuple) -> Rerun | None:
+        """The rerun that rewrites the current trace for `cell` in steps, or None when the
+        trace is computed at once (streaming off, a short run, what-if on, a held trace, or a
+        trace that cannot be rewritten in place for this cell)."""
+        if (not self.stream_reruns or self._holds or wanted or old.interventions
+                or cell.cost() <= self.stream_cost_min):
+            return None
+        how = plan(old.cell, cell, old.baseline_trace)
+        if how is None:
+            return None
+        return Rerun.start(cell, old.baseline_trace, how, old.computed_steps, self._rerun)
+
+    # -- a rerun in steps --------------------------------------------------------------------
+    def advance_rerun(self, budget: float = 0.010) -> bool:
+        """Compute the rerun in progress for about `budget` seconds; True once the trace is
+        whole (or no rerun was in progress). An overflow raises LstmvizError after going
+        back to the last cell whose run was whole (its rerun then starts)."""
+        rerun = self._rerun
+        if rerun is None:
+            return True
+        try:
+            rerun.advance(budget)
+        except LstmvizError:
+            self._rerun = None
+            self.replace(self._complete_cell)
+            raise
+        state = self._state
+        if rerun.done:
+            self._rerun = None
+            whole = dataclasses.replace(state.trace)  # a new Trace object: trace_changed
+            self._install(dataclasses.replace(state, trace=whole, baseline_trace=whole, computed=None))
+        else:
+            self._install(dataclasses.replace(state, computed=rerun.computed))
+        return rerun.done
+
+    def finish_rerun(self) -> None:
+        """Compute the rest of a rerun in progress now (raising as advance_rerun does)."""
+        error = None
+        while self._rerun is not None:
+            try:
+                self.advance_rerun(0.25)
+            except LstmvizError as failure:
+                error = failure
+        if error is not None:
+            raise error
+
+    def cancel_rerun(self) -> None:
+        """Go back to the last cell whose run was whole (its rerun starts from row 0)."""
+        if self._rerun is not None:
+            self.replace(self._complete_cell)
+
+    def hold_trace(self) -> Callable[[], None]:
+        """For a reader of the whole trace in another thread (an export): finishes a rerun in
+        progress, and until the returned function is called later changes compute a new
+        trace instead of rewriting this one in place."""
+        self.finish_rerun()
+        self._holds += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._holds -= 1
+
+        return release
 
     @contextmanager
     def batch(self) -> Iterator[Document]:
@@ -185,6 +294,8 @@ class Document:
         if _cheap_equal(old, new):
             return
         self._state = new
+        if new.computed is None:
+            self._complete_cell = new.cell
         if self._batch_depth == 0:
             self._announce(old, new)
 
@@ -199,6 +310,9 @@ class Document:
             self.source_changed.emit()
         if new.interventions != old.interventions:
             self.interventions_changed.emit(new.interventions)
+        if (old.computed is not None or new.computed is not None) and (
+                old.computed != new.computed or new.trace is not old.trace):
+            self.trace_progress.emit(new.computed_steps)
         if new.trace is not old.trace:
             self.trace_changed.emit(new.trace)
         ov, nv = old.view, new.view
@@ -333,7 +447,7 @@ def _check_trace(cell: CellState, trace: Trace) -> None:
 def _cheap_equal(old: Snapshot, new: Snapshot) -> bool:
     return (old.cell is new.cell and old.view == new.view and old.trace is new.trace
             and old.baseline_trace is new.baseline_trace and old.interventions == new.interventions
-            and old.dirty == new.dirty)
+            and old.dirty == new.dirty and old.computed == new.computed)
 
 
 def _rerun(params, trace, interventions):

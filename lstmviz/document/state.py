@@ -189,7 +189,8 @@ class ViewState:
 @dataclass(frozen=True)
 class Snapshot:
     """Everything a Document holds at one moment. Invariant (checked when built by the
-    Document): trace and baseline_trace are runs of cell; view is inside them."""
+    Document): trace and baseline_trace are runs of cell (rows [0, computed) of them while a
+    rerun is in progress); view is inside them."""
 
     cell: CellState
     view: ViewState
@@ -197,6 +198,21 @@ class Snapshot:
     baseline_trace: Trace  # the run without the what-if interventions
     interventions: tuple = ()
     dirty: bool = False
+    # Rows [0, computed) of trace are runs of cell; the rest still hold the previous cell's run
+    # while a rerun is being computed in steps (lstmviz.document.rerun). None: all of it.
+    computed: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.computed is None
+
+    @property
+    def computed_steps(self) -> int:
+        return self.trace.T if self.computed is None else self.computed
+
+    def stale(self, step: int) -> bool:
+        """True when row `step` of the trace is not yet a run of this cell."""
+        return self.computed is not None and step >= self.computed
 
     @property
     def consistent(self) -> bool:
