@@ -78,7 +78,7 @@ class Document:
         self.stream_reruns = False
         self.stream_cost_min = STREAM_COST_MIN
         self._rerun: Rerun | None = None
-        self._holds = 0
+        self._holds: set[object] = set()  # tokens of readers of the trace (hold_trace)
         self._complete_cell = cell  # the last cell whose run is whole: a failed rerun goes back
 
     @classmethod
@@ -207,10 +207,19 @@ class Document:
         self._rerun = rerun
         self._install(Snapshot(cell, view, shown, baseline, fitting, bool(dirty), computed))
 
+    def streams(self, cell: CellState) -> bool:
+        """True when replace(cell) would install `cell` at once and rewrite the trace in
+        steps: streaming on, a long run, no what-if, no held trace, and a trace that can be
+        rewritten in place for it."""
+        old = self._state
+        if (not self.stream_reruns or self._holds or old.interventions
+                or cell.cost() <= self.stream_cost_min):
+            return False
+        return plan(old.cell, cell, old.baseline_trace) is not None
+
     def _streamed(self, old: Snapshot, cell: CellState, wanted: tuple) -> Rerun | None:
         """The rerun that rewrites the current trace for `cell` in steps, or None when the
-        trace is computed at once (streaming off, a short run, what-if on, a held trace, or a
-        trace that cannot be rewritten in place for this cell)."""
+        trace is computed at once (see `streams`)."""
         if (not self.stream_reruns or self._holds or wanted or old.interventions
                 or cell.cost() <= self.stream_cost_min):
             return None
@@ -259,20 +268,14 @@ class Document:
             self.replace(self._complete_cell)
 
     def hold_trace(self) -> Callable[[], None]:
-        """For a reader of the whole trace in another thread (an export): finishes a rerun in
-        progress, and until the returned function is called later changes compute a new
-        trace instead of rewriting this one in place."""
+        """For a reader of the whole trace that runs while the window does (an export in a
+        thread): finishes a rerun in progress, and until the returned function is called
+        (from any thread; calling it again does nothing) later changes compute a new trace
+        instead of rewriting this one in place."""
         self.finish_rerun()
-        self._holds += 1
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self._holds -= 1
-
-        return release
+        token = object()
+        self._holds.add(token)
+        return lambda: self._holds.discard(token)
 
     @contextmanager
     def batch(self) -> Iterator[Document]:

@@ -94,8 +94,12 @@ def export_animation(window, path: str, steps: range, fps: float = 8.0, size=(12
                      view: str = "window") -> int:
     """Render and save with a progress dialog (Cancel leaves nothing behind); returns the number
     of frames written (0 when cancelled). Errors are raised as LstmvizError."""
-    frames = animation_frames(copy_document(window.document), steps, size=size, view=view)
-    return save_with_progress(window, frames, len(steps), path, fps)
+    release = window.document.hold_trace()  # the frames read it while the window runs on
+    try:
+        frames = animation_frames(copy_document(window.document), steps, size=size, view=view)
+        return save_with_progress(window, frames, len(steps), path, fps)
+    finally:
+        release()
 
 
 def save_with_progress(parent, frames, count: int, path: str, fps: float) -> int:

@@ -515,10 +515,15 @@ class Exporter(QObject):
             status().showMessage(f"Wrote {path}", 8000)
 
     def export_traces(self, options: TraceExportOptions, synchronous: bool = False) -> int:
-        trace = self.document.trace  # traces are replaced, never changed: safe to hand over
+        # held: no rerun rewrites it in place while the thread writes it (Document.hold_trace)
+        release = self.document.hold_trace()
+        trace = self.document.trace
 
         def work(progress):
-            write_trace_export(trace, options, progress)
+            try:
+                write_trace_export(trace, options, progress)
+            finally:
+                release()
             return options.path
 
         steps = trace.T if options.steps is None else options.steps[1] - options.steps[0]

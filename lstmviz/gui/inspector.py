@@ -620,6 +620,12 @@ def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool =
 
 
 # -- the widget --------------------------------------------------------------------------------
+def stale_banner(step: int) -> str:
+    return (f"<p style='color:{style.HTML_STALE}'><b>Rerunning the edited cell:</b> step {step} "
+            "is not reached yet. The numbers below are the run before the edit; the page "
+            "updates when the rerun passes this step.</p>")
+
+
 class Inspector(QWidget):
     """Shows the Document's selected component at its current step, for its chosen unit."""
 
@@ -694,6 +700,9 @@ class Inspector(QWidget):
             doc.source_changed,
         ):
             bind(self, signal, self._changed)
+        from lstmviz.gui.rerun import StaleStep
+
+        self._stale_step = StaleStep(self, doc, self._changed)
         self.refresh()
 
     # -- Document -> view ----------------------------------------------------------------------
@@ -735,7 +744,10 @@ class Inspector(QWidget):
         scroll = bar.value()
         interventions = tuple(doc.interventions)
         acting = acting_at(interventions, selection, doc.unit, doc.step, doc.T) if interventions else ()
-        self._set_html(explanation_html(ex, self.form(), self.all_terms, interventions, acting))
+        html = explanation_html(ex, self.form(), self.all_terms, interventions, acting)
+        if doc.stale():
+            html = stale_banner(doc.step) + html
+        self._set_html(html)
         if bar.value() != scroll:
             bar.setValue(scroll)
         title = f"Inspector: {ex.component.name}"

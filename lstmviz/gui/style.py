@@ -24,6 +24,8 @@ CELL_OUTLINE = QColor(110, 110, 110)
 BACKGROUND = QColor(255, 255, 255)
 WHATIF = QColor(196, 0, 140)  # a part a what-if intervention changes (dashed outline, tag)
 HTML_WHATIF = "#c4008c"
+STALE = QColor(176, 96, 0)  # the note that the values shown are from before an edit (a rerun runs)
+HTML_STALE = "#b06000"
 
 # Inspector highlights (HTML).
 HTML_UNIT_ROW = "#dbe8ff"

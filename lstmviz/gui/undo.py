@@ -1,9 +1,11 @@
 """Undo and redo for every edit, on a QUndoStack.
 
 An edit (lstmviz/edits.py) is first turned into the state it leads to and that state's
-trace — checked and computed before anything changes, synchronously when it is quick and
-in a background Job (progress and Cancel after half a second) when the sequence is long.
-Only then is it pushed; the QUndoCommand just hands the ready state and trace to the
+trace — checked and computed before anything changes, synchronously when it is quick. On a
+long sequence the window's Document reruns in steps (lstmviz.document.rerun): the edit is
+pushed at once and its trace streams in between frames (lstmviz.gui.rerun); where that
+cannot be (what-if on, another layout) the trace is computed in a background Job (progress
+and Cancel after half a second) first. Only then is it pushed; the QUndoCommand just hands the ready state and trace to the
 Document, so a push can never half-fail. Undo and redo go the same way (the Edit menu's
 actions call UndoController.undo()/redo(), not the stack directly).
 
@@ -87,6 +89,7 @@ class UndoController(QObject):
         self.job.busy_changed.connect(self._update_actions)
         self._applying = False
         self._forgetting = False
+        self._streaming: tuple[QUndoCommand, bool] | None = None  # (command, forward) rerunning
         bind(self, document.params_changed, self._external_change)
         bind(self, document.input_changed, self._external_change)
         self._update_actions()
@@ -114,6 +117,7 @@ class UndoController(QObject):
         def land(trace) -> None:
             command.prepare(state, trace)
             self.stack.push(command)
+            self._note_streaming(command, True)
             self.edit_applied.emit(edit.text)
 
         if trace is not None:
@@ -147,11 +151,36 @@ class UndoController(QObject):
             if self.stack.index() == index:
                 command.prepare(state, trace)
                 self.stack.undo() if back else self.stack.redo()
+                self._note_streaming(command, not back)
 
         verb = "Undo" if back else "Redo"
         return self._with_trace(state, land, f"{verb} {command.text()}: running the cell")
 
+    def _note_streaming(self, command, forward: bool) -> None:
+        self._streaming = (command, forward) if self.document.rerunning else None
+
+    def cancel_rerun(self) -> None:
+        """Cancel of a rerun in steps: undo the edit that started it (redo an undo); a rerun
+        that the stack did not start goes back to the last whole run."""
+        doc = self.document
+        if not doc.rerunning:
+            return
+        streaming, self._streaming = self._streaming, None
+        if streaming is not None:
+            command, forward = streaming
+            index = self.stack.index()
+            if forward and index > 0 and self.stack.command(index - 1) is command:
+                self.undo()
+                return
+            if not forward and index < self.stack.count() and self.stack.command(index) is command:
+                self.redo()
+                return
+        doc.cancel_rerun()
+
     def _with_trace(self, state: CellState, land: Callable, label: str) -> bool:
+        if self.document.streams(state):
+            land(None)  # lands now; the Document reruns in steps (lstmviz.gui.rerun)
+            return True
         if state.cost() <= self.sync_cost_limit:
             try:
                 trace = compute_trace(state)

@@ -94,6 +94,9 @@ class CellDiagram(QGraphicsView):
         bind(self, doc.unit_changed, self._on_unit)
         bind(self, doc.source_changed, self._on_source)
         bind(self, doc.interventions_changed, self._on_interventions)
+        from lstmviz.gui.rerun import StaleStep
+
+        self._stale_step = StaleStep(self, doc, self._on_stale_changed)
 
     # -- building ----------------------------------------------------------------------------
     def _rebuild(self) -> None:
@@ -136,6 +139,10 @@ class CellDiagram(QGraphicsView):
         self._whatif_note = StaticText((g.title_pos[0], g.title_pos[1] + 24), size=14,
                                        color=style.WHATIF, bold=True)
         scene.addItem(self._whatif_note)
+        # (what-if never runs in steps: the two notes never show at once)
+        self._stale_note = StaticText((g.title_pos[0], g.title_pos[1] + 24), size=14,
+                                      color=style.STALE, bold=True)
+        scene.addItem(self._stale_note)
         scene.addItem(LegendItem(*g.legend_pos, gradient_stops()))
 
         self._refresh_values()
@@ -162,6 +169,14 @@ class CellDiagram(QGraphicsView):
     # -- Document events -----------------------------------------------------------------------
     def _on_step(self, step: int) -> None:
         self._refresh_values()
+
+    def _on_stale_changed(self) -> None:
+        # the row of this step has just been computed for the edited cell (or has become stale)
+        self._refresh_values()
+
+    @property
+    def stale_note(self) -> str:
+        return self._stale_note._text
 
     def _on_trace(self, trace) -> None:
         # (params_changed comes before the new trace: everything is redrawn from here)
@@ -224,6 +239,10 @@ class CellDiagram(QGraphicsView):
 
     def _refresh_title(self) -> None:
         doc = self.document
+        self._stale_note.set_text(
+            f"Rerunning the edited cell: step {doc.step} is not reached yet; "
+            "the values shown are from before the edit."
+            if doc.stale() else "")
         title = doc.title or doc.params.name or "LSTM cell"
         self._title.set_text(
             f"t = {doc.step}  (of 0…{doc.T - 1})   ·   {title}   ·   n = {doc.n}, m = {doc.m}"

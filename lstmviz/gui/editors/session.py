@@ -58,6 +58,10 @@ class Session(QObject):
         super().__init__(window)
         self.window, self.document = window, document
         self.undo = UndoController(document, self, report=self.error, widget=window)
+        from lstmviz.gui.rerun import RerunDriver
+
+        # edits on long sequences land at once and their trace streams in between frames
+        self.rerun = RerunDriver(document, window, cancel=self.undo.cancel_rerun, report=self.error)
         self._exporter: Exporter | None = None  # made on first use (see `exporter`)
         self.loader = Job(self, "load")
         self.saver = Job(self, "save")
@@ -188,10 +192,11 @@ class Session(QObject):
 
     @property
     def busy(self) -> bool:
-        return any(job.busy for job in self._jobs())
+        return self.document.rerunning or any(job.busy for job in self._jobs())
 
     def wait(self, timeout_ms: int = 30000) -> bool:
-        """Process events until no file, trace or export work is pending (tests, shutdown)."""
+        """Process events until no file, trace or export work is pending and no rerun is
+        streaming in (tests, shutdown, lstmviz.Viewer)."""
         from PySide6.QtCore import QDeadlineTimer, QEventLoop
 
         deadline = QDeadlineTimer(timeout_ms)

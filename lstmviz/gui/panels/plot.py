@@ -131,6 +131,9 @@ class AlignedPlot(pg.GraphicsWidget):
         self.layout.setColumnFixedWidth(BAR_COLUMN, width)
 
 
+STALE_SHADE = (150, 150, 150, 80)
+
+
 class QuantityPlot:
     """A PlotItem showing one quantity; the panel decides what it shows, it only draws."""
 
@@ -151,6 +154,11 @@ class QuantityPlot:
         self.mask = FutureMask(BACKGROUND)
         self.mask.setVisible(False)
         self.vb.addItem(self.mask, ignoreBounds=True)
+        # shades the steps a rerun has not reached yet (they still show the run before an edit)
+        self.stale_mask = FutureMask(STALE_SHADE)
+        self.stale_mask.setZValue(899)
+        self.stale_mask.setVisible(False)
+        self.vb.addItem(self.stale_mask, ignoreBounds=True)
         self.cursor = TimeCursor()
         self.vb.addItem(self.cursor, ignoreBounds=True)
         self.title = self.item.title
@@ -271,6 +279,14 @@ class QuantityPlot:
         self.cursor.set_step(step)
         if grow:
             self.mask.set_step(step)
+
+    def set_stale_from(self, computed: int | None) -> None:
+        """Shade the steps from `computed` on as stale; None: nothing is."""
+        if computed is None:
+            self.stale_mask.setVisible(False)
+            return
+        self.stale_mask.setVisible(True)
+        self.stale_mask.set_step(computed - 1)
 
     def set_grow(self, grow: bool, step: int) -> None:
         self.mask.set_step(step)

@@ -9,6 +9,7 @@ from a per-pixel envelope; many units become one uint8 heatmap per quantity.
 from __future__ import annotations
 
 import math
+import time
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -46,6 +47,9 @@ INPUT_LINES_MAX = 8  # auto: x_t as lines when m is at most this
 INPUT_LINES_CAP = 16  # lines mode never draws more inputs than this
 UNIT_LINES_CAP = 64  # ... nor more units than this (a heatmap shows them all)
 PLOT_MIN_HEIGHT = 84
+# During a rerun in steps the curves are redrawn this often, if a redraw costs at most this.
+PROGRESS_RELOAD_S = 0.5
+PROGRESS_RELOAD_MAX_COST = 0.015
 FIGURE_WIDTH = 1100  # "Export picture" of the traces: at least this wide ...
 FIGURE_PLOT_HEIGHT = 170  # ... and this tall per plot, whatever the dock shows on screen
 
@@ -60,6 +64,8 @@ class TracePanels(QtWidgets.QWidget):
         self._plots: dict[str, QuantityPlot] = {}
         self._shown: tuple[str, ...] = ()
         self._T = -1
+        self._load_cost = 0.0  # seconds the last redraw of every curve took
+        self._last_progress_load = 0.0
         self._highlight: str | None = None
 
         self.toolbar = PanelsToolbar()
@@ -123,6 +129,7 @@ class TracePanels(QtWidgets.QWidget):
 
         for signal, slot in (
             (document.trace_changed, self._on_trace_changed),
+            (document.trace_progress, self._on_trace_progress),
             (document.step_changed, self._on_step_changed),
             (document.units_changed, self._on_units_changed),
             (document.unit_changed, self._on_unit_changed),
@@ -243,6 +250,15 @@ class TracePanels(QtWidgets.QWidget):
         return plot
 
     def _load_trace(self) -> None:
+        start = time.perf_counter()
+        self._load_trace_now()
+        self._load_cost = time.perf_counter() - start
+        self._last_progress_load = time.perf_counter()
+        stale_from = self.document.computed_steps if self.document.rerunning else None
+        for name in self._shown:
+            self._plots[name].set_stale_from(stale_from)
+
+    def _load_trace_now(self) -> None:
         doc = self.document
         T = doc.T
         new_extent = T != self._T
@@ -357,6 +373,21 @@ class TracePanels(QtWidgets.QWidget):
         self.units.set_units(doc.units)
         self.units.set_focus(doc.unit)
         self._load_trace()
+
+    def _on_trace_progress(self, computed: int) -> None:
+        """A rerun in steps: shade what it has not reached; redraw the curves now and then,
+        when a redraw is cheap enough to fit between frames (else once, when it is done)."""
+        doc = self.document
+        stale_from = computed if doc.rerunning else None
+        for name in self._shown:
+            self._plots[name].set_stale_from(stale_from)
+        now = time.perf_counter()
+        if (stale_from is not None and now - self._last_progress_load >= PROGRESS_RELOAD_S
+                and self._load_cost <= PROGRESS_RELOAD_MAX_COST):
+            for name in self._shown:
+                self._load_plot(self._plots[name])
+            self._last_progress_load = time.perf_counter()
+            self._load_cost = self._last_progress_load - now
 
     def _on_step_changed(self, step: int) -> None:
         grow = self.option("trace_animation") == "grow"

@@ -1,0 +1,150 @@
+"""The window's side of a rerun in steps (lstmviz.document.rerun): compute between frames.
+
+An edit on a long sequence lands in the Document at once; RerunDriver then calls
+`Document.advance_rerun` from a zero-interval timer, about FRAME_BUDGET seconds at a time, so
+Qt paints, steps, scrubs and hovers between the chunks and a further edit simply restarts the
+rerun. The status bar shows a progress bar with Cancel (which undoes the edit) while it runs;
+no dialog is shown. StaleStep tells a view when the row of its current step has just been
+computed (or has become stale), which is when it must redraw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from lstmviz.errors import LstmvizError
+from lstmviz.gui.binding import bind
+
+# Compute per timer tick: with the paint between ticks a frame stays well under 33 ms.
+FRAME_BUDGET = 0.012
+# The progress bar appears once a rerun has run this long (a short one just happens).
+SHOW_AFTER_S = 0.15
+
+
+class StaleStep(QObject):
+    """Calls `changed()` when the current step's trace row turns from stale to computed (or
+    back, when an edit lands), so a view that shows one step redraws exactly then."""
+
+    def __init__(self, owner: QObject, document, changed: Callable[[], None]):
+        super().__init__(owner)
+        self.document = document
+        self._changed = changed
+        self.stale = document.stale()
+        bind(self, document.trace_progress, self._progress)
+        bind(self, document.step_changed, self._step)
+        bind(self, document.trace_changed, self._step)
+
+    def _progress(self, _computed: int) -> None:
+        now = self.document.stale()
+        if now != self.stale:
+            self.stale = now
+            self._changed()
+
+    def _step(self, *_args) -> None:
+        self.stale = self.document.stale()
+
+
+class RerunProgress(QWidget):
+    """The status bar's "Rerunning the cell" bar with Cancel."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("rerunProgress")
+        self.label = QLabel("Rerunning the cell")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("rerunBar")
+        self.bar.setRange(0, 1000)
+        self.bar.setFixedWidth(160)
+        self.bar.setTextVisible(True)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setObjectName("rerunCancel")
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop this rerun and undo the change that started it")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 4, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.setToolTip("The edited cell is being run over the sequence; the parts of the trace "
+                        "not reached yet still show the run before the edit (shaded in the traces)")
+
+    def show_progress(self, computed: int, T: int) -> None:
+        self.bar.setValue(int(1000 * computed / max(T, 1)))
+        self.bar.setFormat(f"step {computed:,} of {T:,}".replace(",", " "))
+
+
+class RerunDriver(QObject):
+    """Runs the Document's rerun between frames; reports an overflow in a dialog."""
+
+    def __init__(self, document, window: QWidget | None, cancel: Callable[[], None],
+                 report: Callable[[str], None]):
+        super().__init__(window)
+        self.document = document
+        self.budget = FRAME_BUDGET
+        self._cancel = cancel
+        self._report = report
+        self._started = 0.0
+        self.longest_tick = 0.0  # seconds, the longest advance of the last rerun (benchmarks)
+        document.stream_reruns = True
+        self.timer = QTimer(self)
+        self.timer.setInterval(0)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.progress = RerunProgress()
+        self.progress.cancel_button.clicked.connect(self.cancel)
+        self.progress.hide()
+        status = getattr(window, "statusBar", None)
+        if callable(status):
+            status().addPermanentWidget(self.progress)
+        bind(self, document.trace_progress, self._on_progress)
+
+    @property
+    def running(self) -> bool:
+        return self.document.rerunning
+
+    def _on_progress(self, computed: int) -> None:
+        doc = self.document
+        if doc.rerunning:
+            if not self.timer.isActive():
+                self._started = time.perf_counter()
+                self.longest_tick = 0.0
+                self.timer.start()
+            if self.progress.isVisible() or time.perf_counter() - self._started >= SHOW_AFTER_S:
+                self.progress.show_progress(computed, doc.T)
+                self.progress.show()
+        else:
+            self.timer.stop()
+            self.progress.hide()
+
+    def _tick(self) -> None:
+        doc = self.document
+        if not doc.rerunning:
+            self.timer.stop()
+            self.progress.hide()
+            return
+        start = time.perf_counter()
+        try:
+            doc.advance_rerun(self.budget)
+        except LstmvizError as error:
+            self._report(f"{error} — the change was undone")
+        except BaseException:
+            self.timer.stop()  # surfaced once, not at every tick
+            raise
+        finally:
+            self.longest_tick = max(self.longest_tick, time.perf_counter() - start)
+
+    def cancel(self) -> None:
+        if self.document.rerunning:
+            self._cancel()
+
+    def finish(self) -> None:
+        """Compute the rest now (for what needs the whole trace at once)."""
+        try:
+            self.document.finish_rerun()
+        except LstmvizError as error:
+            self._report(f"{error} — the change was undone")

@@ -1,0 +1,127 @@
+"""An edit on a long sequence never stops the window: it lands at once, its trace streams in
+between frames, the status bar shows progress with Cancel, and no dialog appears.
+
+Numbers are checked against a plain loop over lstmviz.core.cell.step().
+"""
+
+# ruff: noqa: F811 - pytest fixtures imported from editing_fixtures
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QProgressBar, QToolButton
+
+from lstmviz.core.cell import step as reference_step
+from lstmviz.core.params import LSTMParams
+from lstmviz.document import Document
+from lstmviz.edits import SetInputValue, SetWeight
+from tests.gui.editing_fixtures import last_message, user_dirs  # noqa: F401
+
+T = 40_000
+
+
+def reference_h(params, xs):
+    h, c = np.zeros(params.h_size), np.zeros(params.n)
+    out = np.empty((len(xs), params.h_size))
+    for t, x in enumerate(xs):
+        s = reference_step(params, x, h, c)
+        h, c = s.h, s.c
+        out[t] = h
+    return out
+
+
+@pytest.fixture
+def viewer(qtbot, user_dirs):
+    from lstmviz.gui.viewer import Viewer
+
+    params = LSTMParams.random(8, 2, seed=4)
+    xs = np.random.default_rng(4).normal(size=(T, 2))
+    v = Viewer(show=False, document=Document(params, xs, title="long"))
+    v.window.resize(1280, 720)
+    v.window.show()
+    qtbot.waitExposed(v.window)
+    yield v
+    v.close()
+
+
+def status_widgets(window):
+    bar = window.findChild(QProgressBar, "rerunBar")
+    cancel = window.findChild(QToolButton, "rerunCancel")
+    return bar, cancel
+
+
+def test_a_weight_edit_lands_at_once_and_streams_in(qtbot, viewer):
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    doc.set_step(30_000)
+    assert session.undo.submit(SetWeight(doc, "W_f", (0, 0), 3.0))
+    # landed: the new weight is in the Document, on the undo stack, and nothing waits on it
+    assert doc.params.W_f[0, 0] == 3.0 and session.undo.stack.count() == 1
+    assert doc.rerunning and doc.stale()
+    assert "not reached yet" in window.diagram.stale_note
+    window.inspector.refresh()
+    assert "Rerunning the edited cell" in window.inspector.browser.toPlainText()
+    # the window keeps working while the rerun streams in
+    qtbot.waitUntil(lambda: doc.computed_steps > 0)
+    doc.set_step(29_000)
+    assert doc.step == 29_000 and QApplication.activeModalWidget() is None
+    bar, cancel = status_widgets(window)
+    qtbot.waitUntil(lambda: bar.isVisible())
+    assert cancel.isVisible() and "of 40 000" in bar.format()
+    assert window.traces.plot("h").stale_mask.isVisible()
+    session.wait()
+    assert not doc.rerunning and not bar.isVisible()
+    assert window.diagram.stale_note == ""
+    assert not window.traces.plot("h").stale_mask.isVisible()
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+    assert session.rerun.longest_tick < 1.0  # one tick is a chunk, never the whole run
+
+
+def test_cancel_undoes_the_edit_and_redo_brings_it_back(qtbot, viewer):
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    original = doc.params
+    session.undo.submit(SetWeight(doc, "U_o", (1, 2), -2.0))
+    bar, cancel = status_widgets(window)
+    qtbot.waitUntil(lambda: cancel.isVisible())
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert doc.params.U_o[1, 2] == original.U_o[1, 2]
+    assert session.undo.redo_action.isEnabled()
+    session.wait()
+    assert np.abs(doc.trace.h - reference_h(original, doc.xs)).max() < 1e-12
+    assert viewer.redo()
+    assert doc.params.U_o[1, 2] == -2.0 and not doc.rerunning
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+
+
+def test_an_input_edit_reruns_from_its_step_and_a_second_edit_restarts(qtbot, viewer):
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    before = doc.trace.h[:25_000].copy()
+    session.undo.submit(SetInputValue(doc, 25_000, 1, 4.0))
+    assert doc.computed_steps == 25_000 and not doc.stale(24_999)
+    session.undo.submit(SetWeight(doc, "b_i", (3,), 0.5))  # before it finished: from 0 again
+    assert doc.computed_steps == 0 and session.undo.stack.count() == 2
+    session.wait()
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+    assert not np.array_equal(doc.trace.h[:25_000], before)
+    assert viewer.undo() and viewer.undo()
+    assert np.abs(doc.trace.h[:25_000] - before).max() < 1e-12
+
+
+def test_an_overflow_found_during_the_rerun_is_one_message_and_the_edit_is_undone(qtbot, viewer):
+    from lstmviz.edits import set_params
+
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    original = doc.params
+    # where x_0 > 0, W x = +inf pushes i, g, o to 1 while U_i h = -inf once h has grown:
+    # z_i = inf - inf = NaN after a few steps (as in tests/core/test_cell.py)
+    big = np.zeros((8, 2))
+    big[:, 0] = 1e308
+    bad = original.replace(W_i=big, W_g=big, W_o=big, U_i=np.full((8, 8), -1.7e308))
+    session.undo.submit(set_params(doc, bad))
+    assert doc.params is not original and doc.rerunning  # landed at once
+    session.wait()
+    assert "overflows float64 at step" in last_message() and "undone" in last_message()
+    assert not doc.rerunning and np.array_equal(doc.params.U_i, original.U_i)
+    assert np.abs(doc.trace.h - reference_h(original, doc.xs)).max() < 1e-12
