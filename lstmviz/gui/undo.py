@@ -6,8 +6,8 @@ long sequence the window's Document reruns in steps (lstmviz.document.rerun): th
 pushed at once and its trace streams in between frames (lstmviz.gui.rerun); where that
 cannot be (what-if on, another layout) the trace is computed in a background Job (progress
 and Cancel after half a second) first. Only then is it pushed; the QUndoCommand just hands
-the ready state and trace to the Document, so a push can never half-fail. Undo and redo go the same way (the Edit menu's
-actions call UndoController.undo()/redo(), not the stack directly).
+the ready state and trace to the Document, so a push can never half-fail. Undo and redo go
+the same way (the Edit menu's actions call UndoController.undo()/redo(), not the stack).
 
 The stack's clean state is the saved document: returning to it marks the Document saved.
 """
