@@ -67,6 +67,7 @@ class Rerun:
     trace: Trace
     computed: int
     rows_per_second: float = 0.0
+    last_rows: int = FIRST_CHUNK
 
     @classmethod
     def start(cls, cell: CellState, trace: Trace, how: Plan, computed: int,
@@ -79,8 +80,9 @@ class Rerun:
             if trace.mask is not None:
                 mask = sequence_mask(cell.params, np.asarray(cell.xs))
                 trace.mask[how.input_rows] = mask[how.input_rows]
-        rate = previous.rows_per_second if previous is not None else 0.0
-        return cls(cell, trace, min(how.first, computed), rate)
+        if previous is None:
+            return cls(cell, trace, min(how.first, computed))
+        return cls(cell, trace, min(how.first, computed), previous.rows_per_second, previous.last_rows)
 
     @property
     def done(self) -> bool:
@@ -98,9 +100,13 @@ class Rerun:
             if left <= 0 and not first:
                 break
             first = False
-            rows = FIRST_CHUNK if not self.rows_per_second else int(self.rows_per_second * max(left, 0.0))
+            if not self.rows_per_second:
+                rows = FIRST_CHUNK
+            else:  # a little under the measured speed, and at most twice the last chunk
+                rows = min(int(0.8 * self.rows_per_second * max(left, 0.0)), 2 * self.last_rows)
             lo = self.computed
             hi = min(T, lo + min(max(rows, 16), MAX_CHUNK))
+            self.last_rows = hi - lo
             resume(params, trace, lo, hi)
             spent = time.perf_counter() - now
             rate = (hi - lo) / max(spent, 1e-6)

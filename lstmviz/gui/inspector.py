@@ -198,7 +198,7 @@ SHOW_FEWER_TERMS = "terms:fewer"
 
 
 def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool = False,
-                   whatif: tuple = ()) -> str:
+                   whatif: tuple = (), stale: bool = False) -> str:
     u = work.unit
     g, k = u.gate, u.unit
     act = "σ" if u.activation == "sigmoid" else u.activation
@@ -284,6 +284,8 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
             f"{g}<sub>t</sub>[{k}] = {num(u.value_recorded, 6)} here, and the diagram, the traces "
             "and the steps after this one show the rerun.</div>"
         )
+    elif stale:
+        pass  # the recorded row is the run before an edit: the banner on top says so
     elif z_gap > 1e-6 * max(1.0, abs(u.z)) or abs(u.value - u.value_recorded) > 1e-6:
         html.append(
             f"<div class='note'>The run recorded z = {num(u.z_recorded, 6)} and "
@@ -588,17 +590,19 @@ def whatif_banner_html(interventions, acting) -> str:
 
 
 def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool = False,
-                     interventions: tuple = (), acting: tuple = ()) -> str:
+                     interventions: tuple = (), acting: tuple = (), stale: bool = False) -> str:
     """The inspector's page. `expanded`: list every term of a large unit's sum (and every entry
     of a long vector) instead of the largest ones and a "… k more" row. `interventions`: the
     Document's what-if interventions; `acting`: those that change this part at this unit and
-    step (lstmviz.gui.analysis.interventions.acting_at)."""
+    step (lstmviz.gui.analysis.interventions.acting_at). `stale`: the step's row of the trace
+    is still the run before an edit (a rerun in steps has not reached it)."""
     work = ex.work
-    parts = [f"<style>{CSS}</style>", whatif_banner_html(interventions, acting), header_html(ex)]
+    parts = [f"<style>{CSS}</style>", whatif_banner_html(interventions, acting),
+             stale_banner(ex.step) if stale else "", header_html(ex)]
     if isinstance(work, GateWork):
         if work.matvec is not None:
             parts.append(matvec_html(ex, work.matvec, concat))
-        parts.append(gate_unit_html(ex, work, concat, expanded, acting))
+        parts.append(gate_unit_html(ex, work, concat, expanded, acting, stale))
         u = work.unit
         parts.append(f"<div class='note'>{to_html(gate_reading(u.gate, u.value))}</div>")
         parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")
@@ -622,8 +626,9 @@ def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool =
 # -- the widget --------------------------------------------------------------------------------
 def stale_banner(step: int) -> str:
     return (f"<p style='color:{style.HTML_STALE}'><b>Rerunning the edited cell:</b> step {step} "
-            "is not reached yet. The numbers below are the run before the edit; the page "
-            "updates when the rerun passes this step.</p>")
+            "is not reached yet. The weights below are the edited ones; the inputs, states and "
+            "gates are still the run before the edit. The page updates when the rerun passes "
+            "this step.</p>")
 
 
 class Inspector(QWidget):
@@ -744,10 +749,8 @@ class Inspector(QWidget):
         scroll = bar.value()
         interventions = tuple(doc.interventions)
         acting = acting_at(interventions, selection, doc.unit, doc.step, doc.T) if interventions else ()
-        html = explanation_html(ex, self.form(), self.all_terms, interventions, acting)
-        if doc.stale():
-            html = stale_banner(doc.step) + html
-        self._set_html(html)
+        self._set_html(explanation_html(ex, self.form(), self.all_terms, interventions, acting,
+                                        stale=doc.stale()))
         if bar.value() != scroll:
             bar.setValue(scroll)
         title = f"Inspector: {ex.component.name}"

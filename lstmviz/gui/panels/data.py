@@ -124,6 +124,14 @@ def trace_rows(trace: Trace, name: str, rows=None) -> np.ndarray:
     return np.ascontiguousarray(values.T, dtype=np.float32)
 
 
+def trace_rows_between(trace: Trace, name: str, rows, lo: int, hi: int) -> np.ndarray:
+    """trace_rows for steps [lo, hi) only: (k, hi - lo) float32."""
+    values = trace.quantity(name)[lo:hi]
+    if rows is not None:
+        values = values[:, np.asarray(rows, dtype=np.intp)]
+    return np.ascontiguousarray(values.T, dtype=np.float32)
+
+
 def quantize(values_tk: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """(T, k) floats -> (k, T) uint8 codes 0..255 for a 256-entry lookup table."""
     scale = 255.0 / (hi - lo) if hi > lo else 0.0

@@ -25,6 +25,7 @@ from lstmviz.gui.panels.data import (
     quantize,
     shown_quantities,
     trace_rows,
+    trace_rows_between,
 )
 from lstmviz.gui.panels.layers import ensure_pixmap_cache
 from lstmviz.gui.panels.plot import (
@@ -47,9 +48,8 @@ INPUT_LINES_MAX = 8  # auto: x_t as lines when m is at most this
 INPUT_LINES_CAP = 16  # lines mode never draws more inputs than this
 UNIT_LINES_CAP = 64  # ... nor more units than this (a heatmap shows them all)
 PLOT_MIN_HEIGHT = 84
-# During a rerun in steps the curves are redrawn this often, if a redraw costs at most this.
-PROGRESS_RELOAD_S = 0.5
-PROGRESS_RELOAD_MAX_COST = 0.015
+# During a rerun in steps the lines are redrawn this often (their rows are copied as it goes).
+PROGRESS_REDRAW_S = 0.25
 FIGURE_WIDTH = 1100  # "Export picture" of the traces: at least this wide ...
 FIGURE_PLOT_HEIGHT = 170  # ... and this tall per plot, whatever the dock shows on screen
 
@@ -64,8 +64,10 @@ class TracePanels(QtWidgets.QWidget):
         self._plots: dict[str, QuantityPlot] = {}
         self._shown: tuple[str, ...] = ()
         self._T = -1
-        self._load_cost = 0.0  # seconds the last redraw of every curve took
-        self._last_progress_load = 0.0
+        # a rerun in steps (lstmviz.gui.rerun): the lines' rows [0, _fresh) are the cell's
+        self._fresh = 0
+        self._last_redraw = 0.0
+        self._caught_up = None  # the trace whose trace_changed needs no reload
         self._highlight: str | None = None
 
         self.toolbar = PanelsToolbar()
@@ -249,11 +251,19 @@ class TracePanels(QtWidgets.QWidget):
         self._plots[name] = plot
         return plot
 
+    def _fit_y_ranges(self) -> None:
+        params = self.document.params
+        for name in self._shown:
+            plot = self._plots[name]
+            fixed = (fixed_range(name, params.recurrent_activation, params.cell_activation)
+                     if plot.quantity.per_unit else None)
+            lo, hi = fixed or data_range(plot.lines.rows)
+            pad = 0.06 * (hi - lo)
+            plot.vb.setYRange(lo - pad, hi + pad, padding=0)
+
     def _load_trace(self) -> None:
-        start = time.perf_counter()
         self._load_trace_now()
-        self._load_cost = time.perf_counter() - start
-        self._last_progress_load = time.perf_counter()
+        self._fresh = self.document.computed_steps
         stale_from = self.document.computed_steps if self.document.rerunning else None
         for name in self._shown:
             self._plots[name].set_stale_from(stale_from)
@@ -367,6 +377,10 @@ class TracePanels(QtWidgets.QWidget):
 
     # -- Document events ----------------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
+        caught_up, self._caught_up = self._caught_up, None
+        if trace is caught_up:  # the end of a rerun in steps: every line holds it already
+            self._fit_y_ranges()
+            return
         # a new model may change n (and with it the Document's units) without other events
         doc = self.document
         self.units.set_n(doc.n)
@@ -375,19 +389,32 @@ class TracePanels(QtWidgets.QWidget):
         self._load_trace()
 
     def _on_trace_progress(self, computed: int) -> None:
-        """A rerun in steps: shade what it has not reached; redraw the curves now and then,
-        when a redraw is cheap enough to fit between frames (else once, when it is done)."""
+        """A rerun in steps: shade what it has not reached, and copy the rows it has just
+        computed into the lines (a few hundred rows a frame; never the whole trace), so the
+        end of the rerun needs no reload. Heatmaps are reloaded once, at the end."""
         doc = self.document
         stale_from = computed if doc.rerunning else None
         for name in self._shown:
             self._plots[name].set_stale_from(stale_from)
+        lo, hi = min(self._fresh, computed), computed
         now = time.perf_counter()
-        if (stale_from is not None and now - self._last_progress_load >= PROGRESS_RELOAD_S
-                and self._load_cost <= PROGRESS_RELOAD_MAX_COST):
-            for name in self._shown:
-                self._load_plot(self._plots[name])
-            self._last_progress_load = time.perf_counter()
-            self._load_cost = self._last_progress_load - now
+        redraw = stale_from is None or now - self._last_redraw >= PROGRESS_REDRAW_S
+        caught_up = True
+        for name in self._shown:
+            plot = self._plots[name]
+            if plot.mode != "lines" or plot.lines.rows.shape[1] != doc.T:
+                caught_up = False
+                continue
+            if hi > lo:
+                block = trace_rows_between(doc.trace, name, plot.lines.labels, lo, hi)
+                plot.lines.update_columns(lo, block, redraw=False)
+            if redraw:
+                plot.lines.redraw()
+        if redraw:
+            self._last_redraw = now
+        self._fresh = hi
+        if stale_from is None and caught_up:
+            self._caught_up = doc.trace  # its trace_changed needs no reload
 
     def _on_step_changed(self, step: int) -> None:
         grow = self.option("trace_animation") == "grow"
