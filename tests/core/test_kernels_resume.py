@@ -224,3 +224,14 @@ def test_random_shapes_and_chunkings(n, m, T, seed, proj, cuts, dtype):
     trace = run(params.replace(b_o=params.b_o + 1), xs, dtype=dtype)
     chunked(params, trace, sorted({0, T, *(c for c in cuts if c < T)}))
     assert_same_run(trace, whole)
+
+
+@pytest.mark.parametrize("n", [300, 520])  # the sizes where U is kept row-major / column-major
+def test_large_cells_fast_and_general_loops_agree_to_the_bit(n):
+    params = LSTMParams.random(n, 3, seed=3)
+    xs = np.random.default_rng(3).normal(size=(4, 3))
+    fast = run(params, xs)
+    general = run(params, xs)
+    kernels.resume(params, general, 0, 4, prepared=kernels.prepare(params, np.float64, fast=False))
+    assert_same_run(general, fast)
+    assert_matches_step(params, fast)
