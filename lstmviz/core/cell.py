@@ -231,23 +231,24 @@ def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progres
             trace = kernels.run_fast(params, x, h_init, c_init, dtype, progress)
         else:
             trace = kernels.run_general(params, x, h_init, c_init, dtype, progress=progress, mask=mask)
-    _refuse_nan(trace, params)
+    refuse_nan(trace, params)
     return trace
 
 
-def _refuse_nan(trace: Trace, params: LSTMParams, rows: int = 4096) -> None:
-    """A NaN in any gate reaches c or r (and h) at the same step, so scanning those is enough."""
-    for lo in range(0, trace.T, rows):
-        bad = np.isnan(trace.c[lo : lo + rows]).any(axis=1) | np.isnan(trace.h[lo : lo + rows]).any(axis=1)
-        if trace.r is not None:
-            bad |= np.isnan(trace.r[lo : lo + rows]).any(axis=1)
-        if bad.any():
-            t = lo + int(np.argmax(bad))
-            raise LstmvizError(
-                f"the run overflows {trace.dtype.name} at step {t}: W x + U h + b reaches infinity on "
-                "both sides and gives NaN (weights or inputs too large; scale them down)",
-                source=params.source or None,
-            )
+def refuse_nan(trace: Trace, params: LSTMParams, lo: int = 0, hi: int | None = None) -> None:
+    """Refuse a run whose steps [lo, hi) hold a NaN (inf - inf from an overflowing W x + U h + b).
+
+    A streamed rerun (kernels.resume chunk by chunk) calls it on each chunk it computed."""
+    t = kernels.first_nan_row(trace, lo, hi)
+    if t is not None:
+        raise LstmvizError(
+            f"the run overflows {trace.dtype.name} at step {t}: W x + U h + b reaches infinity on "
+            "both sides and gives NaN (weights or inputs too large; scale them down)",
+            source=params.source or None,
+        )
+
+
+
 
 
 def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64,
@@ -258,5 +259,5 @@ def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.fl
     dtype, x, h_init, c_init, mask = _prepare(params, xs, h0, c0, dtype, mask)
     with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
         trace = kernels.run_general(params, x, h_init, c_init, dtype, hooks, mask=mask)
-    _refuse_nan(trace, params)
+    refuse_nan(trace, params)
     return trace

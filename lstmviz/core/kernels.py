@@ -29,6 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from lstmviz.core.activations import activation, sigmoid_unguarded
+from lstmviz.core.blas import blas_threads
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
@@ -82,6 +83,260 @@ def cast(values: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=dtype)
 
 
+# -- the trace layout both loops write, and resuming a run in place ---------------------------
+#
+# One block per trace: block row t + 1 = [i f o g (4n) | c_t (n) | h_t or r_t (n)], row 0
+# holds c_{-1} (and h_{-1}); a projected cell's h (p columns) has its own (T + 1, p) rows
+# with h_{-1} in row 0. The trace's a, c, h (r) are views of those rows, so step t - 1's c
+# and h always sit just above step t's: a loop can start at any row, and g_t and c_{t-1} lie
+# at a constant distance (the fast loop pairs them with one strided view per step).
+
+
+def z_block_rows(n: int, m: int) -> int:
+    """Rows of x per matrix product when computing z = x W^T + b (a power of two, 8 .. 1024).
+
+    OpenBLAS's dgemm/sgemm sum a row's products in an order that depends on how many rows
+    the call has (and where the row sits in it): measured here, no fixed chunk multiple gives
+    the same bits. So z is always computed in these fixed blocks, block k = rows [kB, kB + B)
+    of the trace, whatever range a caller asks for: the same call on the same rows gives the
+    same bits, and a run resumed in any chunking equals one run to the bit. ~2^18 multiply-
+    adds per block keeps the per-call cost small and the wasted edge rows cheap.
+    """
+    rows = (1 << 18) // max(1, 4 * n * m)
+    return 1 << max(3, min(10, rows.bit_length() - 1)) if rows else 8
+
+
+def _input_products(x: np.ndarray, W: np.ndarray, b: np.ndarray, z: np.ndarray, lo: int, hi: int) -> None:
+    """z[lo:hi] = x[lo:hi] W^T + b, computed in the fixed blocks of z_block_rows."""
+    T, n4 = z.shape
+    B = z_block_rows(n4 // 4, x.shape[1])
+    edge = None
+    for first in range((lo // B) * B, hi, B):
+        last = min(first + B, T)
+        if lo <= first and last <= hi:
+            np.matmul(x[first:last], W.T, out=z[first:last])
+        else:  # a block only partly asked for: compute it whole, keep the rows asked for
+            if edge is None or edge.shape[0] != last - first:
+                edge = np.empty((last - first, n4), dtype=z.dtype)
+            np.matmul(x[first:last], W.T, out=edge)
+            keep_lo, keep_hi = max(lo, first), min(hi, last)
+            z[keep_lo:keep_hi] = edge[keep_lo - first : keep_hi - first]
+    z[lo:hi] += b
+
+
+def allocate(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: np.ndarray,
+             dtype: np.dtype, mask: np.ndarray | None = None) -> Trace:
+    """An unfilled Trace (rows uninitialised, np.empty) in the layout resume() writes.
+
+    x is the trace's own (T, m) input in dtype (kept, not copied); h_init, c_init the state
+    before step 0 (kept as trace.h0, c0); mask (T,) bool or None, kept as trace.mask.
+    """
+    dtype = np.dtype(dtype)
+    T, n, p = x.shape[0], params.n, params.h_size
+    z = np.empty((T, 4 * n), dtype=dtype)
+    block = np.empty((T + 1, 6 * n), dtype=dtype)
+    a, c, last = block[1:, : 4 * n], block[1:, 4 * n : 5 * n], block[1:, 5 * n :]
+    if params.W_hr is None:
+        h, r = last, None
+    else:
+        h, r = np.empty((T + 1, p), dtype=dtype)[1:], last
+    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER, r=r, mask=mask)
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _rows_of(view: np.ndarray, base_shape: tuple[int, int], column: int, dtype) -> np.ndarray | None:
+    """The (T + 1, width) array whose rows 1.. `view` is, from `column` on; else None."""
+    base = view.base
+    if (not isinstance(base, np.ndarray) or base.shape != base_shape or base.dtype != dtype
+            or not base.flags.c_contiguous or view.dtype != dtype):
+        return None
+    item = dtype.itemsize
+    if view.strides != (base_shape[1] * item, item):
+        return None
+    if _address(view) != _address(base) + (base_shape[1] + column) * item:
+        return None
+    return base
+
+
+def _layout(trace: Trace):
+    """(block, h_rows) of a trace allocate() made, else None (h_rows is block for an unprojected cell)."""
+    try:
+        T, n, p, dtype = trace.T, trace.n, trace.h_size, trace.dtype
+    except (AttributeError, IndexError):
+        return None
+    if dtype not in (np.float32, np.float64) or trace.gate_order != FAST_ORDER or n == 0:
+        return None
+    shape = (T + 1, 6 * n)
+    if trace.a.shape != (T, 4 * n) or trace.c.shape != (T, n):
+        return None
+    block = _rows_of(trace.a, shape, 0, dtype)
+    if block is None or _rows_of(trace.c, shape, 4 * n, dtype) is not block:
+        return None
+    if trace.r is None:
+        if p != n or _rows_of(trace.h, shape, 5 * n, dtype) is not block:
+            return None
+        h_rows = block
+    else:
+        if trace.r.shape != (T, n) or _rows_of(trace.r, shape, 5 * n, dtype) is not block:
+            return None
+        h_rows = _rows_of(trace.h, (T + 1, p), 0, dtype)
+        if h_rows is None:
+            return None
+    z, x = trace.z, trace.x
+    if (z.shape != (T, 4 * n) or z.dtype != dtype or not z.flags.c_contiguous or x.ndim != 2
+            or x.shape[0] != T or x.dtype != dtype or not x.flags.c_contiguous):
+        return None
+    if np.shape(trace.h0) != (p,) or np.shape(trace.c0) != (n,):
+        return None
+    return block, h_rows
+
+
+def resumable(trace: Trace, params: LSTMParams) -> bool:
+    """True when resume(params, trace, ...) can write into this trace: it was made by
+    allocate() (run(), run_cell(), run_fast(), run_general() all use it) for a cell of the
+    same shape (n, m, h_size, projected or not), its dtype float32/float64, and it has a
+    mask exactly when params has a mask_value. Loaded or hand-made Traces give False."""
+    layout = _layout(trace)
+    if layout is None:
+        return False
+    if trace.n != params.n or trace.m != params.m or trace.h_size != params.h_size:
+        return False
+    if trace.projected != (params.W_hr is not None):
+        return False
+    if (params.mask_value is None) != (trace.mask is None):
+        return False
+    if trace.mask is not None:
+        mask = trace.mask
+        if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != (trace.T,):
+            return False
+    return True
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """The weights of one cell cast (and, for the fast loop, scaled) for a dtype.
+
+    prepare() makes one; pass it to resume() to skip redoing it for every chunk (it copies
+    W, U, b: ~10 ms at n = 1024). Invalid once params change.
+    """
+
+    fast: bool
+    dtype: np.dtype
+    W: np.ndarray
+    U: np.ndarray
+    b: np.ndarray
+    W_hr: np.ndarray | None
+    one_exp: bool = False
+    variant: str = "exp"  # "exp", "exp1", "tanh" (fast) or "general"
+
+
+def prepare(params: LSTMParams, dtype, fast: bool | None = None, variant: str = "exp") -> Prepared:
+    """The weights for resume() (fast: fast_applies(params) unless forced; False always works)."""
+    dtype = np.dtype(dtype)
+    fast = fast_applies(params) if fast is None else fast
+    W_hr = None if params.W_hr is None else _column_major(cast(params.W_hr, dtype))
+    if not fast:
+        # FAST_ORDER, like the fast loops: the same row order gives the same bits from BLAS.
+        W, U, b = (cast(arr, dtype) for arr in params.stacked(FAST_ORDER))
+        return Prepared(False, dtype, W, _column_major(U), b, W_hr, variant="general")
+    if variant not in FAST_VARIANTS:
+        raise ValueError(f"unknown fast-loop variant {variant!r}")
+    if variant == "tanh":
+        # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
+        W, U, b = _scaled_stacked(params, (0.5, 0.5, 0.5, 1.0), dtype)
+        return Prepared(True, dtype, W, _column_major(U), b, W_hr, variant="tanh")
+    # exp1 has no projected loop of its own: a projected cell runs "exp"
+    one_exp = variant == "exp1" and params.W_hr is None
+    # i, f, o rows negated (the loop needs exp(-z)); g rows as they are, or times -2 when g
+    # goes through the same exp: tanh(z) = 2 / (1 + exp(-2z)) - 1.
+    W, U, b = _scaled_stacked(params, (-1.0, -1.0, -1.0, -2.0 if one_exp else 1.0), dtype)
+    return Prepared(True, dtype, W, _column_major(U), b, W_hr, one_exp=one_exp,
+                    variant="exp1" if one_exp else "exp")
+
+
+# U h per step reads all of U (4n x h_size) and, projected, W_hr. Which OpenBLAS gemv kernel
+# streams it faster depends on the size: on this AVX2 EPYC (loaded, min of many runs) the
+# column-major one (dgemv_n) took 2.4 vs 2.9 us at n = 64, 1.0 vs 2.3 ms at n = 1024 float32,
+# but lost at n = 256 (~10% in the loop). Both loops use the same layout, so they stay equal
+# to the bit.
+def _column_major_pays(rows: int) -> bool:
+    return rows <= 4 * 128 or rows >= 4 * 512
+
+
+def _column_major(matrix: np.ndarray) -> np.ndarray:
+    if _column_major_pays(max(matrix.shape)):
+        return np.asfortranarray(matrix)
+    return np.ascontiguousarray(matrix)
+
+
+def resume(params: LSTMParams, trace: Trace, start: int, stop: int, prepared: Prepared | None = None
+           ) -> None:
+    """Compute steps [start, stop) of the run in place, into a trace resumable() accepts.
+
+    Step start continues from h_{start-1} = trace.h[start - 1] and c_{start-1} = trace.c[start - 1]
+    (trace.h0, c0 when start == 0), reads trace.x and trace.mask, and overwrites rows
+    [start, stop) of z (recomputed: x W^T + b, then + U h per step), a, c, h (and r); the rows
+    after stop are untouched. Runs in any chunking give the same bits as one run (see
+    z_block_rows). The fast loop when fast_applies(params), else the general loop; prepared:
+    prepare(params, trace.dtype) made once for many calls. NaN is not refused here (see
+    first_nan_row).
+    """
+    if not resumable(trace, params):
+        raise ValueError("this trace was not made by allocate() for a cell of this shape")
+    if not 0 <= start <= stop <= trace.T:
+        raise ValueError(f"steps [{start}, {stop}) are not within the trace's T = {trace.T}")
+    prepared = prepare(params, trace.dtype) if prepared is None else prepared
+    # Finite weights can still overflow W x + U h + b; inf is a fine pre-activation (every
+    # gate saturates), so the loops run quietly (cell.run_cell refuses only NaN).
+    with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
+        _resume_rows(params, prepared, trace, start, stop)
+
+
+def _resume_rows(params, prepared: Prepared, trace: Trace, lo: int, hi: int, hooks=None) -> None:
+    if lo >= hi:
+        return
+    block, h_rows = _layout(trace)
+    n = trace.n
+    if lo == 0:
+        block[0, 4 * n : 5 * n] = trace.c0
+        h_rows[0, -trace.h_size :] = trace.h0
+    if not prepared.fast:
+        _general_rows(params, prepared, trace, block, h_rows, lo, hi, hooks or StepHooks())
+    elif prepared.variant == "tanh":
+        _fast_tanh_rows(prepared, trace, block, h_rows, lo, hi)
+    else:
+        _fast_exp_rows(params, prepared, trace, block, h_rows, lo, hi)
+
+
+def first_nan_row(trace: Trace, lo: int = 0, hi: int | None = None, rows: int = 4096) -> int | None:
+    """The first step in [lo, hi) whose c, h or r holds a NaN, else None.
+
+    A NaN in any gate reaches c or r (and h) at the same step, so scanning those is enough.
+    """
+    hi = trace.T if hi is None else min(hi, trace.T)
+    for first in range(lo, hi, rows):
+        last = min(first + rows, hi)
+        bad = np.isnan(trace.c[first:last]).any(axis=1) | np.isnan(trace.h[first:last]).any(axis=1)
+        if trace.r is not None:
+            bad |= np.isnan(trace.r[first:last]).any(axis=1)
+        if bad.any():
+            return first + int(np.argmax(bad))
+    return None
+
+
+def _in_chunks(params, prepared, trace, progress, hooks=None) -> Trace:
+    T = trace.T
+    chunk = T if progress is None else PROGRESS_CHUNK
+    for lo in range(0, T, chunk):
+        hi = min(lo + chunk, T)
+        _resume_rows(params, prepared, trace, lo, hi, hooks)
+        report(progress, hi / T)
+    return trace
+
+
 def run_general(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: np.ndarray,
                 dtype: np.dtype, hooks: StepHooks | None = None, progress: Progress | None = None,
                 mask: np.ndarray | None = None) -> Trace:
@@ -89,12 +344,15 @@ def run_general(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: n
 
     x is the trace's own (T, m) input in dtype; mask a (T,) bool array or None.
     """
-    T, n = x.shape[0], params.n
-    # FAST_ORDER, like the fast loops: BLAS sums a matrix's rows in blocks, so the same row
-    # order gives the same bits (float32 kernels differ on the remainder rows otherwise).
-    W, U, b = (cast(arr, dtype) for arr in params.stacked(FAST_ORDER))
-    W_hr = None if params.W_hr is None else cast(params.W_hr, dtype)
-    # the loop runs under np.errstate(over="ignore") (cell.run_cell): no guard per call
+    trace = allocate(params, x, h_init, c_init, dtype, mask)
+    return _in_chunks(params, prepare(params, dtype, fast=False), trace, progress, hooks)
+
+
+def _general_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi: int,
+                  hooks: StepHooks) -> None:
+    n, dtype = trace.n, w.dtype
+    U, W_hr = w.U, w.W_hr
+    # the loop runs under np.errstate(over="ignore") (resume, cell.run_cell): no guard per call
     rec_name = params.recurrent_activation
     rec = sigmoid_unguarded if rec_name == "sigmoid" else activation(rec_name)
     act = activation(params.cell_activation)
@@ -103,75 +361,65 @@ def run_general(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: n
     )
     clip = None if params.clip is None else dtype.type(params.clip)
     input_forget, one = params.input_forget, dtype.type(1.0)
-    z = np.empty((T, 4 * n), dtype=dtype)
-    np.matmul(x, W.T, out=z)  # z_t = W x_t + b for every t at once; U h_{t-1} comes per step
-    z += b
-    hooks = hooks or StepHooks()
+    z, a, c, h, r = trace.z, trace.a, trace.c, trace.h, trace.r
+    _input_products(trace.x, w.W, w.b, z, lo, hi)  # z_t = W x_t + b; U h_{t-1} comes per step
 
     def columns(gate, units):
         return FAST_ORDER.index(gate) * n + np.asarray(units, dtype=np.intp)
 
     for start, stop, gate, units, delta in hooks.bias:
-        z[start:stop, columns(gate, units)] += dtype.type(delta)
+        first, last = max(start, lo), min(stop, hi)
+        if first < last:
+            z[first:last, columns(gate, units)] += dtype.type(delta)
     # o is clamped after the output gate is computed (it may peep at the new c); i, f, g before c.
-    clamps_gates = [(lo, hi, columns(g, u), dtype.type(v)) for lo, hi, g, u, v in hooks.clamps if g != "o"]
-    clamps_out = [(lo, hi, columns(g, u), dtype.type(v)) for lo, hi, g, u, v in hooks.clamps if g == "o"]
+    clamps_gates = [(s, e, columns(g, u), dtype.type(v)) for s, e, g, u, v in hooks.clamps if g != "o"]
+    clamps_out = [(s, e, columns(g, u), dtype.type(v)) for s, e, g, u, v in hooks.clamps if g == "o"]
     zeros = hooks.zeros
-    a = np.empty((T, 4 * n), dtype=dtype)
-    c = np.empty((T, n), dtype=dtype)
-    h = np.empty((T, params.h_size), dtype=dtype)
-    r = None if W_hr is None else np.empty((T, n), dtype=dtype)
-    r_work = np.empty(n, dtype=dtype)
-    masked = np.zeros(T, dtype=bool) if mask is None else mask
-    h_prev, c_prev = h_init, c_init
+    masked = np.zeros(trace.T, dtype=bool) if trace.mask is None else trace.mask
+    h_prev, c_prev = h_rows[lo, -trace.h_size :], block[lo, 4 * n : 5 * n]
     zi, zf, zo, zg = (slice(k * n, (k + 1) * n) for k in range(4))  # FAST_ORDER: i f o g
-    chunk = T if progress is None else PROGRESS_CHUNK
-    for lo in range(0, T, chunk):
-        for t in range(lo, min(lo + chunk, T)):
-            zt, at, ct, ht = z[t], a[t], c[t], h[t]
-            rt = r_work if r is None else r[t]
-            zt += U @ h_prev  # z_t = W x_t + U h_{t-1} + b
-            if p_i is not None:
-                zt[zi] += p_i * c_prev  # z_i += p_i * c_{t-1}
-            if p_f is not None:
-                zt[zf] += p_f * c_prev  # z_f += p_f * c_{t-1}
-            if clip is not None:  # ONNX clip: the activations see z in [-clip, clip]
-                np.clip(zt[: 2 * n], -clip, clip, out=zt[: 2 * n])
-                np.clip(zt[zg], -clip, clip, out=zt[zg])
-            rec(zt[: 2 * n], out=at[: 2 * n])  # i, f = sigma(z_i), sigma(z_f)
-            if input_forget:
-                np.subtract(one, at[zi], out=at[zf])  # ONNX input_forget: f = 1 - i
-            act(zt[zg], out=at[zg])  # g = tanh(z_g)
-            for start, stop, cols, value in clamps_gates:
-                if start <= t < stop:
-                    at[cols] = value
-            np.multiply(at[zf], c_prev, out=ct)  # c_t = f * c_{t-1}
-            ct += at[zi] * at[zg]  #              + i * g
-            if p_o is not None:
-                zt[zo] += p_o * ct  # z_o += p_o * c_t: the output peephole looks at the new c_t
-            if clip is not None:
-                np.clip(zt[zo], -clip, clip, out=zt[zo])
-            rec(zt[zo], out=at[zo])  # o = sigma(z_o)
-            for start, stop, cols, value in clamps_out:
-                if start <= t < stop:
-                    at[cols] = value
-            if masked[t]:
-                ct[...] = c_prev  # a masked step carries c: c_t = c_{t-1}
-            act(ct, out=rt)
-            np.multiply(at[zo], rt, out=rt)  # r_t = o * tanh(c_t)
-            for start, stop, units in zeros:
-                if start <= t < stop:
-                    ct[units] = 0.0
-                    rt[units] = 0.0
-            if W_hr is not None:
-                np.dot(W_hr, rt, out=ht)  # h_t = W_hr r_t (projection)
-            else:
-                ht[...] = rt  # h_t = r_t
-            if masked[t]:
-                ht[...] = h_prev  # a masked step carries h: h_t = h_{t-1}
-            h_prev, c_prev = ht, ct
-        report(progress, min(lo + chunk, T) / T)
-    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER, r=r, mask=mask)
+    # an unprojected cell computes r_t straight into h_t (r is not recorded then)
+    r_rows = h if r is None else r
+    for t in range(lo, hi):
+        zt, at, ct, ht, rt = z[t], a[t], c[t], h[t], r_rows[t]
+        zt += U @ h_prev  # z_t = W x_t + U h_{t-1} + b
+        if p_i is not None:
+            zt[zi] += p_i * c_prev  # z_i += p_i * c_{t-1}
+        if p_f is not None:
+            zt[zf] += p_f * c_prev  # z_f += p_f * c_{t-1}
+        if clip is not None:  # ONNX clip: the activations see z in [-clip, clip]
+            np.clip(zt[: 2 * n], -clip, clip, out=zt[: 2 * n])
+            np.clip(zt[zg], -clip, clip, out=zt[zg])
+        rec(zt[: 2 * n], out=at[: 2 * n])  # i, f = sigma(z_i), sigma(z_f)
+        if input_forget:
+            np.subtract(one, at[zi], out=at[zf])  # ONNX input_forget: f = 1 - i
+        act(zt[zg], out=at[zg])  # g = tanh(z_g)
+        for start, stop, cols, value in clamps_gates:
+            if start <= t < stop:
+                at[cols] = value
+        np.multiply(at[zf], c_prev, out=ct)  # c_t = f * c_{t-1}
+        ct += at[zi] * at[zg]  #              + i * g
+        if p_o is not None:
+            zt[zo] += p_o * ct  # z_o += p_o * c_t: the output peephole looks at the new c_t
+        if clip is not None:
+            np.clip(zt[zo], -clip, clip, out=zt[zo])
+        rec(zt[zo], out=at[zo])  # o = sigma(z_o)
+        for start, stop, cols, value in clamps_out:
+            if start <= t < stop:
+                at[cols] = value
+        if masked[t]:
+            ct[...] = c_prev  # a masked step carries c: c_t = c_{t-1}
+        act(ct, out=rt)
+        np.multiply(at[zo], rt, out=rt)  # r_t = o * tanh(c_t)
+        for start, stop, units in zeros:
+            if start <= t < stop:
+                ct[units] = 0.0
+                rt[units] = 0.0
+        if W_hr is not None:
+            np.dot(W_hr, rt, out=ht)  # h_t = W_hr r_t (projection)
+        if masked[t]:
+            ht[...] = h_prev  # a masked step carries h: h_t = h_{t-1}
+        h_prev, c_prev = ht, ct
 
 
 # The fast loop's variants (scripts/bench_engine.py times each and reports its error against
@@ -215,164 +463,128 @@ def _scaled_stacked(params: LSTMParams, scales: tuple[float, float, float, float
 def run_fast(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: np.ndarray,
              dtype: np.dtype, progress: Progress | None = None, variant: str = DEFAULT_VARIANT) -> Trace:
     """A sigmoid/tanh cell without peepholes (optionally projected): see FAST_VARIANTS."""
-    if variant == "tanh":
-        return _run_fast_tanh(params, x, h_init, c_init, dtype, progress)
-    if variant not in FAST_VARIANTS:
-        raise ValueError(f"unknown fast-loop variant {variant!r}")
-    # exp1 has no projected loop of its own: a projected cell runs "exp"
-    one_exp = variant == "exp1" and params.W_hr is None
-    return _run_fast_exp(params, x, h_init, c_init, dtype, progress, one_exp=one_exp)
+    prepared = prepare(params, dtype, fast=True, variant=variant)
+    trace = allocate(params, x, h_init, c_init, dtype)
+    return _in_chunks(params, prepared, trace, progress)
 
 
-def _run_fast_exp(params, x, h_init, c_init, dtype, progress, one_exp: bool) -> Trace:
-    T, n, p = x.shape[0], params.n, params.h_size
-    # i, f, o rows negated (the loop needs exp(-z)); g rows as they are, or times -2 when g
-    # goes through the same exp: tanh(z) = 2 / (1 + exp(-2z)) - 1.
-    W, U, b = _scaled_stacked(params, (-1.0, -1.0, -1.0, -2.0 if one_exp else 1.0), dtype)
-    W_hr = None if params.W_hr is None else cast(params.W_hr, dtype)
-    z = np.empty((T, 4 * n), dtype=dtype)
-    np.matmul(x, W.T, out=z)  # z_t = W x_t + b for every t at once (scaled rows)
-    z += b
-    # One block per step: row t + 1 = [i f o g (4n) | c_t (n) | h_t or r_t (n)], row 0 holds
-    # c_{-1} (and h_{-1}). Then g_t and c_{t-1} sit at a constant distance, and one strided
-    # (2, n) view per step pairs them for the cell update; the trace's a, c, h (r) are views.
+def _fast_exp_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi: int) -> None:
+    n, dtype, one_exp = trace.n, w.dtype, w.one_exp
+    U, W_hr = w.U, w.W_hr
+    z = trace.z
+    _input_products(trace.x, w.W, w.b, z, lo, hi)  # z_t = W x_t + b for these t (scaled rows)
     width = 6 * n
-    block = np.empty((T + 1, width), dtype=dtype)
-    block[0, 4 * n : 5 * n] = c_init
-    a, c, last = block[1:, : 4 * n], block[1:, 4 * n : 5 * n], block[1:, 5 * n :]
-    if W_hr is None:
-        block[0, 5 * n :] = h_init
-        h, r, h_prev = last, None, block[0, 5 * n :]
-    else:
-        h_rows = np.empty((T + 1, p), dtype=dtype)
-        h_rows[0] = h_init
-        h, r, h_prev = h_rows[1:], last, h_rows[0]
     item = block.itemsize
-    if_rows = as_strided(block[1:], shape=(T, 2, n), strides=(width * item, n * item, item))
-    gc_rows = as_strided(block[1:, 3 * n :], shape=(T, 2, n),
-                         strides=(width * item, (n - width) * item, item))
+    rows = block[lo + 1 : hi + 1]
+    # [i, f] of step t and [g_t, c_{t-1}] (c_{t-1} one block row up): one multiply pairs them
+    if_t = as_strided(rows, shape=(hi - lo, 2, n), strides=(width * item, n * item, item))
+    gc_t = as_strided(rows[:, 3 * n :], shape=(hi - lo, 2, n),
+                      strides=(width * item, (n - width) * item, item))
+    z_t, a_t, c_t, r_t = z[lo:hi], rows[:, : 4 * n], rows[:, 4 * n : 5 * n], rows[:, 5 * n :]
+    g_t, o_t = rows[:, 3 * n : 4 * n], rows[:, 2 * n : 3 * n]
+    h_prev = h_rows[lo, -trace.h_size :]
     buf = np.empty(4 * n, dtype=dtype)
     tmp = np.empty(n, dtype=dtype)
     pair = np.empty((2, n), dtype=dtype)
     ig, fc = pair[0], pair[1]
     dot, exp, tanh, multiply, add, subtract, reciprocal = (
         np.dot, np.exp, np.tanh, np.multiply, np.add, np.subtract, np.reciprocal)
-    one, two = dtype.type(1.0), dtype.type(2.0)
+    # Constants as arrays, outputs positional: a scalar operand costs a ufunc call ~0.3 us
+    # more than an array does (measured), out= as a keyword a little more too.
+    ones, twos = np.ones(4 * n, dtype=dtype), np.full(n, 2.0, dtype=dtype)
+    one_s, one_g = ones[: 3 * n], ones[:n]
     # Each loop zips exactly the row views it uses: every extra iterator costs ~0.1 us a step.
-    chunk = T if progress is None else PROGRESS_CHUNK
-    for lo in range(0, T, chunk):
-        hi = min(lo + chunk, T)
-        z_t, a_t, c_t, r_t = z[lo:hi], a[lo:hi], c[lo:hi], last[lo:hi]
-        g_t, o_t = a[lo:hi, 3 * n :], a[lo:hi, 2 * n : 3 * n]
-        if_t, gc_t = if_rows[lo:hi], gc_rows[lo:hi]
-        if one_exp:
-            for zt, at, gt, ift, gct, ct, ot, ht in zip(z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t):
-                dot(U, h_prev, out=buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
-                add(zt, buf, out=zt)  # -z_t for i, f, o; -2 z_g for g
-                exp(zt, out=at)  # exp(-z), exp(-2 z_g)
-                add(at, one, out=at)  # 1 + exp(-z)
-                reciprocal(at, out=at)  # i, f, o = sigmoid(z); sigmoid(2 z_g) for g
-                multiply(gt, two, out=gt)
-                subtract(gt, one, out=gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
-                multiply(ift, gct, out=pair)  # [i * g, f * c_{t-1}]
-                add(ig, fc, out=ct)  # c_t = f * c_{t-1} + i * g
-                tanh(ct, out=tmp)  # tanh(c_t)
-                multiply(ot, tmp, out=ht)  # h_t = o * tanh(c_t)
-                h_prev = ht
-            continue
-        rows = (z_t, a[lo:hi, : 3 * n], z[lo:hi, : 3 * n], z[lo:hi, 3 * n :], g_t, if_t, gc_t, c_t, o_t, r_t)
-        # Two copies of the step on purpose: a per-step `if W_hr` costs ~0.1 us of the ~6 us.
-        if W_hr is None:
-            for zt, at_s, zt_s, zt_g, gt, ift, gct, ct, ot, ht in zip(*rows):
-                dot(U, h_prev, out=buf)  # -U h_{t-1} for i, f, o; U_g h_{t-1} for g
-                add(zt, buf, out=zt)  # -z_t for i, f, o; z_g for g
-                exp(zt_s, out=at_s)  # exp(-z) for i, f, o
-                add(at_s, one, out=at_s)  # 1 + exp(-z)
-                reciprocal(at_s, out=at_s)  # i, f, o = sigmoid(z)
-                tanh(zt_g, out=gt)  # g = tanh(z_g)
-                multiply(ift, gct, out=pair)  # [i * g, f * c_{t-1}]
-                add(ig, fc, out=ct)  # c_t = f * c_{t-1} + i * g
-                tanh(ct, out=tmp)  # tanh(c_t)
-                multiply(ot, tmp, out=ht)  # h_t = o * tanh(c_t)
-                h_prev = ht
-        else:
-            for zt, at_s, zt_s, zt_g, gt, ift, gct, ct, ot, rt, ht in zip(*rows, h[lo:hi]):
-                dot(U, h_prev, out=buf)  # -U h_{t-1} for i, f, o; U_g h_{t-1} for g
-                add(zt, buf, out=zt)  # -z_t for i, f, o; z_g for g
-                exp(zt_s, out=at_s)  # exp(-z) for i, f, o
-                add(at_s, one, out=at_s)  # 1 + exp(-z)
-                reciprocal(at_s, out=at_s)  # i, f, o = sigmoid(z)
-                tanh(zt_g, out=gt)  # g = tanh(z_g)
-                multiply(ift, gct, out=pair)  # [i * g, f * c_{t-1}]
-                add(ig, fc, out=ct)  # c_t = f * c_{t-1} + i * g
-                tanh(ct, out=tmp)  # tanh(c_t)
-                multiply(ot, tmp, out=rt)  # r_t = o * tanh(c_t)
-                dot(W_hr, rt, out=ht)  # h_t = W_hr r_t
-                h_prev = ht
-        report(progress, hi / T)
-    z[:, : 3 * n] *= -1.0  # undo the folded signs and scales: exact
     if one_exp:
-        z[:, 3 * n :] *= -0.5
-        _unscale_overflowed(params, z, x, h, h_init, dtype)
-    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER, r=r)
+        for zt, at, gt, ift, gct, ct, ot, ht in zip(z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t):
+            dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
+            add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
+            exp(zt, at)  # exp(-z), exp(-2 z_g)
+            add(at, ones, at)  # 1 + exp(-z)
+            reciprocal(at, at)  # i, f, o = sigmoid(z); sigmoid(2 z_g) for g
+            multiply(gt, twos, gt)
+            subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
+            multiply(ift, gct, pair)  # [i * g, f * c_{t-1}]
+            add(ig, fc, ct)  # c_t = f * c_{t-1} + i * g
+            tanh(ct, tmp)  # tanh(c_t)
+            multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
+            h_prev = ht
+        z[lo:hi, : 3 * n] *= -1.0  # undo the folded signs and scales: exact
+        z[lo:hi, 3 * n :] *= -0.5
+        _unscale_overflowed(params, trace, lo, hi)
+        return
+    views = (z_t, a_t[:, : 3 * n], z_t[:, : 3 * n], z_t[:, 3 * n :], g_t, if_t, gc_t, c_t, o_t, r_t)
+    # Two copies of the step on purpose: a per-step `if W_hr` costs ~0.1 us of the ~6 us.
+    if W_hr is None:
+        for zt, at_s, zt_s, zt_g, gt, ift, gct, ct, ot, ht in zip(*views):
+            dot(U, h_prev, buf)  # -U h_{t-1} for i, f, o; U_g h_{t-1} for g
+            add(zt, buf, zt)  # -z_t for i, f, o; z_g for g
+            exp(zt_s, at_s)  # exp(-z) for i, f, o
+            add(at_s, one_s, at_s)  # 1 + exp(-z)
+            reciprocal(at_s, at_s)  # i, f, o = sigmoid(z)
+            tanh(zt_g, gt)  # g = tanh(z_g)
+            multiply(ift, gct, pair)  # [i * g, f * c_{t-1}]
+            add(ig, fc, ct)  # c_t = f * c_{t-1} + i * g
+            tanh(ct, tmp)  # tanh(c_t)
+            multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
+            h_prev = ht
+    else:
+        for zt, at_s, zt_s, zt_g, gt, ift, gct, ct, ot, rt, ht in zip(*views, trace.h[lo:hi]):
+            dot(U, h_prev, buf)  # -U h_{t-1} for i, f, o; U_g h_{t-1} for g
+            add(zt, buf, zt)  # -z_t for i, f, o; z_g for g
+            exp(zt_s, at_s)  # exp(-z) for i, f, o
+            add(at_s, one_s, at_s)  # 1 + exp(-z)
+            reciprocal(at_s, at_s)  # i, f, o = sigmoid(z)
+            tanh(zt_g, gt)  # g = tanh(z_g)
+            multiply(ift, gct, pair)  # [i * g, f * c_{t-1}]
+            add(ig, fc, ct)  # c_t = f * c_{t-1} + i * g
+            tanh(ct, tmp)  # tanh(c_t)
+            multiply(ot, tmp, rt)  # r_t = o * tanh(c_t)
+            dot(W_hr, rt, ht)  # h_t = W_hr r_t
+            h_prev = ht
+    z[lo:hi, : 3 * n] *= -1.0  # undo the folded signs: exact
 
 
-def _unscale_overflowed(params, z, x, h, h_init, dtype) -> None:
+def _unscale_overflowed(params, trace: Trace, lo: int, hi: int) -> None:
     """Where -2 z_g overflowed to infinity although z_g itself is finite, recompute z_g."""
-    n = params.n
-    zg = z[:, 3 * n :]
+    n, dtype = trace.n, trace.dtype
+    zg = trace.z[lo:hi, 3 * n :]
     rows = np.flatnonzero(np.isinf(zg).any(axis=1))
     if not rows.size:
         return
     W_g, U_g, b_g = (cast(params.W("g"), dtype), cast(params.U("g"), dtype), cast(params.b("g"), dtype))
-    for t in rows:
-        h_prev = h_init if t == 0 else h[t - 1]
-        zg[t] = (W_g @ x[t] + b_g) + U_g @ h_prev
+    for t in rows + lo:
+        zg[t - lo] = (W_g @ trace.x[t] + b_g) + U_g @ trace.h_prev(t)
 
 
-def _run_fast_tanh(params, x, h_init, c_init, dtype, progress) -> Trace:
-    """The earlier fast loop: one tanh over the four gates per step."""
-    T, n = x.shape[0], params.n
-    # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
-    # Scaling by 0.5 is exact in binary floating point, so the doubled z recorded at the end
-    # is the same number an unscaled product would give.
-    W, U, b = _scaled_stacked(params, (0.5, 0.5, 0.5, 1.0), dtype)
-    W_hr = None if params.W_hr is None else cast(params.W_hr, dtype)
-    z = np.empty((T, 4 * n), dtype=dtype)
-    np.matmul(x, W.T, out=z)  # z_t = W x_t + b for every t (sigmoid rows halved)
-    z += b
-    a = np.empty((T, 4 * n), dtype=dtype)
-    c = np.empty((T, n), dtype=dtype)
-    h = np.empty((T, params.h_size), dtype=dtype)
-    r = None if W_hr is None else np.empty((T, n), dtype=dtype)
+def _fast_tanh_rows(w: Prepared, trace: Trace, block, h_rows, lo: int, hi: int) -> None:
+    """The earlier fast loop: one tanh over the four gates per step (sigmoid rows halved)."""
+    n, dtype = trace.n, w.dtype
+    U, W_hr = w.U, w.W_hr
+    z = trace.z
+    _input_products(trace.x, w.W, w.b, z, lo, hi)  # z_t = W x_t + b for these t (sigmoid rows halved)
     buf = np.empty(4 * n, dtype=dtype)
     tmp = np.empty(n, dtype=dtype)
     # The gates are computed in one work row whose views are made once, then copied into the
     # record: cheaper than slicing each recorded row five times (measured ~11% per step).
     work = np.empty(4 * n, dtype=dtype)
     w_sig, w_i, w_f, w_o, w_g = work[: 3 * n], work[:n], work[n : 2 * n], work[2 * n : 3 * n], work[3 * n :]
-    h_prev, c_prev = h_init, c_init
+    h_prev, c_prev = h_rows[lo, -trace.h_size :], block[lo, 4 * n : 5 * n]
     dot, tanh, multiply, add, copyto = np.dot, np.tanh, np.multiply, np.add, np.copyto
     half = dtype.type(0.5)
-    chunk = T if progress is None else PROGRESS_CHUNK
-    for lo in range(0, T, chunk):
-        hi = min(lo + chunk, T)
-        r_rows = h[lo:hi] if r is None else r[lo:hi]
-        for zt, at, ct, rt, ht in zip(z[lo:hi], a[lo:hi], c[lo:hi], r_rows, h[lo:hi]):
-            dot(U, h_prev, out=buf)  # U h_{t-1}
-            add(zt, buf, out=zt)  # z_t = W x_t + U h_{t-1} + b (sigmoid rows halved)
-            tanh(zt, out=work)  # tanh(z/2) for i, f, o; tanh(z) = g
-            multiply(w_sig, half, out=w_sig)
-            add(w_sig, half, out=w_sig)  # sigmoid(z) = (1 + tanh(z/2)) / 2 for i, f, o
-            multiply(w_f, c_prev, out=ct)  # f * c_{t-1}
-            multiply(w_i, w_g, out=tmp)  # i * g
-            add(ct, tmp, out=ct)  # c_t = f * c_{t-1} + i * g
-            tanh(ct, out=tmp)
-            multiply(w_o, tmp, out=rt)  # h_t (r_t) = o * tanh(c_t)
-            if W_hr is not None:
-                dot(W_hr, rt, out=ht)  # h_t = W_hr r_t
-            copyto(at, work)  # record i, f, o, g
-            h_prev, c_prev = ht, ct
-        report(progress, hi / T)
-    z[:, : 3 * n] *= 2.0
-    return Trace(x=x, z=z, a=a, c=c, h=h, h0=h_init, c0=c_init, gate_order=FAST_ORDER, r=r)
+    r_rows = trace.h[lo:hi] if trace.r is None else trace.r[lo:hi]
+    for zt, at, ct, rt, ht in zip(z[lo:hi], trace.a[lo:hi], trace.c[lo:hi], r_rows, trace.h[lo:hi]):
+        dot(U, h_prev, out=buf)  # U h_{t-1}
+        add(zt, buf, out=zt)  # z_t = W x_t + U h_{t-1} + b (sigmoid rows halved)
+        tanh(zt, out=work)  # tanh(z/2) for i, f, o; tanh(z) = g
+        multiply(w_sig, half, out=w_sig)
+        add(w_sig, half, out=w_sig)  # sigmoid(z) = (1 + tanh(z/2)) / 2 for i, f, o
+        multiply(w_f, c_prev, out=ct)  # f * c_{t-1}
+        multiply(w_i, w_g, out=tmp)  # i * g
+        add(ct, tmp, out=ct)  # c_t = f * c_{t-1} + i * g
+        tanh(ct, out=tmp)
+        multiply(w_o, tmp, out=rt)  # h_t (r_t) = o * tanh(c_t)
+        if W_hr is not None:
+            dot(W_hr, rt, out=ht)  # h_t = W_hr r_t
+        copyto(at, work)  # record i, f, o, g
+        h_prev, c_prev = ht, ct
+    z[lo:hi, : 3 * n] *= 2.0
