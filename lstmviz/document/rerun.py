@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstmviz.core.cell import layer_inputs, sequence_mask
-from lstmviz.core.resume_stub import first_nan_row, resumable, resume
+from lstmviz.core.kernels import Prepared, first_nan_row, prepare, resumable, resume
 from lstmviz.core.trace import Trace
 from lstmviz.document.state import CellState
 from lstmviz.errors import LstmvizError
@@ -68,6 +68,7 @@ class Rerun:
     computed: int
     rows_per_second: float = 0.0
     last_rows: int = FIRST_CHUNK
+    prepared: Prepared | None = None  # the cell's weights as the loops want them, made once
 
     @classmethod
     def start(cls, cell: CellState, trace: Trace, how: Plan, computed: int,
@@ -80,9 +81,11 @@ class Rerun:
             if trace.mask is not None:
                 mask = sequence_mask(cell.params, np.asarray(cell.xs))
                 trace.mask[how.input_rows] = mask[how.input_rows]
+        prepared = prepare(cell.params, trace.dtype)
         if previous is None:
-            return cls(cell, trace, min(how.first, computed))
-        return cls(cell, trace, min(how.first, computed), previous.rows_per_second, previous.last_rows)
+            return cls(cell, trace, min(how.first, computed), prepared=prepared)
+        return cls(cell, trace, min(how.first, computed), previous.rows_per_second, previous.last_rows,
+                   prepared)
 
     @property
     def done(self) -> bool:
@@ -107,7 +110,7 @@ class Rerun:
             lo = self.computed
             hi = min(T, lo + min(max(rows, 16), MAX_CHUNK))
             self.last_rows = hi - lo
-            resume(params, trace, lo, hi)
+            resume(params, trace, lo, hi, self.prepared)
             spent = time.perf_counter() - now
             rate = (hi - lo) / max(spent, 1e-6)
             self.rows_per_second = rate if not self.rows_per_second else 0.5 * (self.rows_per_second + rate)
