@@ -167,7 +167,7 @@ class Document:
         if self._rerun is not None and interventions is not _KEEP and tuple(interventions):
             self.finish_rerun()  # what-if reruns from the whole baseline
         old = self._state
-        cell = old.cell if cell is None else cell.check()
+        cell = old.cell if cell is None else cell.check(old.cell)
         computed_changed = not (cell.params is old.cell.params and cell.xs is old.cell.xs
                                 and cell.h0 is old.cell.h0 and cell.c0 is old.cell.c0)
         wanted = old.interventions if interventions is _KEEP else tuple(interventions)
@@ -236,8 +236,10 @@ class Document:
         rerun = self._rerun
         if rerun is None:
             return True
+        # stop early once the step on screen is computed: it is shown a frame sooner
+        until = self.step + 1 if self._state.stale(self.step) else None
         try:
-            rerun.advance(budget)
+            rerun.advance(budget, until)
         except LstmvizError:
             self._rerun = None
             self.replace(self._complete_cell)

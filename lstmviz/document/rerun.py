@@ -91,16 +91,21 @@ class Rerun:
     def done(self) -> bool:
         return self.computed >= self.trace.T
 
-    def advance(self, budget: float) -> int:
-        """Compute rows for about `budget` seconds (at least one chunk); the new `computed`.
-        An overflow to NaN raises LstmvizError naming the step, as a whole run would."""
+    def advance(self, budget: float, until: int | None = None) -> int:
+        """Compute rows for about `budget` seconds (at least one chunk), stopping early once
+        row `until` - 1 is computed (the step on screen: it is shown a frame sooner); the new
+        `computed`. An overflow to NaN raises LstmvizError naming the step, as a whole run
+        would."""
         T, params, trace = self.trace.T, self.cell.params, self.trace
         deadline = time.perf_counter() + budget
         first = True
+        lo_was = self.computed
         while self.computed < T:
             now = time.perf_counter()
             left = deadline - now
             if left <= 0 and not first:
+                break
+            if not first and until is not None and lo_was < until <= self.computed:
                 break
             first = False
             if not self.rows_per_second:

@@ -59,16 +59,12 @@ class LinesLayer(pg.GraphicsObject):
         self._make_pens()
         self._invalidate()
 
-    def update_columns(self, lo: int, block_kt: np.ndarray, redraw: bool = True) -> None:
+    def update_columns(self, lo: int, block_kt: np.ndarray) -> None:
         """Rows' steps [lo, lo + block width) replaced (a rerun in steps reached them)."""
         hi = lo + block_kt.shape[1]
         self._rows[:, lo:hi] = block_kt
         if self._finite and not np.isfinite(block_kt).all():
             self._finite = False
-        if redraw:
-            self._invalidate()
-
-    def redraw(self) -> None:
         self._invalidate()
 
     def set_emphasis(self, label: int | None) -> None:

@@ -48,8 +48,8 @@ INPUT_LINES_MAX = 8  # auto: x_t as lines when m is at most this
 INPUT_LINES_CAP = 16  # lines mode never draws more inputs than this
 UNIT_LINES_CAP = 64  # ... nor more units than this (a heatmap shows them all)
 PLOT_MIN_HEIGHT = 84
-# During a rerun in steps the lines are redrawn this often (their rows are copied as it goes).
-PROGRESS_REDRAW_S = 0.25
+# During a rerun in steps the lines and the shade are redrawn this often (rows copied then).
+PROGRESS_REDRAW_S = 0.2
 FIGURE_WIDTH = 1100  # "Export picture" of the traces: at least this wide ...
 FIGURE_PLOT_HEIGHT = 170  # ... and this tall per plot, whatever the dock shows on screen
 
@@ -64,10 +64,12 @@ class TracePanels(QtWidgets.QWidget):
         self._plots: dict[str, QuantityPlot] = {}
         self._shown: tuple[str, ...] = ()
         self._T = -1
-        # a rerun in steps (lstmviz.gui.rerun): the lines' rows [0, _fresh) are the cell's
-        self._fresh = 0
+        # a rerun in steps (lstmviz.gui.rerun): a plot's lines hold the cell's rows up to here
+        self._plot_fresh: dict[str, int] = {}
         self._last_redraw = 0.0
+        self._last_shade = 0.0
         self._caught_up = None  # the trace whose trace_changed needs no reload
+        self._stale_shown: int | None = None  # where the stale shade starts (None: no shade)
         self._highlight: str | None = None
 
         self.toolbar = PanelsToolbar()
@@ -263,7 +265,8 @@ class TracePanels(QtWidgets.QWidget):
 
     def _load_trace(self) -> None:
         self._load_trace_now()
-        self._fresh = self.document.computed_steps
+        self._plot_fresh = {name: self.document.computed_steps for name in self._shown}
+        self._stale_shown = self.document.computed_steps if self.document.rerunning else None
         stale_from = self.document.computed_steps if self.document.rerunning else None
         for name in self._shown:
             self._plots[name].set_stale_from(stale_from)
@@ -378,8 +381,7 @@ class TracePanels(QtWidgets.QWidget):
     # -- Document events ----------------------------------------------------------------------
     def _on_trace_changed(self, trace) -> None:
         caught_up, self._caught_up = self._caught_up, None
-        if trace is caught_up:  # the end of a rerun in steps: every line holds it already
-            self._fit_y_ranges()
+        if trace is caught_up:  # the end of a rerun in steps: the lines are catching up already
             return
         # a new model may change n (and with it the Document's units) without other events
         doc = self.document
@@ -389,32 +391,52 @@ class TracePanels(QtWidgets.QWidget):
         self._load_trace()
 
     def _on_trace_progress(self, computed: int) -> None:
-        """A rerun in steps: shade what it has not reached, and copy the rows it has just
-        computed into the lines (a few hundred rows a frame; never the whole trace), so the
-        end of the rerun needs no reload. Heatmaps are reloaded once, at the end."""
+        """A rerun in steps: shade what it has not reached, and copy the rows it has computed
+        into the lines, one plot per frame a few times a second (a redraw of every plot at
+        once would be a frame of ~40 ms at T = 100 000), so the end of the rerun needs no
+        reload. Heatmaps are reloaded once, at the end."""
         doc = self.document
         stale_from = computed if doc.rerunning else None
         for name in self._shown:
-            self._plots[name].set_stale_from(stale_from)
-        lo, hi = min(self._fresh, computed), computed
+            if self._plot_fresh.get(name, 0) > computed:  # a restart: stale from here again
+                self._plot_fresh[name] = computed
         now = time.perf_counter()
-        redraw = stale_from is None or now - self._last_redraw >= PROGRESS_REDRAW_S
-        caught_up = True
+        started = self._stale_shown is None and stale_from is not None
+        if started or stale_from is None or now - self._last_shade >= PROGRESS_REDRAW_S:
+            self._last_shade = now
+            self._stale_shown = stale_from
+            for name in self._shown:
+                self._plots[name].set_stale_from(stale_from)
+        lines = [name for name in self._shown if self._plots[name].mode == "lines"
+                 and self._plots[name].lines.rows.shape[1] == doc.T]
+        if stale_from is None:  # done: the rest catch up one plot per frame, then no reload
+            if len(lines) == len(self._shown):
+                self._caught_up = doc.trace
+            self._catch_up_next()
+            return
+        if lines and now - self._last_redraw >= PROGRESS_REDRAW_S / len(lines):
+            self._last_redraw = now
+            self._copy_rows(min(lines, key=lambda name: self._plot_fresh.get(name, 0)), computed)
+
+    def _copy_rows(self, name: str, computed: int) -> None:
+        plot, lo = self._plots[name], self._plot_fresh.get(name, 0)
+        if computed > lo:
+            block = trace_rows_between(self.document.trace, name, plot.lines.labels, lo, computed)
+            plot.lines.update_columns(lo, block)
+        self._plot_fresh[name] = computed
+
+    def _catch_up_next(self) -> None:
+        doc = self.document
+        if doc.rerunning:
+            return
         for name in self._shown:
             plot = self._plots[name]
-            if plot.mode != "lines" or plot.lines.rows.shape[1] != doc.T:
-                caught_up = False
-                continue
-            if hi > lo:
-                block = trace_rows_between(doc.trace, name, plot.lines.labels, lo, hi)
-                plot.lines.update_columns(lo, block, redraw=False)
-            if redraw:
-                plot.lines.redraw()
-        if redraw:
-            self._last_redraw = now
-        self._fresh = hi
-        if stale_from is None and caught_up:
-            self._caught_up = doc.trace  # its trace_changed needs no reload
+            if (plot.mode == "lines" and plot.lines.rows.shape[1] == doc.T
+                    and self._plot_fresh.get(name, 0) < doc.T):
+                self._copy_rows(name, doc.T)
+                QtCore.QTimer.singleShot(0, self._catch_up_next)
+                return
+        self._fit_y_ranges()
 
     def _on_step_changed(self, step: int) -> None:
         grow = self.option("trace_animation") == "grow"
