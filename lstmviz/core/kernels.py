@@ -16,8 +16,15 @@ loop, shows no difference where nothing was changed); step() matches them within
 (absolute) for the gates, c and h, and z to a few ulp: it adds W x, U h and b in another
 order than one matrix product over all steps does (tests/core/test_kernels.py).
 
-Both project every input with one matrix product up front (z = x W^T + b for all steps),
-then add U h_{t-1} step by step. Each loop line carries the equation it computes.
+Both project the inputs with matrix products (z = x W^T + b, in fixed blocks of rows), then
+add U h_{t-1} step by step. Each loop line carries the equation it computes.
+
+Resuming in place (a streamed rerun after an edit): allocate() makes a trace in the one
+layout both loops write, resumable(trace, params) says whether resume(params, trace, start,
+stop) can continue it, and resume computes steps [start, stop) from the recorded state before
+start, in place, with the fast loop or the general one as the cell needs. Any chunking gives
+the same bits as one run (tests/core/test_kernels_resume.py); first_nan_row finds an overflow
+in a chunk (cell.refuse_nan raises run()'s error for it).
 """
 
 from __future__ import annotations
