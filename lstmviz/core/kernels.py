@@ -301,6 +301,8 @@ def resume(params: LSTMParams, trace: Trace, start: int, stop: int, prepared: Pr
     if not 0 <= start <= stop <= trace.T:
         raise ValueError(f"steps [{start}, {stop}) are not within the trace's T = {trace.T}")
     prepared = prepare(params, trace.dtype) if prepared is None else prepared
+    if prepared.dtype != trace.dtype:
+        raise ValueError(f"weights prepared for {prepared.dtype.name}, the trace is {trace.dtype.name}")
     # Finite weights can still overflow W x + U h + b; inf is a fine pre-activation (every
     # gate saturates), so the loops run quietly (cell.run_cell refuses only NaN).
     with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
