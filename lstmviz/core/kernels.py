@@ -16,8 +16,15 @@ loop, shows no difference where nothing was changed); step() matches them within
 (absolute) for the gates, c and h, and z to a few ulp: it adds W x, U h and b in another
 order than one matrix product over all steps does (tests/core/test_kernels.py).
 
-Both project every input with one matrix product up front (z = x W^T + b for all steps),
-then add U h_{t-1} step by step. Each loop line carries the equation it computes.
+Both project the inputs with matrix products (z = x W^T + b, in fixed blocks of rows), then
+add U h_{t-1} step by step. Each loop line carries the equation it computes.
+
+Resuming in place (a streamed rerun after an edit): allocate() makes a trace in the one
+layout both loops write, resumable(trace, params) says whether resume(params, trace, start,
+stop) can continue it, and resume computes steps [start, stop) from the recorded state before
+start, in place, with the fast loop or the general one as the cell needs. Any chunking gives
+the same bits as one run (tests/core/test_kernels_resume.py); first_nan_row finds an overflow
+in a chunk (cell.refuse_nan raises run()'s error for it).
 """
 
 from __future__ import annotations
@@ -199,20 +206,24 @@ def resumable(trace: Trace, params: LSTMParams) -> bool:
     allocate() (run(), run_cell(), run_fast(), run_general() all use it) for a cell of the
     same shape (n, m, h_size, projected or not), its dtype float32/float64, and it has a
     mask exactly when params has a mask_value. Loaded or hand-made Traces give False."""
+    return _resumable_layout(trace, params) is not None
+
+
+def _resumable_layout(trace: Trace, params: LSTMParams):
     layout = _layout(trace)
     if layout is None:
-        return False
+        return None
     if trace.n != params.n or trace.m != params.m or trace.h_size != params.h_size:
-        return False
+        return None
     if trace.projected != (params.W_hr is not None):
-        return False
+        return None
     if (params.mask_value is None) != (trace.mask is None):
-        return False
+        return None
     if trace.mask is not None:
         mask = trace.mask
         if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != (trace.T,):
-            return False
-    return True
+            return None
+    return layout
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,21 +295,24 @@ def resume(params: LSTMParams, trace: Trace, start: int, stop: int, prepared: Pr
     prepare(params, trace.dtype) made once for many calls. NaN is not refused here (see
     first_nan_row).
     """
-    if not resumable(trace, params):
+    layout = _resumable_layout(trace, params)
+    if layout is None:
         raise ValueError("this trace was not made by allocate() for a cell of this shape")
     if not 0 <= start <= stop <= trace.T:
         raise ValueError(f"steps [{start}, {stop}) are not within the trace's T = {trace.T}")
     prepared = prepare(params, trace.dtype) if prepared is None else prepared
+    if prepared.dtype != trace.dtype:
+        raise ValueError(f"weights prepared for {prepared.dtype.name}, the trace is {trace.dtype.name}")
     # Finite weights can still overflow W x + U h + b; inf is a fine pre-activation (every
     # gate saturates), so the loops run quietly (cell.run_cell refuses only NaN).
     with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
-        _resume_rows(params, prepared, trace, start, stop)
+        _resume_rows(params, prepared, trace, start, stop, layout=layout)
 
 
-def _resume_rows(params, prepared: Prepared, trace: Trace, lo: int, hi: int, hooks=None) -> None:
+def _resume_rows(params, prepared: Prepared, trace: Trace, lo: int, hi: int, hooks=None, layout=None) -> None:
     if lo >= hi:
         return
-    block, h_rows = _layout(trace)
+    block, h_rows = _layout(trace) if layout is None else layout
     n = trace.n
     if lo == 0:
         block[0, 4 * n : 5 * n] = trace.c0
@@ -330,9 +344,10 @@ def first_nan_row(trace: Trace, lo: int = 0, hi: int | None = None, rows: int = 
 def _in_chunks(params, prepared, trace, progress, hooks=None) -> Trace:
     T = trace.T
     chunk = T if progress is None else PROGRESS_CHUNK
+    layout = _layout(trace)
     for lo in range(0, T, chunk):
         hi = min(lo + chunk, T)
-        _resume_rows(params, prepared, trace, lo, hi, hooks)
+        _resume_rows(params, prepared, trace, lo, hi, hooks, layout)
         report(progress, hi / T)
     return trace
 
