@@ -135,3 +135,17 @@ def test_an_overflow_found_during_the_rerun_is_one_message_and_the_edit_is_undon
     assert "overflows float64 at step" in last_message() and "undone" in last_message()
     assert not doc.rerunning and np.array_equal(doc.params.U_i, original.U_i)
     assert np.abs(doc.trace.h - reference_h(original, doc.xs)).max() < 1e-12
+
+
+def test_an_open_analysis_view_says_it_shows_the_run_before_the_edit(qtbot, viewer):
+    from lstmviz.gui.analysis import install_analysis
+
+    window, doc = viewer.window, viewer.document
+    panels = install_analysis(window, doc)  # the Analysis menu (made once per window)
+    for key in ("saturation", "memory"):
+        panels.actions[key].trigger()  # Alt+2, Alt+1: as a user opens them
+    views = [panels.views[key] for key in ("saturation", "memory")]
+    window.session.undo.submit(SetWeight(doc, "W_o", (2, 1), 1.5))
+    assert doc.rerunning and all(v.rerun_note_shown for v in views)
+    window.session.wait()
+    assert not any(v.rerun_note_shown for v in views)

@@ -211,6 +211,15 @@ class AnalysisView(QtWidgets.QWidget):
         self.document = document
         self._stale: set[str] = set()
         self._handlers: list = []
+        # While a rerun streams in (lstmviz.gui.rerun) a view keeps the run before the edit
+        # and says so; it recomputes once, at the end (its trace_changed).
+        self._rerun_note = QtWidgets.QLabel("Rerunning the edited cell: this view shows the run "
+                                            "before the edit until the rerun ends", self)
+        self._rerun_note.setObjectName("analysisRerunNote")
+        self._rerun_note.setStyleSheet("background: #fff3e0; color: #b06000; padding: 2px 6px;"
+                                       " border: 1px solid #e0b070;")
+        self._rerun_note.hide()
+        bind(self, document.trace_progress, self._rerun_progress)
 
     def listen(self, signal, kind: str) -> None:
         # psygnal holds the slot weakly: a small QObject child of the view holds it for as
@@ -232,6 +241,20 @@ class AnalysisView(QtWidgets.QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._flush()
+
+    def _rerun_progress(self, _computed: int) -> None:
+        note, rerunning = self._rerun_note, self.document.rerunning
+        if rerunning and not note.isVisible():
+            note.adjustSize()
+            note.move(max(0, self.width() - note.width() - 4), 2)
+            note.raise_()
+            note.show()
+        elif not rerunning and note.isVisible():
+            note.hide()
+
+    @property
+    def rerun_note_shown(self) -> bool:
+        return not self._rerun_note.isHidden()
 
     def refresh_now(self, kinds: set[str]) -> None:
         """Redraw what `kinds` of change made stale; every view overrides this."""
