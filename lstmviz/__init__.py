@@ -14,13 +14,13 @@ from lstmviz.core.cell import run, step
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
-from lstmviz.io.csv import write_trace_csv
-from lstmviz.io.models import load_model
-from lstmviz.io.sequences import load_sequence
 
 # Names loaded on first use, so that `import lstmviz` stays light (no Qt, no framework, no
-# training code).
+# training code, and no file readers: the window's start-up imports this package first).
 _LAZY = {
+    "write_trace_csv": "lstmviz.io.csv",
+    "load_model": "lstmviz.io.models",
+    "load_sequence": "lstmviz.io.sequences",
     "param_gradients": "lstmviz.core.train.backprop",
     "from_torch": "lstmviz.live",
     "from_keras": "lstmviz.live",

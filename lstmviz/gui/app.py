@@ -69,8 +69,9 @@ def window_icon():
     return QIcon(str(path)) if path.exists() else None
 
 
-def run_window(document) -> int:
-    """Show the main window on the Document and run until it is closed."""
+def run_window(document, then=None) -> int:
+    """Show the main window on the Document and run until it is closed; then(window), if
+    given, runs once the window is shown (e.g. to open a file in the background)."""
     app = ensure_app()
     from lstmviz.gui import errors_dialog
     from lstmviz.gui.main_window import MainWindow
@@ -81,6 +82,8 @@ def run_window(document) -> int:
     window.show()
     window.raise_()
     window.activateWindow()
+    if then is not None:
+        then(window)
     # Ctrl+C in the terminal closes the window (Qt's loop would otherwise swallow it).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     return int(app.exec())

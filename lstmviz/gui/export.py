@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFormLayout,
+    QGraphicsItem,
     QGraphicsView,
     QGroupBox,
     QHBoxLayout,
@@ -100,23 +101,33 @@ def write_trace_export(trace, options: TraceExportOptions, progress=None) -> Non
 
 # -- pictures ----------------------------------------------------------------------------------
 class _NoViewCache:
-    """Render QGraphicsViews without their cached (bitmap) background, so SVG stays vector."""
+    """Render QGraphicsViews without their cached (bitmap) background, and the cell diagram's
+    items without their pixmap caches, so SVG stays vector."""
 
     def __init__(self, widget: QWidget):
         views = widget.findChildren(QGraphicsView)
         if isinstance(widget, QGraphicsView):
             views.append(widget)
         self.views = [(v, v.cacheMode()) for v in views]
+        # (the trace panels' layers stay cached: their pixmaps are what they draw, see layers.py)
+        none = QGraphicsItem.CacheMode.NoCache
+        self.items = [(item, item.cacheMode()) for view, _mode in self.views
+                      if view.objectName() == "cellDiagram" and view.scene() is not None
+                      for item in view.scene().items() if item.cacheMode() != none]
 
     def __enter__(self):
         for view, _mode in self.views:
             view.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
             view.resetCachedContent()
+        for item, _mode in self.items:
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         return self
 
     def __exit__(self, *exc):
         for view, mode in self.views:
             view.setCacheMode(mode)
+        for item, mode in self.items:
+            item.setCacheMode(mode)
 
 
 def _render(widget: QWidget, painter: QPainter) -> None:

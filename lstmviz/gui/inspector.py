@@ -51,10 +51,12 @@ FORMS = (
     ("h_first", "W·[h_{t-1}, x_t]  (Colah)"),
     ("x_first", "W·[x_t, h_{t-1}]"),
 )
-TABLE_ROWS_MAX = 16
+TABLE_ROWS_MAX = 16  # per-unit tables longer than this show the chosen unit only
 BOLD = "font-weight:bold;"
 THROTTLE = 3.0  # refresh at most every 3x the time the last refresh took ...
-MAX_GAP_S = 0.4  # ... but at least this often  # per-unit tables longer than this show the chosen unit only
+STREAM_GAP_S = 0.25  # ... and no more than 4 times a second while steps stream in (playback:
+# a refresh costs most of a 60 fps frame on a slow machine; the last step is always shown) ...
+MAX_GAP_S = 0.4  # ... but at least this often
 
 CSS = f"""
 body {{ font-family: '{style.FONT_FAMILY}'; font-size: 13px; color: #1a1a1a; }}
@@ -757,7 +759,7 @@ class Inspector(QWidget):
         if self.windowTitle() != title:
             self.setWindowTitle(title)
         self._last_end = time.perf_counter()
-        self._min_gap = min(THROTTLE * (self._last_end - start), MAX_GAP_S)
+        self._min_gap = min(max(THROTTLE * (self._last_end - start), STREAM_GAP_S), MAX_GAP_S)
 
     def _set_html(self, html: str) -> None:
         """Build the page in a new document and swap it in, rather than setHtml on the shown one:
@@ -770,6 +772,10 @@ class Inspector(QWidget):
         page.setDefaultFont(old.defaultFont())
         page.setDocumentMargin(old.documentMargin())
         page.setHtml(html)
+        # laid out at the viewport's width before it is swapped in: the browser then keeps
+        # this layout instead of laying the page out twice (~1/3 of a refresh)
+        page.setTextWidth(browser.viewport().width())
+        page.size()
         ours = old.parent() is browser  # (the first one belongs to the editor, which deletes it)
         browser.setDocument(page)
         if ours:

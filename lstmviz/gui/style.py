@@ -59,7 +59,7 @@ def rgb(color: tuple[int, int, int]) -> QColor:
 CELL_COLORS: tuple[QColor, ...] = tuple(QColor(int(r), int(g), int(b)) for r, g, b in LUT)
 CELL_BRUSHES: tuple[QBrush, ...] = tuple(QBrush(color) for color in CELL_COLORS)
 CELL_INKS: tuple[QColor, ...] = tuple(rgb(ink_rgb(k)) for k in range(len(LUT)))
-CELL_COLOR_TABLE: list[int] = [color.rgb() for color in CELL_COLORS]  # for QImage.Format_Indexed8
+CELL_COLOR_TABLE: list[int] = [color.rgb() for color in CELL_COLORS]  # 0xffRRGGBB (column images)
 
 
 _PLAIN, _SUBSCRIPT = "0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"

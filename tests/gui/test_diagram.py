@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import QHelpEvent, QImage
 from PySide6.QtWidgets import QGraphicsItem, QToolTip
 
 from lstmviz.components import COMPONENT_IDS, COMPONENTS
@@ -70,7 +70,37 @@ def test_every_component_is_on_the_diagram(diagram):
         for item in items:
             assert item.acceptHoverEvents()
             assert item.acceptedMouseButtons() & Qt.MouseButton.LeftButton
-            assert item.cacheMode() == QGraphicsItem.CacheMode.NoCache  # vector: crisp at any scale
+            # a column changes at every step: drawn each time; the rest is cached (see below)
+            cached = item.cacheMode() != QGraphicsItem.CacheMode.NoCache
+            assert cached == (not isinstance(item, ColumnItem))
+
+
+def _viewport_pixels(view) -> np.ndarray:
+    image = view.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[..., :3].astype(int)
+
+
+def test_cached_parts_look_as_the_vectors_they_cache(diagram, qtbot):
+    # The static parts are drawn from pixmaps made at screen resolution: after a few steps, a
+    # hover and a zoom the picture is the one the same items draw as vectors, uncached.
+    view = diagram()
+    doc = view.document
+    doc.set_selection("f")
+    for step in (1, 2, min(3, doc.T - 1)):
+        doc.set_step(step)
+    for zoom in (1.0, 0.6):
+        view.fit()
+        view.scale(zoom, zoom)
+        qtbot.wait(10)
+        cached = _viewport_pixels(view)
+        items = [(item, item.cacheMode()) for item in view.scene().items()]
+        for item, _mode in items:
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        vectors = _viewport_pixels(view)
+        for item, mode in items:
+            item.setCacheMode(mode)
+        assert np.abs(cached - vectors).max() <= 8
 
 
 def test_clicking_every_item_selects_its_component(diagram, qtbot):

@@ -150,7 +150,7 @@ def test_open_command_arguments(tmp_path, capsys):
     assert "missing.npz" in capsys.readouterr().err
 
 
-def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys):
+def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys, qtbot):
     from lstmviz.core.analysis.whatif import ClampGate
     from lstmviz.document import Document
     from lstmviz.document.files import snapshot
@@ -164,7 +164,22 @@ def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys):
     path = tmp_path / "saved.lstmviz"
     write_document(snapshot(source), path)
     shown = []
-    monkeypatch.setattr("lstmviz.gui.app.run_window", lambda document: shown.append(document) or 0)
+
+    def run_window(document, then=None):
+        # the window appears at once; the document's cell runs in the background (with a
+        # progress dialog when it is long) and lands when done
+        from lstmviz.gui.main_window import MainWindow
+
+        window = MainWindow(document)
+        qtbot.addWidget(window)
+        window.show()
+        if then is not None:
+            then(window)
+        assert window.session.wait()
+        shown.append(window.document)
+        return 0
+
+    monkeypatch.setattr("lstmviz.gui.app.run_window", run_window)
     assert cli.main(["open", str(path)]) == 0
     doc = shown[0]
     assert (doc.n, doc.step, doc.selection, doc.interventions) == (3, 1, "g", source.interventions)
@@ -172,6 +187,8 @@ def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys):
     assert doc.document_path == str(path.resolve()) and not doc.dirty
     assert cli.main(["open", str(path), "--select", "o", "--step", "0"]) == 0
     assert (shown[1].selection, shown[1].step) == ("o", 0)
+    assert cli.main(["open", str(path), "--step", "99"]) == 2  # refused before any window
+    assert "--step 99" in capsys.readouterr().err and len(shown) == 2
     with pytest.raises(LstmvizError, match="without --preset memory-cell"):
         build_document(file=str(path), preset="memory-cell")
     bad = tmp_path / "bad.lstmviz"

@@ -154,6 +154,22 @@ def test_many_units_become_a_heatmap_of_n_by_T(panels):
     assert widget.plot("f").mode == "heatmap"
 
 
+def test_a_heatmap_longer_than_a_quantize_block_codes_every_step(panels, monkeypatch):
+    # codes are made in blocks of steps (a bounded scratch for 10^6-step traces): with blocks
+    # of 64 steps, a 300-step trace crosses four block edges and every step keeps its value
+    monkeypatch.setattr("lstmviz.gui.panels.data.QUANTIZE_CHUNK", 64)
+    doc = random_document(T=300, n=24)
+    widget = panels(doc)
+    doc.set_option("trace_display", "heatmap")
+    codes = widget.plot("f").heatmap.image
+    assert codes.shape == (doc.n, doc.T)
+    np.testing.assert_allclose(codes / 255.0, doc.trace.f.T, atol=1 / 255 + 1e-6)
+    c = widget.plot("c")  # a data range symmetric around zero: the code of 0 is the middle
+    lo, hi = c.colorbar.levels()
+    expected = np.clip((doc.trace.c.T - lo) / (hi - lo) * 255 + 0.5, 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(c.heatmap.image, expected)
+
+
 def test_linked_zoom(panels, qtbot):
     widget = panels()
     widget.plot("i").vb.setXRange(20, 60, padding=0)

@@ -74,7 +74,11 @@ class CellDiagram(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setBackgroundBrush(style.BACKGROUND)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        # One rectangle around everything a step changes (the columns, the title), not the
+        # region of their rects: a painter clipped to a many-rect region draws each column's
+        # scaled image through a slow path (0.2 ms instead of 0.02 ms per column); the static
+        # parts inside the rectangle are blitted from their caches (items.STATIC_CACHE).
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMinimumSize(360, 240)
         self.setToolTip("")

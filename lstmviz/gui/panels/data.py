@@ -132,16 +132,27 @@ def trace_rows_between(trace: Trace, name: str, rows, lo: int, hi: int) -> np.nd
     return np.ascontiguousarray(values.T, dtype=np.float32)
 
 
+QUANTIZE_CHUNK = 1 << 16  # steps per block: the float32 scratch stays a few MB at any T
+
+
 def quantize(values_tk: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """(T, k) floats -> (k, T) uint8 codes 0..255 for a 256-entry lookup table."""
     scale = 255.0 / (hi - lo) if hi > lo else 0.0
-    tmp = np.empty((values_tk.shape[1], values_tk.shape[0]), dtype=np.float32)
-    np.subtract(values_tk.T, lo, out=tmp, casting="unsafe")
-    tmp *= scale
-    tmp += 0.5
-    np.clip(tmp, 0.0, 255.0, out=tmp)
-    np.nan_to_num(tmp, copy=False, nan=0.0)
-    return tmp.astype(np.uint8)
+    T, k = values_tk.shape
+    codes = np.empty((k, T), dtype=np.uint8)
+    # in blocks of steps: one (k, T) float32 scratch would be 4x the codes (256 MB for a
+    # 10^6-step heatmap of 64 units, at the moment a trace is loaded)
+    tmp = np.empty((k, min(T, QUANTIZE_CHUNK)), dtype=np.float32)
+    for start in range(0, T, QUANTIZE_CHUNK):
+        stop = min(start + QUANTIZE_CHUNK, T)
+        block = tmp[:, : stop - start]
+        np.subtract(values_tk[start:stop].T, lo, out=block, casting="unsafe")
+        block *= scale
+        block += 0.5
+        np.clip(block, 0.0, 255.0, out=block)
+        np.nan_to_num(block, copy=False, nan=0.0)
+        codes[:, start:stop] = block  # (float -> uint8: truncation, as astype did)
+    return codes
 
 
 def envelope(rows: np.ndarray, x0: float, x1: float, pixels: int) -> tuple[np.ndarray, np.ndarray]:
