@@ -196,6 +196,34 @@ def _activation(name: str, alpha, beta) -> str | None:
     return None
 
 
+def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]) -> list[str]:
+    """What ONNX's sequence_lens means for the one sequence lstmviz runs (batch row 0).
+
+    ONNX reads rows 0..L-1 of X (a reverse direction reads them L-1 .. 0), writes zeros to
+    Y after them, and Y_h / Y_c are the state after the last row it read: exactly what
+    lstmviz computes on the first L rows.
+    """
+    try:
+        lengths = np.ravel(model.constant(name, scope))
+    except NotConstant:
+        return ["sequence_lens is a graph input, given at run time (the length of the sequence fed): "
+                "lstmviz runs the whole sequence you give, so there is nothing to apply"]
+    if not lengths.size:
+        return []
+    if not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)):
+        problems.append(f"sequence_lens {lengths.tolist()} is not whole numbers")
+        return []
+    lengths = lengths.astype(np.int64)
+    L = int(lengths[0])
+    if L < 1:
+        problems.append(f"sequence_lens = {L} (batch row 0): ONNX runs no step of it")
+        return []
+    rows = f" (batch row 0 of {lengths.tolist()})" if np.any(lengths != L) else ""
+    return [f"sequence_lens = {L}{rows}, a constant in the file: ONNX reads only the first {L} rows "
+            f"of the sequence (zeros in Y after them); lstmviz runs every row you give, so give the "
+            f"first {L} rows to get ONNX's Y, Y_h and Y_c"]
+
+
 def _layers(model: OnnxModel) -> list[LayerInfo]:
     infos: list[LayerInfo] = []
     cell_names: dict[int, tuple[str, ...]] = {}
@@ -324,20 +352,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
             notes.append(f"{label} differs across its {value.shape[1]} batch rows; lstmviz uses row 0")
         states[label] = value[:, 0]
     if inputs[4]:
-        try:
-            lengths = np.ravel(model.constant(inputs[4], scope)).astype(np.int64)
-        except NotConstant:
-            notes.append(
-                "sequence_lens is fed at run time, so the number of steps ONNX runs is unknown here; "
-                "lstmviz runs every row of the sequence you give"
-            )
-        else:
-            if lengths.size:
-                notes.append(
-                    f"sequence_lens = {int(lengths[0])} (batch row 0): ONNX runs only the first "
-                    f"{int(lengths[0])} steps and outputs zeros after them; give a sequence of "
-                    f"{int(lengths[0])} rows to see exactly what ONNX computes"
-                )
+        notes.extend(_sequence_lens_notes(model, inputs[4], scope, problems))
     clip = attrs.get("clip")
     if clip is not None and not (np.isfinite(clip) and clip > 0):
         problems.append(f"clip={clip:g} is not a threshold above 0")

@@ -1,0 +1,85 @@
+"""ONNX LSTM nodes with clip, input_forget and sequence_lens (scripts/fixtures/onnx_attributes.py),
+opened as a user opens them and run by lstmviz's engine: h and c match onnxruntime's saved Y,
+Y_h and Y_c within 1e-5. No onnx or onnxruntime is imported here.
+
+A constant sequence_lens = L: ONNX reads rows 0..L-1 of X (a reverse direction reads them
+L-1 .. 0), writes zeros to Y after them, and Y_h / Y_c are the state after the last row it
+read. lstmviz runs the rows it is given, and inspect says to give the first L; run on those,
+every step of the trace is ONNX's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lstmviz
+from lstmviz.io.models import inspect_model
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "onnx" / "attributes"
+MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
+LAYERS = [
+    pytest.param(case, d, layer, id=f"{case['file']}::{layer}")
+    for case in MANIFEST["cases"]
+    for d, layer in enumerate(case["layers"])
+]
+
+
+def _expected(case):
+    with np.load(FIXTURES / case["expected"], allow_pickle=False) as arrays:
+        return {key: arrays[key] for key in arrays.files}
+
+
+@pytest.mark.parametrize(("case", "d", "layer"), LAYERS)
+def test_layer_matches_onnxruntime(case, d, layer):
+    ort = _expected(case)
+    L = int(ort["length"])
+    params = lstmviz.load_model(FIXTURES / case["file"], layer=layer)
+    trace = lstmviz.run(params, ort["x"][:L])
+    # step t of a reverse cell's trace is row L-1-t; ONNX reports Y in row order
+    h = trace.h[::-1] if params.reverse else trace.h
+    assert np.abs(ort["Y"][:L, d]).max() > 0.05
+    np.testing.assert_allclose(h, ort["Y"][:L, d], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(trace.h[-1], ort["Y_h"][d], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(trace.c[-1], ort["Y_c"][d], atol=1e-5, rtol=0)
+    assert not np.any(ort["Y"][L:, d])  # what ONNX outputs past the length: nothing to run
+
+
+CONSTANT_LENGTHS = [c for c in MANIFEST["cases"] if c["constant_lengths"]]
+
+
+@pytest.mark.parametrize("case", CONSTANT_LENGTHS, ids=lambda c: c["file"])
+def test_constant_sequence_lens_says_where_the_input_is_cut(case):
+    infos = inspect_model(FIXTURES / case["file"])
+    assert len(infos) == len(case["layers"])
+    for info in infos:
+        [note] = [note for note in info.notes if note.startswith("sequence_lens = ")]
+        L = case["length"]
+        assert f"sequence_lens = {L}" in note and f"the first {L} rows" in note
+
+
+def test_constant_sequence_lens_differing_across_the_batch_names_row_0():
+    [forward, _] = inspect_model(FIXTURES / "seqlens_batch.onnx")
+    assert any("batch row 0" in note and "[3, 7, 5]" in note for note in forward.notes)
+
+
+def test_sequence_lens_fed_at_run_time_needs_nothing_applied():
+    [info] = inspect_model(FIXTURES / "seqlens_graph_input.onnx")
+    [note] = [note for note in info.notes if note.startswith("sequence_lens")]
+    assert "graph input, given at run time" in note and "nothing to apply" in note
+
+
+def test_clip_and_input_forget_are_stated():
+    [forward, reverse] = inspect_model(FIXTURES / "clip_input_forget_bidirectional.onnx")
+    for info in (forward, reverse):
+        assert any(note.startswith("clip=1:") for note in info.notes)
+        assert any(note.startswith("input_forget=1:") for note in info.notes)
+        assert not info.unsupported
+
+
+def test_fixtures_stay_small():
+    for path in FIXTURES.iterdir():
+        assert path.stat().st_size < 1 << 20, path
