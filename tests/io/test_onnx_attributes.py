@@ -83,3 +83,22 @@ def test_clip_and_input_forget_are_stated():
 def test_fixtures_stay_small():
     for path in FIXTURES.iterdir():
         assert path.stat().st_size < 1 << 20, path
+
+
+def test_cli_trace_of_the_first_rows_is_onnxs(tmp_path, capsys):
+    """As a user does after reading inspect's note: cut the CSV at L, run `lstmviz trace`."""
+    from lstmviz.cli import main
+
+    model = FIXTURES / "seqlens_bidirectional_clip.onnx"
+    assert main(["inspect", str(model)]) == 0
+    assert "give the first 5 rows" in capsys.readouterr().out
+    ort = _expected(next(c for c in MANIFEST["cases"] if c["file"] == model.name))
+    seq = tmp_path / "first5.csv"
+    np.savetxt(seq, ort["x"][:5], delimiter=",", fmt="%.17g")
+    out = tmp_path / "trace.csv"
+    assert main(["trace", "--model", str(model), "--layer", "lstm/reverse", "--input", str(seq),
+                 "--out", str(out)]) == 0
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    h = table[:, -3:]  # the reverse cell's steps read rows 4..0
+    np.testing.assert_allclose(h[::-1], ort["Y"][:5, 1], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(h[-1], ort["Y_h"][1], atol=1e-5, rtol=0)
