@@ -206,8 +206,15 @@ def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]
     try:
         lengths = np.ravel(model.constant(name, scope))
     except NotConstant:
-        return ["sequence_lens is a graph input, given at run time (the length of the sequence fed): "
-                "lstmviz runs the whole sequence you give, so there is nothing to apply"]
+        owner = scope.is_graph_input(name)
+        if owner is not None:
+            where = "a graph input" if owner.parent is None else f"an input of subgraph {owner.path!r}"
+            return [f"sequence_lens is {where}, given at run time (the length of the sequence fed): "
+                    "lstmviz runs the whole sequence you give, so there is nothing to apply"]
+        found = scope.producer(name)
+        maker = f" by {text(found[0].op_type)} node {text(found[0].name)!r}" if found else ""
+        return [f"sequence_lens is computed at run time{maker}, so the rows ONNX runs depend on what it "
+                "is fed (a mask, say); lstmviz runs every row you give: give only the rows ONNX runs"]
     if not lengths.size:
         return []
     if not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)):

@@ -102,3 +102,10 @@ def test_cli_trace_of_the_first_rows_is_onnxs(tmp_path, capsys):
     h = table[:, -3:]  # the reverse cell's steps read rows 4..0
     np.testing.assert_allclose(h[::-1], ort["Y"][:5, 1], atol=1e-5, rtol=0)
     np.testing.assert_allclose(h[-1], ort["Y_h"][1], atol=1e-5, rtol=0)
+
+
+def test_sequence_lens_computed_at_run_time_is_named():
+    [info] = inspect_model(FIXTURES / "seqlens_computed.onnx")
+    [note] = [note for note in info.notes if note.startswith("sequence_lens")]
+    assert "computed at run time by Cast node 'lengths_to_int'" in note
+    assert "give only the rows ONNX runs" in note
