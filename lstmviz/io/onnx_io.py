@@ -231,6 +231,28 @@ def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]
             f"first {L} rows to get ONNX's Y, Y_h and Y_c"]
 
 
+def _lengths_below(model: OnnxModel, node, layout: int) -> list[str]:
+    """A constant sequence_lens on an LSTM node below this one: ONNX feeds zeros past it."""
+    notes = []
+    feeder, problem = model.feeder(node, layout)
+    for _ in range(64):  # a stack is never this deep; guards a malformed graph
+        if feeder is None or problem:
+            break
+        name = text(feeder.input[4]) if len(feeder.input) > 4 else ""
+        if name:
+            try:
+                lengths = np.ravel(model.constant(name, model.scope_of(feeder)))
+            except NotConstant:
+                lengths = np.empty(0)
+            if lengths.size:
+                L = int(lengths[0])
+                below = model.node_names[id(feeder)]
+                notes.append(f"the LSTM node below, {below!r}, has sequence_lens = {L}: ONNX feeds this "
+                             f"node zeros after row {L}; on the first {L} rows lstmviz computes ONNX's Y")
+        feeder, problem = model.feeder(feeder, layout)
+    return notes
+
+
 def _layers(model: OnnxModel) -> list[LayerInfo]:
     infos: list[LayerInfo] = []
     cell_names: dict[int, tuple[str, ...]] = {}
@@ -378,6 +400,8 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         activations = list(DEFAULT_ACTIVATIONS) * dirs
 
     upstream, input_text = chain(node, layout)
+    if upstream:
+        notes.extend(_lengths_below(model, node, layout))
     infos = []
     for d, cell_name in enumerate(names):
         reverse = direction == "reverse" or d == 1

@@ -109,3 +109,17 @@ def test_sequence_lens_computed_at_run_time_is_named():
     [note] = [note for note in info.notes if note.startswith("sequence_lens")]
     assert "computed at run time by Cast node 'lengths_to_int'" in note
     assert "give only the rows ONNX runs" in note
+
+
+def test_stack_over_a_node_with_sequence_lens():
+    """The lower node has sequence_lens = 4, the upper none: ONNX feeds the upper zeros after
+    row 4. On the first 4 rows the stack is ONNX's, and the upper layer says why."""
+    model = FIXTURES / "seqlens_stacked.onnx"
+    with np.load(FIXTURES / "seqlens_stacked.npz", allow_pickle=False) as arrays:
+        x, Y, L = arrays["x"], arrays["Y"], int(arrays["length"])
+    upper = {info.name: info for info in inspect_model(model)}["upper"]
+    assert any(f"'lower', has sequence_lens = {L}" in note for note in upper.notes)
+    params = lstmviz.load_model(model, layer="upper")
+    assert [[cell.name for cell in d] for d in params.upstream] == [["lower"]]
+    trace = lstmviz.run(params, x[:L])
+    np.testing.assert_allclose(trace.h, Y[:L, 0], atol=1e-5, rtol=0)
