@@ -123,3 +123,9 @@ def test_stack_over_a_node_with_sequence_lens():
     assert [[cell.name for cell in d] for d in params.upstream] == [["lower"]]
     trace = lstmviz.run(params, x[:L])
     np.testing.assert_allclose(trace.h, Y[:L, 0], atol=1e-5, rtol=0)
+
+
+def test_the_opened_cell_carries_the_sequence_lens_note():
+    """Through the reader's child process, as the window and the CLI open it."""
+    params = lstmviz.load_model(FIXTURES / "seqlens_reverse.onnx")
+    assert any(note.startswith("sequence_lens = 4") for note in params.notes)
