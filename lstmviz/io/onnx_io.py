@@ -196,6 +196,16 @@ def _activation(name: str, alpha, beta) -> str | None:
     return None
 
 
+def _whole(lengths: np.ndarray) -> np.ndarray | None:
+    """sequence_lens as int64, or None when it holds anything but whole numbers."""
+    if lengths.dtype.kind in "iu":
+        return lengths.astype(np.int64)
+    if lengths.dtype.kind != "f" or not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)) \
+            or np.any(np.abs(lengths) > 2**62):
+        return None
+    return lengths.astype(np.int64)
+
+
 def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]) -> list[str]:
     """What ONNX's sequence_lens means for the one sequence lstmviz runs (batch row 0).
 
@@ -217,10 +227,10 @@ def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]
                 "is fed (a mask, say); lstmviz runs every row you give: give only the rows ONNX runs"]
     if not lengths.size:
         return []
-    if not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)):
-        problems.append(f"sequence_lens {lengths.tolist()} is not whole numbers")
+    if _whole(lengths) is None:
+        problems.append(f"sequence_lens {lengths[:8].tolist()} is not whole numbers of rows")
         return []
-    lengths = lengths.astype(np.int64)
+    lengths = _whole(lengths)
     L = int(lengths[0])
     if L < 1:
         problems.append(f"sequence_lens = {L} (batch row 0): ONNX runs no step of it")
@@ -241,10 +251,10 @@ def _lengths_below(model: OnnxModel, node, layout: int) -> list[str]:
         name = text(feeder.input[4]) if len(feeder.input) > 4 else ""
         if name:
             try:
-                lengths = np.ravel(model.constant(name, model.scope_of(feeder)))
+                lengths = _whole(np.ravel(model.constant(name, model.scope_of(feeder))))
             except NotConstant:
-                lengths = np.empty(0)
-            if lengths.size:
+                lengths = None
+            if lengths is not None and lengths.size:
                 L = int(lengths[0])
                 below = model.node_names[id(feeder)]
                 notes.append(f"the LSTM node below, {below!r}, has sequence_lens = {L}: ONNX feeds this "

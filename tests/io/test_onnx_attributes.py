@@ -129,3 +129,30 @@ def test_the_opened_cell_carries_the_sequence_lens_note():
     """Through the reader's child process, as the window and the CLI open it."""
     params = lstmviz.load_model(FIXTURES / "seqlens_reverse.onnx")
     assert any(note.startswith("sequence_lens = 4") for note in params.notes)
+
+
+@pytest.mark.parametrize(("lengths", "dtype", "word"), [
+    ([0], np.int32, "runs no step"),
+    ([-3], np.int64, "runs no step"),
+    ([2.5], np.float32, "not whole numbers"),
+])
+def test_sequence_lens_that_runs_nothing_is_refused(tmp_path, lengths, dtype, word):
+    onnx = pytest.importorskip("onnx")  # writes the file; lstmviz reads it without onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node("LSTM", ["X", "W", "R", "", "L"], ["Y"], hidden_size=2)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [4, 1, 3])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+        initializer=[
+            numpy_helper.from_array(np.full((1, 8, 3), 0.1, np.float32), "W"),
+            numpy_helper.from_array(np.full((1, 8, 2), 0.1, np.float32), "R"),
+            numpy_helper.from_array(np.array(lengths, dtype), "L"),
+        ],
+    )
+    path = tmp_path / "lengths.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    [info] = inspect_model(path)
+    assert any("sequence_lens" in problem and word in problem for problem in info.unsupported)
+    with pytest.raises(lstmviz.LstmvizError, match="sequence_lens"):
+        lstmviz.load_model(path)
