@@ -99,4 +99,14 @@ def document_from_args(args):
 
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return initial_document(file=get("file"), model=get("model"), input=get("input"), preset=get("preset"),
-                            layer=get("layer"), step=get("step"), select=get("select"), unit=get("unit"))
+                            layer=get("layer"), step=get("step"), select=get("select"), unit=get("unit"),
+                            report=_say)
+
+
+def _say(line: str) -> None:
+    """A line about the opening (an ONNX sequence_lens cut), on stderr: stdout stays clean."""
+    import sys
+
+    from lstmviz.errors import sanitize
+
+    print(sanitize(line, limit=None), file=sys.stderr)

@@ -206,12 +206,14 @@ def _whole(lengths: np.ndarray) -> np.ndarray | None:
     return lengths.astype(np.int64)
 
 
-def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]) -> list[str]:
-    """What ONNX's sequence_lens means for the one sequence lstmviz runs (batch row 0).
+def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]
+                         ) -> tuple[list[str], int | None]:
+    """What ONNX's sequence_lens means for the one sequence lstmviz runs (batch row 0), and
+    the constant L to apply (LSTMParams.sequence_length), or None.
 
     ONNX reads rows 0..L-1 of X (a reverse direction reads them L-1 .. 0), writes zeros to
     Y after them, and Y_h / Y_c are the state after the last row it read: exactly what
-    lstmviz computes on the first L rows.
+    lstmviz computes on the first L rows, which is what it runs.
     """
     try:
         lengths = np.ravel(model.constant(name, scope))
@@ -220,25 +222,25 @@ def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]
         if owner is not None:
             where = "a graph input" if owner.parent is None else f"an input of subgraph {owner.path!r}"
             return [f"sequence_lens is {where}, given at run time (the length of the sequence fed): "
-                    "lstmviz runs the whole sequence you give, so there is nothing to apply"]
+                    "lstmviz runs the whole sequence you give, so there is nothing to apply"], None
         found = scope.producer(name)
         maker = f" by {text(found[0].op_type)} node {text(found[0].name)!r}" if found else ""
         return [f"sequence_lens is computed at run time{maker}, so the rows ONNX runs depend on what it "
-                "is fed (a mask, say); lstmviz runs every row you give: give only the rows ONNX runs"]
+                "is fed (a mask, say); lstmviz runs every row you give: give only the rows ONNX runs"], None
     if not lengths.size:
-        return []
+        return [], None
     if _whole(lengths) is None:
         problems.append(f"sequence_lens {lengths[:8].tolist()} is not whole numbers of rows")
-        return []
+        return [], None
     lengths = _whole(lengths)
     L = int(lengths[0])
     if L < 1:
         problems.append(f"sequence_lens = {L} (batch row 0): ONNX runs no step of it")
-        return []
+        return [], None
     rows = f" (batch row 0 of {lengths.tolist()})" if np.any(lengths != L) else ""
     return [f"sequence_lens = {L}{rows}, a constant in the file: ONNX reads only the first {L} rows "
-            f"of the sequence (zeros in Y after them); lstmviz runs every row you give, so give the "
-            f"first {L} rows to get ONNX's Y, Y_h and Y_c"]
+            f"of the sequence (zeros in Y after them); lstmviz runs only those {L} rows of a longer "
+            "input"], L
 
 
 def _lengths_below(model: OnnxModel, node, layout: int) -> list[str]:
@@ -258,7 +260,8 @@ def _lengths_below(model: OnnxModel, node, layout: int) -> list[str]:
                 L = int(lengths[0])
                 below = model.node_names[id(feeder)]
                 notes.append(f"the LSTM node below, {below!r}, has sequence_lens = {L}: ONNX feeds this "
-                             f"node zeros after row {L}; on the first {L} rows lstmviz computes ONNX's Y")
+                             f"node zeros after row {L}; lstmviz runs the first {L} rows, where it "
+                             "computes ONNX's Y")
         feeder, problem = model.feeder(feeder, layout)
     return notes
 
@@ -390,8 +393,10 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         if value.shape[1] > 1 and not np.all(value == value[:, :1]):
             notes.append(f"{label} differs across its {value.shape[1]} batch rows; lstmviz uses row 0")
         states[label] = value[:, 0]
+    length = None
     if inputs[4]:
-        notes.extend(_sequence_lens_notes(model, inputs[4], scope, problems))
+        found_notes, length = _sequence_lens_notes(model, inputs[4], scope, problems)
+        notes.extend(found_notes)
     clip = attrs.get("clip")
     if clip is not None and not (np.isfinite(clip) and clip > 0):
         problems.append(f"clip={clip:g} is not a threshold above 0")
@@ -462,6 +467,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
                 reverse=reverse,
                 clip=clip,
                 input_forget=input_forget,
+                sequence_length=length,
                 h0=h0,
                 c0=c0,
                 name=cell_name,
