@@ -1,0 +1,98 @@
+# ruff: noqa: F811 - pytest fixtures imported from editing_fixtures
+"""An ONNX model with a constant sequence_lens, opened in the window as a user opens it on
+its full input: the input is cut to the first L rows, the status line says so in one line
+and shows the reader's notes, and the trace is onnxruntime's (saved fixtures)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmviz.io.sequences import write_sequence
+from tests.gui.editing_fixtures import user_dirs  # noqa: F401
+
+ATTRIBUTES = Path(__file__).resolve().parents[1] / "fixtures" / "onnx" / "attributes"
+
+
+def _ort(name: str) -> dict:
+    with np.load(ATTRIBUTES / f"{name}.npz", allow_pickle=False) as arrays:
+        return {key: arrays[key] for key in arrays.files}
+
+
+@pytest.fixture
+def viewer(qtbot, user_dirs):  # noqa: F811
+    from lstmviz import Viewer
+
+    v = Viewer(show=True)
+    qtbot.addWidget(v.window)
+    qtbot.waitExposed(v.window)
+    yield v
+    v.window.session.prompt = False
+
+
+def _status(viewer) -> str:
+    return viewer.window.statusBar().currentMessage()
+
+
+def test_open_with_the_full_input_runs_the_first_rows_and_says_so(viewer, tmp_path):
+    model = ATTRIBUTES / "seqlens_bidirectional_clip.onnx"
+    ort = _ort("seqlens_bidirectional_clip")
+    seq = tmp_path / "all7.csv"
+    write_sequence(ort["x"], seq)
+    doc = viewer.open(model, layer="lstm/forward", input=seq, confirm=False)
+    viewer.window.session.wait()
+    assert doc.T == 5 and doc.trace.T == 5
+    np.testing.assert_array_equal(doc.xs, ort["x"][:5])
+    np.testing.assert_allclose(doc.trace.h, ort["Y"][:5, 0], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(doc.trace.c[-1], ort["Y_c"][0], atol=1e-5, rtol=0)
+    status = _status(viewer)
+    assert ("seqlens_bidirectional_clip.onnx: sequence_lens = 5: running the first 5 of 7 rows, "
+            "as ONNX does.") in status
+    assert "Notes: clip=1: every gate's z is clipped" in status  # the reader's notes, short
+    assert "sequence_lens = 5, a constant" not in status  # said once, by the cut line
+    assert viewer.window.session.undo.stack.count() == 1  # one step
+    viewer.undo()
+    assert doc.T == 40 and doc.preset_name == "memory-cell"
+
+
+def test_a_longer_sequence_opened_on_the_model_is_cut(viewer, tmp_path):
+    """The model first (no input: a zero input, already cut), then a sequence file, then a
+    generated input from the edit the generator dialog makes: each is cut to L = 4."""
+    from lstmviz.edits import set_input
+
+    model = ATTRIBUTES / "seqlens_reverse.onnx"
+    ort = _ort("seqlens_reverse")
+    doc = viewer.open(model, confirm=False)
+    viewer.window.session.wait()
+    assert doc.T == 4 and "running the first 4 of 40 rows" in _status(viewer)
+    seq = tmp_path / "all7.csv"
+    write_sequence(ort["x"], seq)
+    viewer.open(seq, confirm=False)
+    viewer.window.session.wait()
+    assert doc.T == 4 and doc.input_path == str(seq)
+    assert "seqlens_reverse.onnx: sequence_lens = 4: running the first 4 of 7 rows" in _status(viewer)
+    h = doc.trace.h[::-1]  # the reverse cell read rows 3..0
+    np.testing.assert_allclose(h, ort["Y"][:4, 0], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(doc.trace.h[-1], ort["Y_h"][0], atol=1e-5, rtol=0)
+    edit = set_input(doc, np.ones((30, 2)), text="Generate")
+    assert edit.note == ("seqlens_reverse.onnx: sequence_lens = 4: running the first 4 of 30 rows, "
+                         "as ONNX does")
+    assert viewer.window.session.undo.submit(edit)
+    viewer.window.session.wait()
+    assert doc.T == 4 and doc.trace.T == 4
+
+
+def test_saved_document_keeps_sequence_length(viewer, tmp_path):
+    model = ATTRIBUTES / "seqlens_forward.onnx"
+    doc = viewer.open(model, confirm=False)
+    viewer.window.session.wait()
+    path = tmp_path / "cut.lstmviz"
+    viewer.window.session.save_to(path, synchronous=True)
+    viewer.apply_preset("memory-cell")
+    viewer.open(path)
+    viewer.window.session.wait()
+    assert doc.params.sequence_length == 4 and doc.T == 4
+    with __import__("zipfile").ZipFile(path) as archive:
+        meta = json.loads(archive.read("document.json"))
+    assert meta["cells"][0]["sequence_length"] == 4
