@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmviz.core.cell import check_sequence, cut_to_sequence_length
+from lstmviz.core.cell import check_sequence, cut_to_sequence_length, sequence_length
 from lstmviz.core.params import LSTMParams
 from lstmviz.document.document import kept_initial_state
 from lstmviz.document.state import CellState, Sources, ViewState, default_units, from_file_state
@@ -159,7 +159,8 @@ class Opening:
             return None
         if self.kind == "model":
             params_ = self._params
-            T = current.T
+            L = sequence_length(params_)[0]  # an input made up here is made as long as ONNX runs
+            T = current.T if L is None else min(current.T, L)
             if choice is OPEN_SEQUENCE:
                 if xs is None:
                     raise LstmvizError("no sequence was given to open with the model")

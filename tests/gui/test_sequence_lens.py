@@ -57,7 +57,7 @@ def test_open_with_the_full_input_runs_the_first_rows_and_says_so(viewer, tmp_pa
 
 
 def test_a_longer_sequence_opened_on_the_model_is_cut(viewer, tmp_path):
-    """The model first (no input: a zero input, already cut), then a sequence file, then a
+    """The model first (no input: a zero input made L rows long), then a sequence file, then a
     generated input from the edit the generator dialog makes: each is cut to L = 4."""
     from lstmviz.edits import set_input
 
@@ -65,7 +65,8 @@ def test_a_longer_sequence_opened_on_the_model_is_cut(viewer, tmp_path):
     ort = _ort("seqlens_reverse")
     doc = viewer.open(model, confirm=False)
     viewer.window.session.wait()
-    assert doc.T == 4 and "running the first 4 of 40 rows" in _status(viewer)
+    assert doc.T == 4 and "running the first" not in _status(viewer)  # a zero input made 4 rows long
+    assert "Notes: sequence_lens = 4, a constant in the file" in _status(viewer)
     seq = tmp_path / "all7.csv"
     write_sequence(ort["x"], seq)
     viewer.open(seq, confirm=False)
