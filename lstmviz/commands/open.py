@@ -90,6 +90,7 @@ def build_document(**kwargs):
     select, unit): lstmviz.document.opening.initial_document, for the other commands."""
     from lstmviz.document.opening import initial_document
 
+    kwargs.setdefault("report", _say)
     return initial_document(**kwargs)
 
 

@@ -116,3 +116,19 @@ def test_start_up_document_reports_the_cut(tmp_path):
     # no input given: the made-up input is made 4 rows long, nothing is cut
     assert initial_document(model=ATTRIBUTES / "seqlens_forward.onnx", report=said.append).T == 4
     assert said == []
+
+
+def test_cli_analyze_runs_the_first_rows_and_says_so(tmp_path, capsys):
+    from lstmviz.cli import main
+    from lstmviz.io.sequences import write_sequence
+
+    with np.load(ATTRIBUTES / "seqlens_forward.npz") as arrays:
+        x = arrays["x"]
+    seq = tmp_path / "x.csv"
+    write_sequence(x, seq)
+    out = tmp_path / "sat.csv"
+    capsys.readouterr()
+    assert main(["analyze", "saturation", "--model", str(ATTRIBUTES / "seqlens_forward.onnx"),
+                 "--input", str(seq), "--out", str(out)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"seqlens_forward.onnx: sequence_lens = 4: running the first 4 of {len(x)} rows, as ONNX does"]
