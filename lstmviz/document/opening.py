@@ -228,13 +228,14 @@ def _model_opening(current: CellState, params: LSTMParams, path, sha256, xs=None
     xs, cut = cut_to_sequence_length(params, check_sequence(xs, params.input_size), name)
     cell = CellState(params, xs, h0, c0, tuple(names or ()), sources).check()
     note = note or "on the current input"
-    message = f"Opened the model {name} (n = {params.n}, m = {params.m}) {note}."
+    message = f"Opened the model {name} (n = {params.n}, m = {params.m}) {note}"
+    # the status line names the file once: "...on x.csv: sequence_lens = 4: running ..."
+    message += f": {cut.removeprefix(name + ': ')}." if cut else "."
     return Opening(str(path), "model", f"Open model {name}",
-                   " ".join(filter(None, (message, cut and cut + ".", notes_line(params, cut)))), cell=cell,
-                   cut=cut)
+                   " ".join(filter(None, (message, notes_line(params, cut)))), cell=cell, cut=cut)
 
 
-def notes_line(params: LSTMParams, cut: str | None = None, most: int = 3, width: int = 110) -> str:
+def notes_line(params: LSTMParams, cut: str | None = None, most: int = 3, width: int = 80) -> str:
     """The reader's notes (what it changed or could not apply), short, for the status line:
     the first `most`, each cut at `width` characters; "" when there are none. The
     sequence_lens note is left out when `cut` already says what it did."""

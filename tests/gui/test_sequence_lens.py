@@ -47,8 +47,8 @@ def test_open_with_the_full_input_runs_the_first_rows_and_says_so(viewer, tmp_pa
     np.testing.assert_allclose(doc.trace.h, ort["Y"][:5, 0], atol=1e-5, rtol=0)
     np.testing.assert_allclose(doc.trace.c[-1], ort["Y_c"][0], atol=1e-5, rtol=0)
     status = _status(viewer)
-    assert ("seqlens_bidirectional_clip.onnx: sequence_lens = 5: running the first 5 of 7 rows, "
-            "as ONNX does.") in status
+    assert status.startswith("Opened the model seqlens_bidirectional_clip.onnx (n = 3, m = 2) on all7.csv: "
+                             "sequence_lens = 5: running the first 5 of 7 rows, as ONNX does. Notes: ")
     assert "Notes: clip=1: every gate's z is clipped" in status  # the reader's notes, short
     assert "sequence_lens = 5, a constant" not in status  # said once, by the cut line
     assert viewer.window.session.undo.stack.count() == 1  # one step
