@@ -78,11 +78,16 @@ def check_display(environ=None, platform: str = sys.platform) -> None:
 
 
 def run(args) -> int:
-    document = document_from_args(args)
+    said: list[str] = []
+    document = document_from_args(args, said=said)
     check_display()
+    from lstmviz.document.opening import notes_line
     from lstmviz.gui.app import run_window
 
-    return run_window(document)
+    # the window's status line says what the terminal was told, and the reader's notes
+    cut = said[-1] if said else None
+    message = " ".join(filter(None, (cut and cut + ".", notes_line(document.params, cut))))
+    return run_window(document, message=message or None)
 
 
 def build_document(**kwargs):
@@ -94,14 +99,20 @@ def build_document(**kwargs):
     return initial_document(**kwargs)
 
 
-def document_from_args(args):
-    """The starting Document, built by the Qt-free opening module from the arguments."""
+def document_from_args(args, said: list[str] | None = None):
+    """The starting Document, built by the Qt-free opening module from the arguments. What
+    it reports (an ONNX sequence_lens cut) goes to stderr, and into `said` when given."""
     from lstmviz.document.opening import initial_document
+
+    def report(line: str) -> None:
+        _say(line)
+        if said is not None:
+            said.append(line)
 
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return initial_document(file=get("file"), model=get("model"), input=get("input"), preset=get("preset"),
                             layer=get("layer"), step=get("step"), select=get("select"), unit=get("unit"),
-                            report=_say)
+                            report=report)
 
 
 def _say(line: str) -> None:

@@ -97,3 +97,21 @@ def test_saved_document_keeps_sequence_length(viewer, tmp_path):
     with __import__("zipfile").ZipFile(path) as archive:
         meta = json.loads(archive.read("document.json"))
     assert meta["cells"][0]["sequence_length"] == 4
+
+
+def test_lstmviz_open_says_the_cut_on_stderr_and_in_the_window(tmp_path, monkeypatch, capsys):
+    from lstmviz import cli
+
+    ort = _ort("seqlens_forward")
+    seq = tmp_path / "all7.csv"
+    write_sequence(ort["x"], seq)
+    shown = []
+    monkeypatch.setattr("lstmviz.gui.app.run_window",
+                        lambda document, message=None: shown.append((document, message)) or 0)
+    capsys.readouterr()
+    assert cli.main(["open", str(ATTRIBUTES / "seqlens_forward.onnx"), "--input", str(seq)]) == 0
+    line = "seqlens_forward.onnx: sequence_lens = 4: running the first 4 of 7 rows, as ONNX does"
+    assert capsys.readouterr().err.splitlines() == [line]
+    [(doc, message)] = shown
+    assert doc.T == 4 and message == line + "."
+    np.testing.assert_allclose(doc.trace.h, ort["Y"][:4, 0], atol=1e-5, rtol=0)
