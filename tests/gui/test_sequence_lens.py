@@ -58,8 +58,7 @@ def test_open_with_the_full_input_runs_the_first_rows_and_says_so(viewer, tmp_pa
 
 def test_a_longer_sequence_opened_on_the_model_is_cut(viewer, tmp_path):
     """The model first (no input: a zero input made L rows long), then a sequence file, then a
-    generated input from the edit the generator dialog makes: each is cut to L = 4."""
-    from lstmviz.edits import set_input
+    generated input from the generator dialog: each is cut to L = 4."""
 
     model = ATTRIBUTES / "seqlens_reverse.onnx"
     ort = _ort("seqlens_reverse")
@@ -76,12 +75,21 @@ def test_a_longer_sequence_opened_on_the_model_is_cut(viewer, tmp_path):
     h = doc.trace.h[::-1]  # the reverse cell read rows 3..0
     np.testing.assert_allclose(h, ort["Y"][:4, 0], atol=1e-5, rtol=0)
     np.testing.assert_allclose(doc.trace.h[-1], ort["Y_h"][0], atol=1e-5, rtol=0)
-    edit = set_input(doc, np.ones((30, 2)), text="Generate")
-    assert edit.note == ("seqlens_reverse.onnx: sequence_lens = 4: running the first 4 of 30 rows, "
-                         "as ONNX does")
-    assert viewer.window.session.undo.submit(edit)
-    viewer.window.session.wait()
+    # Input > Generate: a 30-step sine wave, applied as the dialog's user applies it
+    from lstmviz.gui.editors.generator_dialog import GeneratorDialog
+
+    session = viewer.window.session
+    dialog = GeneratorDialog(doc, viewer.window, undo=session.undo)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("sine"))
+    dialog.fields["T"].setValue(30)
+    assert dialog.refresh() is not None, dialog.error.text()
+    assert dialog.apply()
+    session.wait()
     assert doc.T == 4 and doc.trace.T == 4
+    line = "seqlens_reverse.onnx: sequence_lens = 4: running the first 4 of 30 rows, as ONNX does."
+    assert _status(viewer) == line and line in dialog.summary.text()
+    dialog.close()
+    dialog.deleteLater()
 
 
 def test_saved_document_keeps_sequence_length(viewer, tmp_path):
