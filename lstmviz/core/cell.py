@@ -197,10 +197,11 @@ def cut_to_sequence_length(params: LSTMParams, xs, label: str = "") -> tuple[np.
         return xs, None
     T = np.shape(xs)[0]
     start = f"{label}: " if label else ""
+    cut = np.array(xs[:L])  # a copy: the rows past L are not kept alive by a view
     if where:
-        return xs[:L], (f"{start}sequence_lens = {L} on {where}: running the first {L} of {T} rows, "
+        return cut, (f"{start}sequence_lens = {L} on {where}: running the first {L} of {T} rows, "
                         "as ONNX does (past them ONNX feeds the layers above zeros)")
-    return xs[:L], f"{start}sequence_lens = {L}: running the first {L} of {T} rows, as ONNX does"
+    return cut, f"{start}sequence_lens = {L}: running the first {L} of {T} rows, as ONNX does"
 
 
 def run(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Progress | None = None
