@@ -13,10 +13,11 @@ numbers, not two copies of the sequence).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import numpy as np
 
-from lstmviz.core.cell import check_sequence, run
+from lstmviz.core.cell import check_sequence, cut_to_sequence_length, run
 from lstmviz.core.params import GATES, PEEPHOLES, WEIGHT_KEYS, LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.document import CellState, kept_initial_state
@@ -63,8 +64,9 @@ class Edit(ABC):
 class StateEdit(Edit):
     """From one whole state to another (model opened, input generated, weights randomised)."""
 
-    def __init__(self, before: CellState, after: CellState, text: str):
+    def __init__(self, before: CellState, after: CellState, text: str, note: str | None = None):
         self._before, self._after, self.text = before, after, text
+        self.note = note  # a line for the status bar (the input was cut to an ONNX sequence_lens)
 
     def after(self, doc) -> CellState:
         return self._after
@@ -76,11 +78,17 @@ class StateEdit(Edit):
 def set_input(doc, xs, names=None, text: str = "Change the input", input_path=None) -> StateEdit:
     """Replace the input sequence (generated, loaded, pasted). Checked against the model now."""
     before = current_state(doc)
-    xs = check_sequence(xs, doc.params.input_size)
+    xs, cut = _cut(doc.params, check_sequence(xs, doc.params.input_size), before)
     names = tuple(names) if names is not None else ()
     sources = before.sources.replace(input_path=None if input_path is None else str(input_path))
     after = before.replace(xs=xs, input_names=names, sources=sources)
-    return StateEdit(before, after, text)
+    return StateEdit(before, after, text, note=cut)
+
+
+def _cut(params: LSTMParams, xs, state: CellState, model_path=None):
+    """xs cut to the model's ONNX sequence_lens, and the line saying so (or None)."""
+    path = model_path if model_path is not None else state.sources.model_path
+    return cut_to_sequence_length(params, xs, Path(str(path)).name if path else "")
 
 
 def set_params(doc, params: LSTMParams, text: str = "Change the weights") -> StateEdit:
@@ -92,8 +100,9 @@ def set_params(doc, params: LSTMParams, text: str = "Change the weights") -> Sta
             f"sequence has {doc.xs.shape[1]} columns"
         )
     h0, c0 = kept_initial_state(before, params)
-    after = before.replace(params=params, h0=h0, c0=c0)
-    return StateEdit(before, after, text)
+    xs, cut = _cut(params, before.xs, before)
+    after = before.replace(params=params, h0=h0, c0=c0, **({"xs": xs} if cut else {}))
+    return StateEdit(before, after, text, note=cut)
 
 
 def set_model(doc, params: LSTMParams, xs=None, text: str = "Open a model", model_path=None,
@@ -111,12 +120,12 @@ def set_model(doc, params: LSTMParams, xs=None, text: str = "Open a model", mode
                 source=None if model_path is None else str(model_path),
             )
         xs, names = doc.xs, before.input_names if names is None else names
-    xs = check_sequence(xs, params.input_size)
+    xs, cut = _cut(params, check_sequence(xs, params.input_size), before, model_path)
     h0, c0 = kept_initial_state(before, params)
     if model_path is not None:
         sources = sources.replace(model_path=str(model_path), model_sha256=model_sha256)
     after = CellState(params, xs, h0, c0, tuple(names or ()), sources)
-    return StateEdit(before, after, text)
+    return StateEdit(before, after, text, note=cut)
 
 
 def set_initial_state(doc, h0=None, c0=None, text: str = "Change the initial state") -> StateEdit:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 
+from lstmviz.core.cell import cut_to_sequence_length
 from lstmviz.core.params import LSTMParams, describe_nonfinite
-from lstmviz.errors import LstmvizError, reading
+from lstmviz.errors import LstmvizError, reading, sanitize
 from lstmviz.io.models import load_model
 from lstmviz.io.sequences import load_sequence
 
@@ -75,6 +78,9 @@ def load_run(args) -> tuple[LSTMParams, np.ndarray, np.ndarray | None, np.ndarra
             f"has {xs.shape[1]} columns but the model {args.model} expects m = {params.input_size}",
             source=args.input,
         )
+    xs, cut = cut_to_sequence_length(params, xs, Path(args.model).name)
+    if cut:  # ONNX sequence_lens: the rows ONNX runs, said once
+        print(sanitize(cut, limit=None), file=sys.stderr)
     h0 = load_state_vector(args.h0, params.n, "h0") if args.h0 else None
     c0 = load_state_vector(args.c0, params.n, "c0") if args.c0 else None
     return params, xs, h0, c0, ()

@@ -82,11 +82,16 @@ def run(args) -> int:
     if file is not None and _document_file(file) and not any(
             getattr(args, name, None) is not None for name in ("model", "input", "preset", "layer")):
         return _run_on_document(args, file)
-    document = document_from_args(args)
+    said: list[str] = []
+    document = document_from_args(args, said=said)
     check_display()
+    from lstmviz.document.opening import notes_line
     from lstmviz.gui.app import run_window
 
-    return run_window(document)
+    # the window's status line says what the terminal was told, and the reader's notes
+    cut = said[-1] if said else None
+    message = " ".join(filter(None, (cut and cut + ".", notes_line(document.params, cut))))
+    return run_window(document, message=message or None)
 
 
 def _document_file(path) -> bool:
@@ -131,13 +136,30 @@ def build_document(**kwargs):
     select, unit): lstmviz.document.opening.initial_document, for the other commands."""
     from lstmviz.document.opening import initial_document
 
+    kwargs.setdefault("report", _say)
     return initial_document(**kwargs)
 
 
-def document_from_args(args):
-    """The starting Document, built by the Qt-free opening module from the arguments."""
+def document_from_args(args, said: list[str] | None = None):
+    """The starting Document, built by the Qt-free opening module from the arguments. What
+    it reports (an ONNX sequence_lens cut) goes to stderr, and into `said` when given."""
     from lstmviz.document.opening import initial_document
+
+    def report(line: str) -> None:
+        _say(line)
+        if said is not None:
+            said.append(line)
 
     get = lambda name: getattr(args, name, None)  # noqa: E731
     return initial_document(file=get("file"), model=get("model"), input=get("input"), preset=get("preset"),
-                            layer=get("layer"), step=get("step"), select=get("select"), unit=get("unit"))
+                            layer=get("layer"), step=get("step"), select=get("select"), unit=get("unit"),
+                            report=report)
+
+
+def _say(line: str) -> None:
+    """A line about the opening (an ONNX sequence_lens cut), on stderr: stdout stays clean."""
+    import sys
+
+    from lstmviz.errors import sanitize
+
+    print(sanitize(line, limit=None), file=sys.stderr)

@@ -176,13 +176,44 @@ def layer_inputs(params: LSTMParams, xs: np.ndarray, dtype=np.float64, progress:
     return np.ascontiguousarray(xs[::-1] if params.reverse else xs)
 
 
+def sequence_length(params: LSTMParams) -> tuple[int | None, str]:
+    """The rows ONNX runs of the user's sequence: (L, "") for the cell's own sequence_lens,
+    (L, name) when the shortest one is on an upstream layer (ONNX feeds the layers above it
+    zeros past row L, which lstmviz does not show), (None, "") when every row runs."""
+    best, where = params.sequence_length, ""
+    for directions in params.upstream:
+        for cell in directions:
+            L = cell.sequence_length
+            if L is not None and (best is None or L < best):
+                best, where = L, cell.name or "a layer below"
+    return best, where
+
+
+def cut_to_sequence_length(params: LSTMParams, xs, label: str = "") -> tuple[np.ndarray, str | None]:
+    """xs cut to the rows ONNX runs (see sequence_length), and one line saying so (None when
+    nothing was cut). label (the model file's name, say) begins the line."""
+    L, where = sequence_length(params)
+    if L is None or np.shape(xs)[0] <= L:
+        return xs, None
+    T = np.shape(xs)[0]
+    start = f"{label}: " if label else ""
+    cut = np.array(xs[:L])  # a copy: the rows past L are not kept alive by a view
+    if where:
+        return cut, (f"{start}sequence_lens = {L} on {where}: running the first {L} of {T} rows, "
+                        "as ONNX does (past them ONNX feeds the layers above zeros)")
+    return cut, f"{start}sequence_lens = {L}: running the first {L} of {T} rows, as ONNX does"
+
+
 def run(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progress: Progress | None = None
         ) -> Trace:
     """Run the cell over a sequence (T, m) and record everything (see Trace).
 
     For a layer inside a stack, or the backward direction, the upstream layers run first and
-    the trace's x is what this cell really saw. progress(fraction) is called every few
-    thousand steps; when it returns False the run stops and raises RunCancelled.
+    the trace's x is what this cell really saw. Every row of xs runs, even past an ONNX
+    sequence_length: cut xs first with cut_to_sequence_length to get ONNX's Y, Y_h and Y_c
+    (the trace then has as many rows as the sequence it was given, always).
+    progress(fraction) is called every few thousand steps; when it returns False the run
+    stops and raises RunCancelled.
     """
     dtype = np.dtype(dtype)
     mask = None

@@ -10,7 +10,9 @@ With mask_value (Keras Masking): a step whose x_t equals mask_value in every col
 c and h from the step before (see lstmviz.core.trace.Trace for what is recorded there).
 With clip (ONNX): every gate's z (peepholes included) is clipped to [-clip, clip] before its
 activation, and the clipped z is what the trace records. With input_forget (ONNX): the
-forget gate is coupled to the input gate, f = 1 - i (z_f is computed but unused).
+forget gate is coupled to the input gate, f = 1 - i (z_f is computed but unused). With
+sequence_length L (ONNX sequence_lens): ONNX runs only rows 0..L-1 of a longer sequence; the
+places where a sequence meets the cell cut it (lstmviz.core.cell.cut_to_sequence_length).
 
 The classic diagrams write W_f . [h_{t-1}, x_t]: that matrix is [U_f | W_f] side by side.
 """
@@ -44,6 +46,14 @@ def describe_nonfinite(name: str, array: np.ndarray) -> str | None:
     return f"{name}{where} is {kind}"
 
 
+def _whole_rows(value) -> int:
+    """A row count given as an int or a whole float (the reader process sends floats)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value != int(value):
+        raise LstmvizError(f"sequence_length is {value!r}, expected a whole number of rows")
+    return int(value)
+
+
 @dataclass
 class LSTMParams:
     """One LSTM cell: input size m, cell size n (gates and c), output size h_size.
@@ -54,6 +64,11 @@ class LSTMParams:
     column carries c and h unchanged. None: no step is masked.
     clip: ONNX cell clip, z of every gate bounded to [-clip, clip] before its activation.
     input_forget: ONNX coupled gates, f = 1 - i.
+    sequence_length: ONNX sequence_lens (batch row 0), a constant L in the file: ONNX runs
+    only the first L rows (Y is zeros after them, Y_h / Y_c are the state at row L-1). None:
+    every row. run() itself runs every row it is given; the Document, the openings and the
+    CLI cut the input first (lstmviz.core.cell.cut_to_sequence_length), so a trace always
+    has as many rows as the input it shows.
 
     upstream: the layers that feed this one, run first on the user's sequence (layer k of a
     stack sees layer k-1's output); each entry is a tuple of directions whose h are
@@ -83,6 +98,7 @@ class LSTMParams:
     mask_value: float | None = None
     clip: float | None = None
     input_forget: bool = False
+    sequence_length: int | None = None
     recurrent_activation: str = "sigmoid"
     cell_activation: str = "tanh"
     name: str = ""
@@ -101,6 +117,8 @@ class LSTMParams:
         if self.clip is not None:
             self.clip = float(self.clip)
         self.input_forget = bool(self.input_forget)
+        if self.sequence_length is not None:
+            self.sequence_length = _whole_rows(self.sequence_length)
         self.validate()
 
     # -- shapes -----------------------------------------------------------------------------
@@ -169,6 +187,8 @@ class LSTMParams:
             raise LstmvizError(f"mask_value is {self.mask_value}, expected a finite number")
         if self.clip is not None and not (np.isfinite(self.clip) and self.clip > 0):
             raise LstmvizError(f"clip is {self.clip}, expected a finite number above 0")
+        if self.sequence_length is not None and self.sequence_length < 1:
+            raise LstmvizError(f"sequence_length is {self.sequence_length}, expected at least 1 row")
         for key in (*WEIGHT_KEYS, *PEEPHOLES, "h0", "c0", PROJECTION):
             value = getattr(self, key)
             if value is None:

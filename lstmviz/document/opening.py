@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmviz.core.cell import check_sequence
+from lstmviz.core.cell import check_sequence, cut_to_sequence_length, sequence_length
 from lstmviz.core.params import LSTMParams
 from lstmviz.document.document import kept_initial_state
 from lstmviz.document.state import CellState, Sources, ViewState, default_units, from_file_state
@@ -135,6 +135,7 @@ class Opening:
     interventions: tuple | None = None  # documents set the what-if too (None: keep)
     dirty: bool = True
     mismatch: Mismatch | None = None
+    cut: str | None = None  # the input was cut to an ONNX sequence_lens: the line saying so
     # what a mismatch is resolved with
     _params: LSTMParams | None = field(default=None, repr=False)
     _xs: np.ndarray | None = field(default=None, repr=False)
@@ -158,7 +159,8 @@ class Opening:
             return None
         if self.kind == "model":
             params_ = self._params
-            T = current.T
+            L = sequence_length(params_)[0]  # an input made up here is made as long as ONNX runs
+            T = current.T if L is None else min(current.T, L)
             if choice is OPEN_SEQUENCE:
                 if xs is None:
                     raise LstmvizError("no sequence was given to open with the model")
@@ -222,12 +224,27 @@ def _model_opening(current: CellState, params: LSTMParams, path, sha256, xs=None
     if keep_input:
         xs, names = current.xs, current.input_names
     h0, c0 = kept_initial_state(current, params)
-    xs = check_sequence(xs, params.input_size)
-    cell = CellState(params, xs, h0, c0, tuple(names or ()), sources).check()
     name = Path(str(path)).name
+    xs, cut = cut_to_sequence_length(params, check_sequence(xs, params.input_size), name)
+    cell = CellState(params, xs, h0, c0, tuple(names or ()), sources).check()
     note = note or "on the current input"
+    message = f"Opened the model {name} (n = {params.n}, m = {params.m}) {note}"
+    # the status line names the file once: "...on x.csv: sequence_lens = 4: running ..."
+    message += f": {cut.removeprefix(name + ': ')}." if cut else "."
     return Opening(str(path), "model", f"Open model {name}",
-                   f"Opened the model {name} (n = {params.n}, m = {params.m}) {note}.", cell=cell)
+                   " ".join(filter(None, (message, notes_line(params, cut)))), cell=cell, cut=cut)
+
+
+def notes_line(params: LSTMParams, cut: str | None = None, most: int = 3, width: int = 80) -> str:
+    """The reader's notes (what it changed or could not apply), short, for the status line:
+    the first `most`, each cut at `width` characters; "" when there are none. The
+    sequence_lens note is left out when `cut` already says what it did."""
+    notes = [n for n in params.notes if not (cut and n.startswith("sequence_lens = "))]
+    if not notes:
+        return ""
+    shown = [n if len(n) <= width else n[: width - 1].rsplit(" ", 1)[0] + "…" for n in notes[:most]]
+    more = f"; {len(notes) - most} more (lstmviz inspect lists them)" if len(notes) > most else ""
+    return "Notes: " + "; ".join(shown) + more + "."
 
 
 def open_model(current: CellState, params: LSTMParams, path, sha256: str | None = None) -> Opening:
@@ -255,9 +272,12 @@ def open_sequence(current: CellState, xs: np.ndarray, names, path) -> Opening:
     m = current.params.input_size
     if xs.shape[1] == m:
         sources = current.sources.replace(input_path=str(path))
-        cell = current.replace(xs=check_sequence(xs, m), input_names=names, sources=sources).check()
+        model = Path(current.sources.model_path).name if current.sources.model_path else ""
+        cut_xs, cut = cut_to_sequence_length(current.params, check_sequence(xs, m), model)
+        cell = current.replace(xs=cut_xs, input_names=names, sources=sources).check()
         return Opening(str(path), "sequence", f"Open input {name}",
-                       f"Opened the sequence {name} ({xs.shape[0]} steps).", cell=cell)
+                       f"Opened the sequence {name} ({xs.shape[0]} steps)." + (f" {cut}." if cut else ""),
+                       cell=cell, cut=cut)
     message = f"{path}: has {_columns(xs.shape[1])} but the model expects m = {m} inputs per step"
     mismatch = Mismatch(
         message,
@@ -317,10 +337,11 @@ def random_cell(n: int, m: int) -> LSTMParams:
 
 # -- the starting Document of `lstmviz open` / `lstmviz screenshot` (no window yet) -----------------
 def initial_document(file=None, model=None, input=None, preset=None, layer=None, step=None, select=None,
-                     unit=None):
+                     unit=None, report=None):
     """The Document a window starts on, from the command line's arguments. The same Openings
     as in the window; with no window to ask, a model without --input gets a generated input
-    and an --input of the wrong width is an error naming the file."""
+    and an --input of the wrong width is an error naming the file. report(line) is told
+    when the input was cut to an ONNX sequence_lens."""
     from lstmviz.document.document import Document
     from lstmviz.io.models import load_model
     from lstmviz.io.sequences import load_sequence
@@ -368,6 +389,8 @@ def initial_document(file=None, model=None, input=None, preset=None, layer=None,
             opened = open_model(start_cell, params, model, sha)
             if opened.mismatch is not None:
                 opened = opened.resolve(GENERATED_INPUT.key)
+        if report is not None and opened.cut:
+            report(opened.cut)
         doc = Document(opened.cell)
     elif input is not None:
         xs = load_sequence(input)

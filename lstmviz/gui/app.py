@@ -69,15 +69,18 @@ def window_icon():
     return QIcon(str(path)) if path.exists() else None
 
 
-def run_window(document, then=None) -> int:
+def run_window(document, then=None, message: str | None = None) -> int:
     """Show the main window on the Document and run until it is closed; then(window), if
-    given, runs once the window is shown (e.g. to open a file in the background)."""
+    given, runs once the window is shown (e.g. to open a file in the background). message:
+    for the status line instead of the greeting (what opening the files said)."""
     app = ensure_app()
     from lstmviz.gui import errors_dialog
     from lstmviz.gui.main_window import MainWindow
 
     errors_dialog.install()  # no silent failure: every unexpected exception is logged and shown
     window = MainWindow(document)
+    if message:
+        window.statusBar().showMessage(message, 15000)
     _restore_geometry(window)  # before show: no jump (the docks follow once editing is installed)
     window.show()
     window.raise_()

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.lib.format as npformat
 
+from lstmviz.core.cell import sequence_length
 from lstmviz.core.params import PEEPHOLES, PROJECTION, WEIGHT_KEYS, LSTMParams
 from lstmviz.errors import LstmvizError, reading
 from lstmviz.io.atomic import atomic_write
@@ -140,6 +141,7 @@ def _cell_meta(cell: LSTMParams, cells: list[LSTMParams]) -> dict:
         "mask_value": cell.mask_value,
         "clip": cell.clip,
         "input_forget": bool(cell.input_forget),
+        "sequence_length": cell.sequence_length,
         "notes": list(cell.notes),
         "n": cell.n,
         "m": cell.m,
@@ -445,6 +447,9 @@ def validate_document(meta: dict, source: str, *, params: LSTMParams, xs: np.nda
     if not np.isfinite(xs).all():
         row, col = (int(v) for v in np.argwhere(~np.isfinite(xs))[0])
         raise fail(f"input/xs.npy row {row + 1}, column {col + 1} is not finite")
+    L, _ = sequence_length(params)
+    if L is not None and xs.shape[0] > L:  # lstmviz writes the input already cut to L rows
+        raise fail(f"input/xs.npy has {xs.shape[0]} rows but the model's sequence_length is {L}")
     for name, value in (("state/h0.npy", h0), ("state/c0.npy", c0)):
         if value is not None and (value.shape != (n,) or not np.isfinite(value).all()):
             raise fail(f"{name} has shape {value.shape} or non-finite values, expected {n} finite values")
@@ -570,6 +575,12 @@ def _read_cells(cells_meta: list, array, source: str) -> LSTMParams:
         if not isinstance(input_forget, bool):
             raise _fail(source, f"{META_NAME}: cells[{k}].input_forget is not true or false")
         kwargs["input_forget"] = input_forget
+        length = info.get("sequence_length")
+        if length is not None:
+            if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+                raise _fail(source, f"{META_NAME}: cells[{k}].sequence_length is not a number of rows "
+                                    "(a whole number, at least 1)")
+            kwargs["sequence_length"] = length
         notes = info.get("notes") or []
         try:
             cell = LSTMParams(

@@ -56,7 +56,7 @@ def in_child() -> bool:
 
 
 # Optional scalar fields of LSTMParams carried when the running version has them.
-OPTIONAL_FIELDS = ("mask_value", "clip", "input_forget")  # input_forget: 0.0 or 1.0 here
+OPTIONAL_FIELDS = ("mask_value", "clip", "input_forget", "sequence_length")  # sent as JSON numbers
 
 
 def params_to_arrays(params: LSTMParams) -> dict[str, np.ndarray]:

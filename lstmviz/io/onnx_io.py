@@ -196,6 +196,76 @@ def _activation(name: str, alpha, beta) -> str | None:
     return None
 
 
+def _whole(lengths: np.ndarray) -> np.ndarray | None:
+    """sequence_lens as int64, or None when it holds anything but whole numbers."""
+    if lengths.dtype.kind in "iu":
+        return lengths.astype(np.int64)
+    if lengths.dtype.kind != "f" or not np.all(np.isfinite(lengths)) or np.any(lengths != np.round(lengths)) \
+            or np.any(np.abs(lengths) > 2**62):
+        return None
+    return lengths.astype(np.int64)
+
+
+def _sequence_lens_notes(model: OnnxModel, name: str, scope, problems: list[str]
+                         ) -> tuple[list[str], int | None]:
+    """What ONNX's sequence_lens means for the one sequence lstmviz runs (batch row 0), and
+    the constant L to apply (LSTMParams.sequence_length), or None.
+
+    ONNX reads rows 0..L-1 of X (a reverse direction reads them L-1 .. 0), writes zeros to
+    Y after them, and Y_h / Y_c are the state after the last row it read: exactly what
+    lstmviz computes on the first L rows, which is what it runs.
+    """
+    try:
+        lengths = np.ravel(model.constant(name, scope))
+    except NotConstant:
+        owner = scope.is_graph_input(name)
+        if owner is not None:
+            where = "a graph input" if owner.parent is None else f"an input of subgraph {owner.path!r}"
+            return [f"sequence_lens is {where}, given at run time (the length of the sequence fed): "
+                    "lstmviz runs the whole sequence you give, so there is nothing to apply"], None
+        found = scope.producer(name)
+        maker = f" by {text(found[0].op_type)} node {text(found[0].name)!r}" if found else ""
+        return [f"sequence_lens is computed at run time{maker}, so the rows ONNX runs depend on what it "
+                "is fed (a mask, say); lstmviz runs every row you give: give only the rows ONNX runs"], None
+    if not lengths.size:
+        return [], None
+    if _whole(lengths) is None:
+        problems.append(f"sequence_lens {lengths[:8].tolist()} is not whole numbers of rows")
+        return [], None
+    lengths = _whole(lengths)
+    L = int(lengths[0])
+    if L < 1:
+        problems.append(f"sequence_lens = {L} (batch row 0): ONNX runs no step of it")
+        return [], None
+    rows = f" (batch row 0 of {lengths.tolist()})" if np.any(lengths != L) else ""
+    return [f"sequence_lens = {L}{rows}, a constant in the file: ONNX reads only the first {L} rows "
+            f"of the sequence (zeros in Y after them); lstmviz runs only those {L} rows of a longer "
+            "input"], L
+
+
+def _lengths_below(model: OnnxModel, node, layout: int) -> list[str]:
+    """A constant sequence_lens on an LSTM node below this one: ONNX feeds zeros past it."""
+    notes = []
+    feeder, problem = model.feeder(node, layout)
+    for _ in range(64):  # a stack is never this deep; guards a malformed graph
+        if feeder is None or problem:
+            break
+        name = text(feeder.input[4]) if len(feeder.input) > 4 else ""
+        if name:
+            try:
+                lengths = _whole(np.ravel(model.constant(name, model.scope_of(feeder))))
+            except NotConstant:
+                lengths = None
+            if lengths is not None and lengths.size:
+                L = int(lengths[0])
+                below = model.node_names[id(feeder)]
+                notes.append(f"the LSTM node below, {below!r}, has sequence_lens = {L}: ONNX feeds this "
+                             f"node zeros after row {L}; lstmviz runs the first {L} rows, where it "
+                             "computes ONNX's Y")
+        feeder, problem = model.feeder(feeder, layout)
+    return notes
+
+
 def _layers(model: OnnxModel) -> list[LayerInfo]:
     infos: list[LayerInfo] = []
     cell_names: dict[int, tuple[str, ...]] = {}
@@ -323,21 +393,10 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         if value.shape[1] > 1 and not np.all(value == value[:, :1]):
             notes.append(f"{label} differs across its {value.shape[1]} batch rows; lstmviz uses row 0")
         states[label] = value[:, 0]
+    length = None
     if inputs[4]:
-        try:
-            lengths = np.ravel(model.constant(inputs[4], scope)).astype(np.int64)
-        except NotConstant:
-            notes.append(
-                "sequence_lens is fed at run time, so the number of steps ONNX runs is unknown here; "
-                "lstmviz runs every row of the sequence you give"
-            )
-        else:
-            if lengths.size:
-                notes.append(
-                    f"sequence_lens = {int(lengths[0])} (batch row 0): ONNX runs only the first "
-                    f"{int(lengths[0])} steps and outputs zeros after them; give a sequence of "
-                    f"{int(lengths[0])} rows to see exactly what ONNX computes"
-                )
+        found_notes, length = _sequence_lens_notes(model, inputs[4], scope, problems)
+        notes.extend(found_notes)
     clip = attrs.get("clip")
     if clip is not None and not (np.isfinite(clip) and clip > 0):
         problems.append(f"clip={clip:g} is not a threshold above 0")
@@ -356,6 +415,8 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
         activations = list(DEFAULT_ACTIVATIONS) * dirs
 
     upstream, input_text = chain(node, layout)
+    if upstream:
+        notes.extend(_lengths_below(model, node, layout))
     infos = []
     for d, cell_name in enumerate(names):
         reverse = direction == "reverse" or d == 1
@@ -406,6 +467,7 @@ def _node_infos(model: OnnxModel, node, fmt, chain, names) -> list[LayerInfo]:
                 reverse=reverse,
                 clip=clip,
                 input_forget=input_forget,
+                sequence_length=length,
                 h0=h0,
                 c0=c0,
                 name=cell_name,

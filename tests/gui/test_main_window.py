@@ -119,7 +119,7 @@ def test_open_model_and_sequence(make_window, tmp_path):
 
 def test_lstmviz_without_arguments_opens_the_memory_cell(monkeypatch):
     shown = []
-    monkeypatch.setattr("lstmviz.gui.app.run_window", lambda document: shown.append(document) or 0)
+    monkeypatch.setattr("lstmviz.gui.app.run_window", lambda document, **_: shown.append(document) or 0)
     assert cli.DEFAULT_COMMAND == "open"
     assert cli.main([]) == 0
     assert shown[0].title.startswith("Memory cell") and shown[0].preset_name == "memory-cell"
@@ -165,7 +165,7 @@ def test_open_command_opens_a_saved_document(tmp_path, monkeypatch, capsys, qtbo
     write_document(snapshot(source), path)
     shown = []
 
-    def run_window(document, then=None):
+    def run_window(document, then=None, **_):
         # the window appears at once; the document's cell runs in the background (with a
         # progress dialog when it is long) and lands when done
         from lstmviz.gui.main_window import MainWindow

@@ -368,7 +368,13 @@ class GeneratorDialog(QDialog):
         prefs.put("generator/kind", gen.key)
         if self.undo.submit(edit):
             # Stays open: change a number, apply again, watch the cell respond.
-            self.summary.setText(self.summary.text() + "\nApplied — the trace reruns; Edit > Undo goes back.")
+            cut = f"\n{edit.note}." if edit.note else ""  # the model's ONNX sequence_lens cut the input
+            applied = "\nApplied — the trace reruns; Edit > Undo goes back."
+            self.summary.setText(self.summary.text() + applied + cut)
+            if edit.note:
+                status = getattr(self.parent(), "statusBar", None)
+                if callable(status):
+                    status().showMessage(edit.note + ".", 10000)
             return True
         return False
 
