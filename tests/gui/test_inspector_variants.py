@@ -153,7 +153,8 @@ def test_peepholes_enter_the_sum_of_each_gate(open_cell):
     doc.set_option("show_concat", True)
     page = text("f")
     peep = params.p_f[k] * ref[t]["c_prev"][k]
-    line = next(row for row in page.splitlines() if row.strip().startswith(f"{format_number(params.U_f[k, 0])}·"))
+    first = f"{format_number(params.U_f[k, 0])}·"
+    line = next(row for row in page.splitlines() if row.strip().startswith(first))
     assert format_number(params.p_f[k]) in line and line.rstrip().endswith(f"= {fmt(ref[t]['sum_f'][k])}")
     assert abs(peep) > 1e-3
 
