@@ -114,7 +114,7 @@ def matrix_html(
                 bg = f"background:{style.HTML_UNIT_ROW};"
             elif tints is not None:
                 bg = f"background:{tints[c]};"
-            out.append(f"<td class='num' style='padding:1px 5px;{bg}'>{num(value, digits)}</td>")
+            out.append(f"<td class='num' style='padding:1px 3px;{bg}'>{num(value, digits)}</td>")
         out.append(_bracket_cell(False, r == 0, r == count - 1))
         out.append("</tr>")
     out.append("</table>")
@@ -128,7 +128,7 @@ def column(values) -> list[tuple[float]]:
 def equation_row(parts: list[tuple[str, str]]) -> str:
     """Matrices and operators side by side, with a caption under each matrix."""
     top = "".join(
-        f"<td valign='middle' align='center' style='padding:0 3px'>{body}</td>" for body, _ in parts
+        f"<td valign='middle' align='center' style='padding:0 1px'>{body}</td>" for body, _ in parts
     )
     bottom = "".join(
         f"<td align='center' class='muted' style='font-size:11px'>{cap}</td>" for _, cap in parts
@@ -480,7 +480,7 @@ def vector_tinted(rows, tints) -> str:
     out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
     for r, (value,) in enumerate(rows):
         out.append("<tr>" + _bracket_cell(True, r == 0, r == count - 1))
-        out.append(f"<td class='num' style='padding:1px 5px;background:{tints[r]}'>{num(value, 3)}</td>")
+        out.append(f"<td class='num' style='padding:1px 3px;background:{tints[r]}'>{num(value, 3)}</td>")
         out.append(_bracket_cell(False, r == 0, r == count - 1) + "</tr>")
     out.append("</table>")
     return "".join(out)
