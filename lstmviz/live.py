@@ -15,7 +15,6 @@ running the same state_dict naming (lstmviz.io.statedict) over the live tensors.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -202,31 +201,22 @@ def to_params(obj, layer: str | None = None) -> LSTMParams:
     )
 
 
-def show(model_or_path, input=None, layer: str | None = None):  # noqa: A002 - the public name
+def show(model_or_path, input=None, layer: str | int | None = None):  # noqa: A002 - the public name
     """Open the lstmviz window (lstmviz.Viewer) on a model file or a live model; returns the Viewer.
 
-    A live model is converted first (from_torch / from_keras) and handed over as a
-    temporary lstmviz .npz, so the window sees it as any other model file."""
+    A live model is converted (from_torch / from_keras) and the window opens on it as
+    `lstmviz FILE --layer K` opens a file: layer K of a stack runs the layers below it on the
+    input first; `input` is an array (T, m) or a sequence file, and a generated input when
+    None."""
     from lstmviz.gui.viewer import Viewer  # Qt only now, never on `import lstmviz`
 
     if isinstance(model_or_path, (str, os.PathLike)):
-        path, chosen = Path(model_or_path), layer
-    else:
-        from lstmviz.io.npz import write_npz_model
+        if input is not None and not isinstance(input, (str, os.PathLike)):
+            input = np.asarray(input, dtype=np.float64)
+        viewer = Viewer(show=True)
+        viewer.open(str(Path(model_or_path)), layer=None if layer is None else str(layer), input=input)
+        return viewer
+    from lstmviz.document.opening import live_document
 
-        params = to_params(model_or_path, layer)
-        if params.upstream:
-            raise LstmvizError(
-                f"layer {params.name!r} is fed by the layers below it, which a single-cell hand-over "
-                "cannot carry: save the model (torch.save(model.state_dict(), 'm.pt')) and call "
-                f"lstmviz.show('m.pt', layer={params.name!r})"
-            )
-        folder = Path(tempfile.mkdtemp(prefix="lstmviz-live-"))
-        path = folder / f"{(params.name or 'model').replace('/', '_').replace('.', '_')}.npz"
-        write_npz_model(params, path)
-        chosen = None
-    if input is not None and not isinstance(input, (str, os.PathLike)):
-        input = np.asarray(input, dtype=np.float64)
-    viewer = Viewer(show=True)
-    viewer.open(str(path), layer=chosen, input=input)
-    return viewer
+    document = live_document(to_params(model_or_path, None if layer is None else str(layer)), input)
+    return Viewer(show=True, document=document)

@@ -81,6 +81,11 @@ class GateUnit:
     value: float  # act(z)
     value_recorded: float
     distance_to_bound: float | None  # for a saturated sigmoid: 1 - σ(z) or σ(z), computed exactly
+    # ONNX clip: the bound, and the sum before it was clipped (z is the clipped value)
+    clip: float | None = None
+    z_sum: float | None = None
+    # ONNX input_forget, for the forget gate: i_t[k], and value = 1 - i_t[k] (z_f is unused)
+    coupled_i: float | None = None
 
 
 def term_count(unit: GateUnit) -> int:
@@ -116,6 +121,9 @@ class MatVec:
     z: Vector
     a: Vector
     activation: str
+    clip: float | None = None  # ONNX clip: z is clip(z_sum, -clip, clip)
+    z_sum: Vector | None = None  # W·x + U·h + b (+ p ⊙ c) before the clip
+    coupled_i: Vector | None = None  # ONNX input_forget, forget gate: a = 1 - i_t
 
     def concatenated(self, h_first: bool = True) -> tuple[tuple[Vector, ...], Vector, tuple[str, str]]:
         """The diagram's form: ([U | W] rows, [h; x], block names) or ([W | U], [x; h], ...)."""
@@ -144,8 +152,9 @@ class CellUnit:
     i: float
     g: float
     written: float  # i * g
-    c: float  # kept + written
+    c: float  # kept + written (at a masked step: c_{t-1}, carried)
     c_recorded: float
+    masked: bool = False  # a masked step: c_t = c_{t-1}; `kept + written` is not used
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,8 @@ class CellPath:
     factor: float  # ∂c_t[k]/∂c_{t-1}[k]
     peephole: float  # factor - f (0 without peepholes)
     survives_from_start: float  # ∏_{s=1..t} f_s[k]: the share of c_0 that reaches c_t on this line
+    masked: bool = False  # a masked step carries c: the factor is exactly 1
+    input_forget: bool = False  # ONNX f = 1 - i: the peephole part is p_i (g - c_{t-1}) σ'(i)
 
 
 @dataclass(frozen=True)
@@ -176,8 +187,8 @@ class HiddenUnit:
     o: float
     c: float
     tanh_c: float
-    h: float
-    h_recorded: float
+    h: float  # o * act(c) (r_t of a projected cell)
+    h_recorded: float  # the trace's o * act(c): h_t, or r_t of a projected cell
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,8 @@ class HiddenWork:
     unit: int
     activation: str  # the cell activation (tanh)
     projection: ProjectionWork | None = None
+    masked: bool = False  # a masked step: h_t = h_{t-1} (carried), o * act(c) not used for it
+    carried: Vector = ()  # h_{t-1} = the recorded h_t at a masked step
 
 
 @dataclass(frozen=True)
@@ -243,6 +256,10 @@ class Explanation:
     cell_path: CellPath | None = None  # for the cell state c: dc_t/dc_{t-1} = f_t
     masked: bool = False  # a masked step: the recorded c_t, h_t are carried from step t-1
     p: int | None = None  # entries of h for a projected (LSTMP) cell; None: h has n
+    formula: str = ""  # the component's equation for this cell's variant (variant_formula)
+    cell_activation: str = "tanh"
+    input_forget: bool = False
+    mask_value: float | None = None
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -313,13 +330,15 @@ def gate_unit(params: LSTMParams, trace: Trace, step: int, gate: str, unit: int)
     sx = math.fsum(t.product for t in input_terms)
     sh = math.fsum(t.product for t in recurrent_terms)
     parts = [sx, sh, float(b[k])] + ([peephole.product] if peephole else [])
-    z = math.fsum(parts)
+    z = z_sum = math.fsum(parts)
     if params.clip is not None:  # ONNX clip: the activation sees z bounded to [-clip, clip]
         z = min(max(z, -params.clip), params.clip)
     name = params.cell_activation if gate == "g" else params.recurrent_activation
     value = float(activation(name)(np.array([z]))[0])
+    coupled_i = None
     if gate == "f" and params.input_forget:  # ONNX input_forget: f = 1 - i
-        value = 1.0 - float(gate_unit(params, trace, step, "i", k).value)
+        coupled_i = float(gate_unit(params, trace, step, "i", k).value)
+        value = 1.0 - coupled_i
     return GateUnit(
         gate=gate,
         unit=k,
@@ -332,7 +351,10 @@ def gate_unit(params: LSTMParams, trace: Trace, step: int, gate: str, unit: int)
         activation=name,
         value=value,
         value_recorded=float(trace.gate(gate)[step][k]),
-        distance_to_bound=distance_to_bound(name, z),
+        distance_to_bound=None if coupled_i is not None else distance_to_bound(name, z),
+        clip=params.clip,
+        z_sum=z_sum if params.clip is not None else None,
+        coupled_i=coupled_i,
     )
 
 
@@ -344,6 +366,10 @@ def gate_matvec(params: LSTMParams, trace: Trace, step: int, gate: str) -> MatVe
     p = params.peephole(gate)
     if p is not None:
         peephole = _vec(p * (trace.c[step] if gate == "o" else c_prev))
+    z_sum = None
+    if params.clip is not None:
+        z_sum = _vec(Wx + Uh + b + (np.asarray(peephole) if peephole is not None else 0.0))
+    coupled = _vec(trace.gate("i")[step]) if gate == "f" and params.input_forget else None
     return MatVec(
         gate=gate,
         W=_rows(W),
@@ -358,6 +384,9 @@ def gate_matvec(params: LSTMParams, trace: Trace, step: int, gate: str) -> MatVe
         z=_vec(trace.preactivation(gate)[step]),
         a=_vec(trace.gate(gate)[step]),
         activation=params.cell_activation if gate == "g" else params.recurrent_activation,
+        clip=params.clip,
+        z_sum=z_sum,
+        coupled_i=coupled,
     )
 
 
@@ -377,6 +406,7 @@ def gate_work(params: LSTMParams, trace: Trace, step: int, gate: str, unit: int)
 def cell_work(trace: Trace, step: int, unit: int) -> CellWork:
     _, _, c_prev = step_inputs(trace, step)
     k = _check_unit(trace.n, unit)
+    masked = bool(trace.mask is not None and trace.mask[step])
     f, i, g = (np.asarray(trace.gate(q)[step], dtype=np.float64) for q in "fig")
     c = np.asarray(trace.c[step], dtype=np.float64)
     kept, written = f * c_prev, i * g
@@ -389,8 +419,9 @@ def cell_work(trace: Trace, step: int, unit: int) -> CellWork:
             i=float(i[j]),
             g=float(g[j]),
             written=float(written[j]),
-            c=float(kept[j] + written[j]),
+            c=float(c_prev[j] if masked else kept[j] + written[j]),
             c_recorded=float(c[j]),
+            masked=masked,
         )
         for j in range(trace.n)
     )
@@ -404,7 +435,9 @@ def cell_path(params: LSTMParams, trace: Trace, step: int, unit: int) -> CellPat
     f = float(trace.f[step][k])
     factor = float(cell_path_factor(params, trace, step)[k])
     survives = float(forget_product(trace, step, k)[0])
-    return CellPath(unit=k, step=step, f=f, factor=factor, peephole=factor - f, survives_from_start=survives)
+    masked = bool(trace.mask is not None and trace.mask[step])
+    return CellPath(unit=k, step=step, f=f, factor=factor, peephole=0.0 if masked else factor - f,
+                    survives_from_start=survives, masked=masked, input_forget=params.input_forget)
 
 
 def hidden_work(params: LSTMParams, trace: Trace, step: int, unit: int) -> HiddenWork:
@@ -437,7 +470,9 @@ def hidden_work(params: LSTMParams, trace: Trace, step: int, unit: int) -> Hidde
         total = math.fsum(t.product for t in terms)
         projection = ProjectionWork(row, TermList(terms, total), total, float(trace.h[step][row]),
                                     params.h_size)
-    return HiddenWork(units, k, params.cell_activation, projection)
+    masked = bool(trace.mask is not None and trace.mask[step])
+    carried = _vec(trace.h_prev(step)) if masked else ()
+    return HiddenWork(units, k, params.cell_activation, projection, masked, carried)
 
 
 def vector_work(trace: Trace, step: int, component_id: str, input_names=()) -> VectorWork:
@@ -499,7 +534,47 @@ def explain(
         cell_path=cell_path(params, trace, step, unit) if cid == "c" else None,
         masked=bool(trace.mask is not None and trace.mask[step]),
         p=p,
+        formula=variant_formula(params, cid),
+        cell_activation=params.cell_activation,
+        input_forget=params.input_forget,
+        mask_value=params.mask_value,
     )
+
+
+def activation_symbol(name: str) -> str:
+    """σ for the logistic sigmoid, else the activation's own name (tanh, hard_sigmoid, relu)."""
+    return "σ" if name == "sigmoid" else name
+
+
+def variant_formula(params: LSTMParams, component_id: str) -> str:
+    """The component's equation as this cell computes it: its activations, peepholes, ONNX
+    clip and input_forget, and a projection (lstmviz.components holds the standard cell's)."""
+    cid = component(component_id).id
+    rec, act = activation_symbol(params.recurrent_activation), params.cell_activation
+    if cid in GATE_IDS:
+        if cid == "f" and params.input_forget:
+            return "f_t = 1 − i_t"  # ONNX input_forget: coupled to the input gate
+        arg = f"W_{cid}·x_t + U_{cid}·h_{{t-1}} + b_{cid}"
+        p = params.peephole(cid)
+        if p is not None:
+            arg += " + p_o ⊙ c_t" if cid == "o" else f" + p_{cid} ⊙ c_{{t-1}}"
+        if params.clip is not None:
+            arg = f"clip({arg}, ±{format_number(params.clip)})"
+        return f"{cid}_t = {act if cid == 'g' else rec}({arg})"
+    if cid in ("mul_f", "mul_i", "add_c", "c"):
+        if cid == "mul_i":
+            return "i_t ⊙ g_t"
+        forget = "(1 − i_t)" if params.input_forget else "f_t"
+        if cid == "mul_f":
+            return f"{forget} ⊙ c_{{t-1}}" if params.input_forget else "f_t ⊙ c_{t-1}"
+        return f"c_t = {forget} ⊙ c_{{t-1}} + i_t ⊙ g_t"
+    if cid == "tanh_c":
+        return f"{act}(c_t)"
+    if cid in ("mul_o", "h"):
+        if params.projected:
+            return f"h_t = W_hr·r_t,  r_t = o_t ⊙ {act}(c_t)"
+        return f"h_t = o_t ⊙ {act}(c_t)"
+    return component(cid).formula
 
 
 # -- what the diagram draws ---------------------------------------------------------------
@@ -594,7 +669,12 @@ def squash_reading(name: str) -> str:
     if name == "tanh":
         return "tanh squashes z into (-1, 1)."
     if name.startswith("hard_sigmoid"):
-        return "hard_sigmoid is a piecewise-linear σ: clip(αz + 0.5, 0, 1)."
+        alpha = "1/6" if name == "hard_sigmoid_keras3" else "0.2"
+        return f"hard_sigmoid is a piecewise-linear σ: clip({alpha}·z + 0.5, 0, 1), flat (saturated) outside."
+    if name == "relu":
+        return "relu(z) = max(z, 0): 0 for negative z, z itself otherwise (unbounded above)."
+    if name == "linear":
+        return "linear: the activation is z itself (no squashing)."
     return (
         "σ(z) = 1 / (1 + exp(−z)) squashes z into (0, 1): a dial per unit, 0 blocks, 1 lets "
         "everything through. It is deterministic, not a random draw."

@@ -228,7 +228,10 @@ def _model_opening(current: CellState, params: LSTMParams, path, sha256, xs=None
     xs, cut = cut_to_sequence_length(params, check_sequence(xs, params.input_size), name)
     cell = CellState(params, xs, h0, c0, tuple(names or ()), sources).check()
     note = note or "on the current input"
-    message = f"Opened the model {name} (n = {params.n}, m = {params.m}) {note}"
+    sizes = f"n = {params.n}, m = {params.m}"
+    if params.projected:  # LSTMP: h has p entries, not n
+        sizes += f", p = {params.h_size}"
+    message = f"Opened the model {name} ({sizes}) {note}"
     # the status line names the file once: "...on x.csv: sequence_lens = 4: running ..."
     message += f": {cut.removeprefix(name + ': ')}." if cut else "."
     return Opening(str(path), "model", f"Open model {name}",
@@ -409,6 +412,37 @@ def initial_document(file=None, model=None, input=None, preset=None, layer=None,
     else:
         doc = Document(start_cell, view=start_view)
     apply_view_args(doc, step=step, select=select, unit=unit)
+    doc.mark_saved()
+    return doc
+
+
+def live_document(params: LSTMParams, input=None):  # noqa: A002 - as initial_document's
+    """The Document lstmviz.show opens on a live framework object, built as initial_document
+    builds one for `lstmviz FILE --layer K`: the whole cell, with its upstream layers, its
+    activations, clip, masking and projection (nothing is lost in a file hand-over); `input`
+    a sequence file, an array (T, m), or None for a generated input."""
+    from lstmviz.document.document import Document
+    from lstmviz.io.sequences import load_sequence
+
+    names: tuple[str, ...] = ()
+    input_path = None
+    if input is None:
+        xs = generated_input(params.input_size)
+    elif isinstance(input, (str, Path)) or hasattr(input, "__fspath__"):
+        input_path = str(input)
+        xs, names = load_sequence(input), _header(input)
+    else:
+        xs = np.asarray(input, dtype=np.float64)
+        if xs.ndim == 1 and params.input_size == 1:
+            xs = xs[:, None]
+    if xs.ndim != 2 or xs.shape[1] != params.input_size:
+        raise LstmvizError(f"the input has shape {xs.shape} but {params.name or 'the model'} expects "
+                           f"m = {params.input_size} inputs per step", source=input_path)
+    title = params.name or params.source or "live model"
+    sources = Sources(input_path=input_path, title=title, layer_name=params.name or None)
+    cell = CellState(params, check_sequence(xs, params.input_size, input_path), None, None,
+                     tuple(names), sources).check()
+    doc = Document(cell)
     doc.mark_saved()
     return doc
 

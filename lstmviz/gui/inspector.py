@@ -32,6 +32,7 @@ from lstmviz.core.explain import (
     MatVec,
     ProjectionWork,
     VectorWork,
+    activation_symbol,
     cell_reading,
     explain,
     format_number,
@@ -115,7 +116,7 @@ def matrix_html(
                 bg = f"background:{style.HTML_UNIT_ROW};"
             elif tints is not None:
                 bg = f"background:{tints[c]};"
-            out.append(f"<td class='num' style='padding:1px 5px;{bg}'>{num(value, digits)}</td>")
+            out.append(f"<td class='num' style='padding:1px 3px;{bg}'>{num(value, digits)}</td>")
         out.append(_bracket_cell(False, r == 0, r == count - 1))
         out.append("</tr>")
     out.append("</table>")
@@ -129,7 +130,7 @@ def column(values) -> list[tuple[float]]:
 def equation_row(parts: list[tuple[str, str]]) -> str:
     """Matrices and operators side by side, with a caption under each matrix."""
     top = "".join(
-        f"<td valign='middle' align='center' style='padding:0 3px'>{body}</td>" for body, _ in parts
+        f"<td valign='middle' align='center' style='padding:0 1px'>{body}</td>" for body, _ in parts
     )
     bottom = "".join(
         f"<td align='center' class='muted' style='font-size:11px'>{cap}</td>" for _, cap in parts
@@ -147,22 +148,61 @@ def header_html(ex: Explanation) -> str:
     title = comp.name[0].upper() + comp.name[1:]
     if comp.symbol not in comp.name and style.plain_math(comp.symbol) not in comp.name:
         title += f"  {comp.symbol}"
-    formula, description = comp.formula, comp.description
+    formula, description = ex.formula or comp.formula, comp.description
+    if ex.cell_activation != "tanh" and comp.id == "tanh_c":
+        title = f"{ex.cell_activation} of the cell state"
+    description = for_activation(to_html(description), ex.cell_activation)
+    if ex.input_forget and comp.id == "f":
+        description = ("Coupled to the input gate (ONNX input_forget = 1): f<sub>t</sub> = 1 − "
+                       "i<sub>t</sub>, whatever its own weights give; what is written is what is forgotten.")
     if ex.p is not None and comp.id in ("h", "mul_o"):  # a projected (LSTMP) cell
-        formula = "h_t = W_hr·r_t,  r_t = o_t ⊙ tanh(c_t)"
-        description = (f"With the projection W_hr ({ex.p}×{ex.n}), h_t has p = {ex.p} entries and "
-                       f"goes on to the next step as h_{{t-1}}; r_t and c_t have n = {ex.n}.")
+        description = to_html(f"With the projection W_hr ({ex.p}×{ex.n}), h_t has p = {ex.p} entries and "
+                              f"goes on to the next step as h_{{t-1}}; r_t and c_t have n = {ex.n}.")
     return (
         f"<h2>{to_html(title)}</h2>"
-        f"<div class='formula'>{to_html(formula)}</div>"
-        f"<div class='muted'>{to_html(description)}</div>"
+        f"<div class='formula'>{formula_html(formula)}</div>"
+        f"<div class='muted'>{description}</div>"
         f"<div class='muted'>Step t = {ex.step} of 0…{ex.T - 1}; unit k = {ex.unit} of {ex.n}.</div>"
+        f"{masked_html(ex)}"
+    )
+
+
+def formula_html(text: str) -> str:
+    """to_html, keeping activation names such as hard_sigmoid whole (not hard with a subscript)."""
+    names = ("hard_sigmoid_keras3", "hard_sigmoid")
+    for j, name in enumerate(names):
+        text = text.replace(name, f"\x00{j}\x00")
+    html = to_html(text)
+    for j, name in enumerate(names):
+        html = html.replace(f"\x00{j}\x00", name)
+    return html
+
+
+def for_activation(text: str, cell_activation: str) -> str:
+    """A sentence written for tanh, said of the cell's own activation (relu is not bounded)."""
+    if cell_activation == "tanh":
+        return text
+    for bound in (", in (-1, 1)", " in (-1, 1)", " into (-1, 1)"):
+        text = text.replace(bound, "")
+    return text.replace("Squashes", "Passes").replace("tanh", cell_activation)
+
+
+def masked_html(ex: Explanation) -> str:
+    """The line that says this step is masked (Keras Masking), and what that means here."""
+    if not ex.masked:
+        return ""
+    return (
+        f"<div class='note'><b>Masked step</b>: x<sub>t</sub> equals the mask value "
+        f"{num(ex.mask_value)} in every column, so the cell carries its state: "
+        "c<sub>t</sub> = c<sub>t−1</sub> and h<sub>t</sub> = h<sub>t−1</sub>. The gates below are "
+        "still computed (and recorded) from x<sub>t</sub>, as Keras does, but nothing they give is "
+        "used.</div>"
     )
 
 
 def shapes_html(ex: Explanation) -> str:
     rows = "".join(
-        f"<tr><td>{sym(term)}</td>"
+        f"<tr><td>{for_activation(sym(term), ex.cell_activation)}</td>"
         f"<td class='num' style='padding-left:14px'>{shape.replace('x', ' × ')}</td></tr>"
         for term, shape in ex.shapes
     )
@@ -174,7 +214,7 @@ def shapes_html(ex: Explanation) -> str:
     else:
         sizes = (
             f"x<sub>t</sub> has m = {ex.m} entries; c<sub>t</sub> and r<sub>t</sub> = "
-            f"o<sub>t</sub> ⊙ tanh(c<sub>t</sub>) have n = {ex.n}; the projection "
+            f"o<sub>t</sub> ⊙ {ex.cell_activation}(c<sub>t</sub>) have n = {ex.n}; the projection "
             f"h<sub>t</sub> = W<sub>hr</sub>·r<sub>t</sub> has p = {ex.p} (proj_size), so "
             f"h<sub>t-1</sub> and U are n × p = {ex.n} × {ex.p}."
         )
@@ -203,7 +243,7 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
                    whatif: tuple = (), stale: bool = False) -> str:
     u = work.unit
     g, k = u.gate, u.unit
-    act = "σ" if u.activation == "sigmoid" else u.activation
+    act = activation_symbol(u.activation)
     rows: list[str] = []
     sep = "<tr><td colspan='3' style='border-top:1px solid #999; font-size:2px'></td></tr>"
     limit = term_limit(u, expanded)
@@ -236,25 +276,50 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
     rows.append(f"<tr><td>+ bias {sym(f'b_{g}')}[{k}]</td><td></td><td class='num'>= {num(u.bias)}</td></tr>")
     rows.append(sep)
     sum_text = " + ".join(p if not p.startswith("−") else f"({p})" for p in parts)
+    z_sum = u.z if u.z_sum is None else u.z_sum
     rows.append(
         f"<tr><td style='font-size:15px'><b>z<sub>{g}</sub>[{k}]</b></td>"
         f"<td class='num' style='padding-left:12px'>{sum_text}</td>"
-        f"<td class='num' style='font-size:15px'><b>= {num(u.z)}</b></td></tr>"
+        f"<td class='num' style='font-size:15px'><b>= {num(z_sum)}</b></td></tr>"
     )
+    if u.clip is not None:  # ONNX clip: the activation sees z bounded to [-clip, clip]
+        bound = num(u.clip)
+        held = "held at the bound" if u.z != z_sum else "inside, unchanged"
+        rows.append(
+            f"<tr><td>clipped to [−{bound}, {bound}]</td>"
+            f"<td class='num' style='padding-left:12px'>clip({num(z_sum)}, ±{bound}) ({held})</td>"
+            f"<td class='num'><b>= {num(u.z)}</b></td></tr>"
+        )
     value = num(u.value)
     if u.distance_to_bound is not None and u.value not in (0.0, 1.0):
         gap = num(u.distance_to_bound, 3)
         value = f"1 − {gap}" if u.value > 0.5 else gap
-    rows.append(
-        f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
-        f"<td class='num' style='padding-left:12px'>{act}({num(u.z)})</td>"
-        f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
-    )
+    if u.coupled_i is not None:  # ONNX input_forget: f = 1 - i, z_f unused
+        rows.append(
+            f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
+            f"<td class='num' style='padding-left:12px'>1 − i<sub>t</sub>[{k}] = 1 − {num(u.coupled_i)}</td>"
+            f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
+        )
+    else:
+        rows.append(
+            f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
+            f"<td class='num' style='padding-left:12px'>{act}({num(u.z)})</td>"
+            f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
+        )
+    peep = ""
+    if u.peephole is not None:
+        peep = f" + {to_html(u.peephole.coef_name)}·{to_html(u.peephole.var_name)}"
     html = [
         f"<h3>Unit k = {k}: z<sub>{g}</sub>[{k}] = W<sub>{g}</sub>[{k},:]·x<sub>t</sub> + "
-        f"U<sub>{g}</sub>[{k},:]·h<sub>t−1</sub> + b<sub>{g}</sub>[{k}]</h3>",
+        f"U<sub>{g}</sub>[{k},:]·h<sub>t−1</sub>{peep} + b<sub>{g}</sub>[{k}]</h3>",
         f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table>",
     ]
+    if u.coupled_i is not None:
+        html.append(
+            "<div class='note'>input_forget (ONNX): the forget gate is coupled to the input gate, "
+            "f<sub>t</sub> = 1 − i<sub>t</sub>. z<sub>f</sub> above is computed and recorded but "
+            "not used.</div>"
+        )
     if limit is not None:
         html.append(
             f"<div class='muted'>The {limit} largest terms of each sum are listed "
@@ -313,18 +378,22 @@ def concat_sum_html(work: GateWork, h_first: bool) -> str:
     terms = [t for block in blocks for t in block]
     if len(terms) > 16:
         return ""
+    if u.peephole is not None:
+        terms.append(u.peephole)
     products = " + ".join(f"{num(t.coef)}·{factor(t.value)}" for t in terms)
     order = "[h<sub>t−1</sub>, x<sub>t</sub>]" if h_first else "[x<sub>t</sub>, h<sub>t−1</sub>]"
+    clip_text = f", clipped to <b>{num(u.z)}</b>" if u.z_sum is not None and u.z_sum != u.z else ""
     return (
         f"<div style='margin-top:6px'>The same sum in the concatenated order "
         f"W<sub>{g}</sub>[{k},:]·{order} + b<sub>{g}</sub>[{k}]:<br>"
-        f"&nbsp;&nbsp;{products} + {factor(u.bias)} = <b>{num(u.z)}</b></div>"
+        f"&nbsp;&nbsp;{products} + {factor(u.bias)} = <b>{num(u.z if u.z_sum is None else u.z_sum)}</b>"
+        f"{clip_text}</div>"
     )
 
 
 def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
     g, k = mv.gate, ex.unit
-    act = "σ" if mv.activation == "sigmoid" else mv.activation
+    act = activation_symbol(mv.activation)
     n, m = ex.n, ex.m
     hp = n if ex.p is None else ex.p  # entries of h_{t-1}: p for a projected cell
     W, U, x, h, b = (
@@ -390,10 +459,19 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
         )
     if mv.peephole is not None:
         total += [op("+"), (vec(mv.peephole), "p ⊙ c")]
-    lines.append(total + [op("+"), (vec(mv.b), b), op("="), (vec(mv.z), z)])
-    lines.append(
-        [(f"<span style='font-size:15px'>{a} = {act}(</span>", ""), (vec(mv.z), z), op(") ="), (vec(mv.a), a)]
-    )
+    if mv.z_sum is None:
+        lines.append(total + [op("+"), (vec(mv.b), b), op("="), (vec(mv.z), z)])
+    else:  # ONNX clip: the sum, then z = clip(sum, -clip, clip)
+        lines.append(total + [op("+"), (vec(mv.b), b), op("="), (vec(mv.z_sum), "sum")])
+        bound = num(mv.clip)
+        lines.append([(f"<span style='font-size:15px'>{z} = clip(</span>", ""), (vec(mv.z_sum), "sum"),
+                      op(f", ±{bound}) ="), (vec(mv.z), z)])
+    if mv.coupled_i is not None:  # ONNX input_forget: f = 1 - i (z_f unused)
+        lines.append([(f"<span style='font-size:15px'>{a} = 1 −</span>", ""),
+                      (vec(mv.coupled_i), "i<sub>t</sub>"), op("="), (vec(mv.a), a)])
+    else:
+        lines.append([(f"<span style='font-size:15px'>{a} = {act}(</span>", ""), (vec(mv.z), z),
+                      op(") ="), (vec(mv.a), a)])
     body = "<div style='margin-top:5px'></div>".join(equation_row(line) for line in lines)
     return (
         f"<h3>{title}</h3>{body}"
@@ -406,7 +484,7 @@ def vector_tinted(rows, tints) -> str:
     out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
     for r, (value,) in enumerate(rows):
         out.append("<tr>" + _bracket_cell(True, r == 0, r == count - 1))
-        out.append(f"<td class='num' style='padding:1px 5px;background:{tints[r]}'>{num(value, 3)}</td>")
+        out.append(f"<td class='num' style='padding:1px 3px;background:{tints[r]}'>{num(value, 3)}</td>")
         out.append(_bracket_cell(False, r == 0, r == count - 1) + "</tr>")
     out.append("</table>")
     return "".join(out)
@@ -457,12 +535,23 @@ def cell_html(ex: Explanation, work: CellWork) -> str:
         f" + {sym('i_t')}[{k}] · {sym('g_t')}[{k}]</td></tr>"
         f"<tr><td>= {num(u.f)} × {factor(u.c_prev)} + {num(u.i)} × {factor(u.g)}</td></tr>"
         f"<tr><td>= {num(u.kept)} + {factor(u.written)}</td></tr>"
-        f"<tr><td style='font-size:15px'><b>= {num(u.c)}</b></td></tr></table>"
-        f"<div class='note'>{to_html(cell_reading(u))} {to_html(gate_reading('f', u.f))}</div>"
+        f"<tr><td style='font-size:15px'><b>= {num(u.kept + u.written)}</b></td></tr></table>"
     )
+    if ex.input_forget:
+        worked += (f"<div class='muted'>input_forget (ONNX): f<sub>t</sub> = 1 − i<sub>t</sub>, "
+                   f"here 1 − {num(u.i)} = {num(u.f)}.</div>")
+    if u.masked:
+        worked += (
+            f"<div class='note'><b>Masked step</b>: the cell keeps its memory, "
+            f"{sym('c_t')}[{k}] = {sym('c_{t-1}')}[{k}] = <b>{num(u.c)}</b>; the update above is what "
+            "an unmasked step would have written, and is not used.</div>"
+        )
+    else:
+        worked += f"<div class='note'>{to_html(cell_reading(u))} {to_html(gate_reading('f', u.f))}</div>"
+    carried = " (masked: c<sub>t</sub> = c<sub>t−1</sub>)" if u.masked else ""
     table = (
         f"<h3>Every unit: c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub> "
-        f"(⊙: unit by unit)</h3>{_unit_table(headers, rows, k, marked)}"
+        f"(⊙: unit by unit){carried}</h3>{_unit_table(headers, rows, k, marked)}"
     )
     return worked + table
 
@@ -472,8 +561,13 @@ def cell_path_html(path: CellPath) -> str:
     k = path.unit
     rows = [f"<tr><td>∂{sym('c_t')}[{k}] / ∂{sym('c_{t-1}')}[{k}] = {sym('f_t')}[{k}] (direct path)</td>"
             f"<td class='num'>= {num(path.f)}</td></tr>"]
-    if path.peephole != 0.0:
-        rows.append("<tr><td>+ peepholes p<sub>i</sub>g σ′(i) + p<sub>f</sub>c<sub>t−1</sub>σ′(f)</td>"
+    if path.masked:
+        rows = [f"<tr><td>∂{sym('c_t')}[{k}] / ∂{sym('c_{t-1}')}[{k}] = 1 (a masked step carries c)</td>"
+                f"<td class='num'>= {num(path.factor)}</td></tr>"]
+    elif path.peephole != 0.0:
+        terms = ("p<sub>i</sub>(g − c<sub>t−1</sub>) σ′(i) (input_forget: f = 1 − i)" if path.input_forget
+                 else "p<sub>i</sub>g σ′(i) + p<sub>f</sub>c<sub>t−1</sub>σ′(f)")
+        rows.append(f"<tr><td>+ peepholes {terms}</td>"
                     f"<td class='num'>= {num(path.peephole)}</td></tr>")
         rows.append("<tr><td><b>along the line</b></td>"
                     f"<td class='num'><b>= {num(path.factor)}</b></td></tr>")
@@ -502,8 +596,17 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
         f"<tr><td>= {num(u.o)} × {act}({num(u.c)})</td></tr>"
         f"<tr><td>= {num(u.o)} × {factor(u.tanh_c)}</td></tr>"
         f"<tr><td style='font-size:15px'><b>= {num(u.h)}</b></td></tr></table>"
-        f"<div class='note'>{to_html(gate_reading('o', u.o))}</div>"
     )
+    if work.masked:
+        kept = work.carried[min(k, len(work.carried) - 1)] if work.carried else 0.0
+        j = min(k, len(work.carried) - 1)
+        worked += (
+            f"<div class='note'><b>Masked step</b>: the cell carries its output, "
+            f"{sym('h_t')} = {sym('h_{t-1}')} (entry {j}: <b>{num(kept)}</b>); the product above "
+            f"(of the carried c<sub>t</sub> = c<sub>t−1</sub>) is not what goes on.</div>"
+        )
+    else:
+        worked += f"<div class='note'>{for_activation(to_html(gate_reading('o', u.o)), act)}</div>"
     table = (
         f"<h3>Every unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
         f"{_unit_table(headers, rows, k, marked)}"
@@ -511,11 +614,11 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
     if work.projection is not None:
         table = table.replace("<h3>Every unit: h<sub>t</sub>", "<h3>Every unit: r<sub>t</sub>", 1)
         worked = worked.replace(f"{sym('h_t')}[{k}] =", f"{sym('r_t')}[{k}] =", 1)
-        return projection_html(work.projection) + worked + table
+        return projection_html(work.projection, act, work.masked) + worked + table
     return worked + table
 
 
-def projection_html(pw: ProjectionWork) -> str:
+def projection_html(pw: ProjectionWork, act: str = "tanh", masked: bool = False) -> str:
     """h_t[j] = Σ_k W_hr[j, k]·r_t[k] of a projected cell, every term with its numbers (the
     largest 12 of a wide cell, and the rest summed)."""
     j = pw.row
@@ -527,10 +630,12 @@ def projection_html(pw: ProjectionWork) -> str:
     return (
         f"<h3>Projection: h<sub>t</sub>[{j}] = Σ<sub>k</sub> W<sub>hr</sub>[{j}, k]·r<sub>t</sub>[k]</h3>"
         f"<div class='muted'>An LSTMP cell (proj_size p = {pw.h_size}): r<sub>t</sub> = "
-        f"o<sub>t</sub> ⊙ tanh(c<sub>t</sub>) has n = {n} entries and h<sub>t</sub> = "
+        f"o<sub>t</sub> ⊙ {act}(c<sub>t</sub>) has n = {n} entries and h<sub>t</sub> = "
         f"W<sub>hr</sub>·r<sub>t</sub> has p = {pw.h_size}; entry j = {j} is worked here.</div>"
         f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table>"
-        f"<div style='font-size:15px'><b>h<sub>t</sub>[{j}] = Σ = {num(pw.h)}</b></div>"
+        + (f"<div style='font-size:15px'><b>h<sub>t</sub>[{j}] = Σ = {num(pw.h)}</b></div>" if not masked else
+           f"<div>Σ = {num(pw.h)}, not used: at this masked step <b>h<sub>t</sub>[{j}] = "
+           f"h<sub>t−1</sub>[{j}] = {num(pw.h_recorded)}</b>.</div>")
     )
 
 
@@ -606,8 +711,10 @@ def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool =
             parts.append(matvec_html(ex, work.matvec, concat))
         parts.append(gate_unit_html(ex, work, concat, expanded, acting, stale))
         u = work.unit
-        parts.append(f"<div class='note'>{to_html(gate_reading(u.gate, u.value))}</div>")
-        parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")
+        reading = for_activation(to_html(gate_reading(u.gate, u.value)), ex.cell_activation)
+        parts.append(f"<div class='note'>{reading}</div>")
+        if u.coupled_i is None:
+            parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")
         if work.matvec is None:
             parts.append(
                 f"<div class='muted'>The whole matrix-vector product is laid out for n ≤ 8 "

@@ -144,3 +144,9 @@ def test_trace_panels_plot_every_unit_of_c_and_the_p_entries_of_h(viewer):
     panels = v.window.findChild(TracePanels)
     assert panels is not None
     v.set_step(2)  # the plots follow without an exception (the conftest fails on any)
+
+
+def test_the_status_line_after_opening_names_p(viewer):
+    v, _ = viewer
+    message = v.window.statusBar().currentMessage()
+    assert "(n = 6, m = 3, p = 2)" in message, message

@@ -147,11 +147,12 @@ def test_from_keras_on_a_model():
 
 
 def test_show_hands_the_converted_model_to_the_viewer(monkeypatch):
-    opened = []
+    opened, built = [], []
 
     class Viewer:
-        def __init__(self, show=True):
-            self.show = show
+        def __init__(self, show=True, document=None):
+            self.show, self.document = show, document
+            built.append(document)
 
         def open(self, path, layer=None, input=None):  # noqa: A002
             opened.append((path, layer, input))
@@ -162,11 +163,9 @@ def test_show_hands_the_converted_model_to_the_viewer(monkeypatch):
     lstm = _fake_lstm(rng, 3, 4)
     xs = rng.normal(size=(5, 3))
     viewer = lstmviz.show(lstm, input=xs.tolist())
-    assert viewer.show is True
-    ((path, layer, given),) = opened
-    np.testing.assert_array_equal(given, xs)
-    reread = lstmviz.load_model(path)
-    np.testing.assert_allclose(lstmviz.run(reread, xs).h, _loop(*_weights(lstm), xs), atol=1e-6)
+    assert viewer.show is True and not opened  # a live model goes in as a Document, no file
+    np.testing.assert_array_equal(viewer.document.xs, xs)
+    np.testing.assert_allclose(viewer.document.trace.h, _loop(*_weights(lstm), xs), atol=1e-6)
     lstmviz.show("model.pt", layer="lstm")
     assert opened[-1] == ("model.pt", "lstm", None)
     with pytest.raises(LstmvizError, match="cannot show a dict"):

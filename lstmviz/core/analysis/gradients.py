@@ -114,6 +114,8 @@ def cell_path_factor(params: LSTMParams, trace: Trace, t: int) -> np.ndarray:
 
     It is f_t on the direct path; with input/forget peepholes it also carries
     p_i g_t sigma'(i_t) + p_f c_{t-1} sigma'(f_t). (h_{t-1} is a separate input of step t.)
+    ONNX input_forget (f = 1 - i): p_i (g_t - c_{t-1}) sigma'(i_t), and p_f has no effect;
+    ONNX clip: a gate whose z sits at the bound passes no gradient to its peephole.
     """
     check_compatible(params, trace)
     t = resolve_step(trace, t, "t")
@@ -121,10 +123,20 @@ def cell_path_factor(params: LSTMParams, trace: Trace, t: int) -> np.ndarray:
         return np.ones(trace.n)  # a masked step carries c: c_t = c_{t-1}
     factor = np.array(trace.f[t], dtype=np.float64)
     d_rec = derivative_from_value(params.recurrent_activation)
+
+    def slope(gate: str) -> np.ndarray:  # d a / d z, 0 where ONNX clip held z at its bound
+        d = d_rec(np.asarray(trace.gate(gate)[t], dtype=np.float64))
+        if params.clip is not None:
+            d = np.where(np.abs(trace.preactivation(gate)[t]) >= params.clip, 0.0, d)
+        return d
+
+    c_prev = np.asarray(trace.c_prev(t), dtype=np.float64)
     if params.p_i is not None:
-        factor += params.p_i * trace.g[t] * d_rec(np.asarray(trace.i[t], dtype=np.float64))
-    if params.p_f is not None:
-        factor += params.p_f * trace.c_prev(t) * d_rec(np.asarray(trace.f[t], dtype=np.float64))
+        # c = f c_{t-1} + i g; with input_forget f = 1 - i, so i's peephole also moves f
+        through = trace.g[t] - c_prev if params.input_forget else trace.g[t]
+        factor += params.p_i * through * slope("i")
+    if params.p_f is not None and not params.input_forget:  # (coupled: z_f is unused)
+        factor += params.p_f * c_prev * slope("f")
     return factor
 
 

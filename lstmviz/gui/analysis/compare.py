@@ -226,6 +226,7 @@ class CompareView(AnalysisView):
     def partner(self, unit: int) -> int:
         if self.matching is None:
             return unit
+        unit = min(unit, len(self.matching.partner) - 1)  # h of a projected cell: p entries
         k = int(self.matching.partner[unit])
         return unit if k < 0 else k
 
@@ -261,8 +262,9 @@ class CompareView(AnalysisView):
         self.overlay = ov
         if 0 <= k < self.table.rowCount():
             self.table.selectRow(k)
+        k, j = ov.unit, ov.partner  # (entries of h for a projected cell: p, not n)
         color = unit_rgb(k)
-        n, T = doc.n, doc.T
+        n, T = ov.rows, doc.T
         self.a_curve.setData(ov.before, pen=common.trace_pen(color, 2.0, T))
         self.b_curve.setData(ov.after, pen=common.trace_pen(B_COLOR, 1.5, T, common.DASH))
         self.heat.setImage(ov.heat, autoLevels=False, levels=(-1.0, 1.0))

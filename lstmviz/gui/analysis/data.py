@@ -41,6 +41,7 @@ class MemoryCurves:
     heat: np.ndarray  # (n, T+1) d out / d c_t, signed, in [-1, 1] (see heat_log)
     heat_max: float  # the largest |d out / d c_t| (what +-1 stands for)
     flow: GradientFlow
+    out_unit: int | None = None  # the entry of h_T (or c_T) that is `out`: unit, or p - 1 (below)
 
     def at(self, t: int) -> dict[str, float] | None:
         """The curves' values at step t, or None after the target."""
@@ -52,7 +53,10 @@ class MemoryCurves:
 
 def memory_curves(params, trace, target: int, unit: int | None, wrt: str = "h") -> MemoryCurves:
     """Backpropagate once (lstmviz.core.analysis.gradient_flow) and shape it for the view."""
-    flow = gradient_flow(params, trace, step=target, unit=unit, wrt=wrt)
+    # h of a projected (LSTMP) cell has p < n entries: for a unit k >= p, out is h_T[p - 1]
+    # (the curves of d out / d c_t still follow cell unit k)
+    out_unit = unit if unit is None or wrt != "h" else min(unit, trace.h_size - 1)
+    flow = gradient_flow(params, trace, step=target, unit=out_unit, wrt=wrt)
     if unit is None:
         dc = np.linalg.norm(flow.dc, axis=1)
         direct = np.linalg.norm(flow.direct_dc(), axis=1)
@@ -63,7 +67,7 @@ def memory_curves(params, trace, target: int, unit: int | None, wrt: str = "h") 
     return MemoryCurves(
         target=flow.step, unit=unit, wrt=wrt, steps=flow.steps.astype(np.float64), fprod=flow.fprod,
         dc=dc, dc_direct=direct, dx=flow.norm("dx"), heat=np.ascontiguousarray(flow.dc.T),
-        heat_max=heat_max, flow=flow,
+        heat_max=heat_max, flow=flow, out_unit=out_unit,
     )
 
 
@@ -213,7 +217,7 @@ class Overlay:
     """One quantity of two runs of the same shape, for an overlay and a difference heatmap."""
 
     quantity: str
-    unit: int
+    unit: int  # the unit of A shown: k, or the last entry of h when k >= p (projected cell)
     before: np.ndarray  # (T,) unit k in run A (the baseline, or the current model)
     after: np.ndarray  # (T,) unit k (or its partner) in run B
     delta: np.ndarray  # (T,) after - before
@@ -221,6 +225,12 @@ class Overlay:
     heat_max: float
     first_divergence: int | None  # first step where some unit differs by more than DIFF_TOL
     largest: tuple[int, int, float] | None  # (unit, step, after - before) of the largest |change|
+    partner: int = -1  # the unit of B shown (unit when not given)
+
+    @property
+    def rows(self) -> int:
+        """Entries of the quantity: n, or p for h of a projected cell (the heatmap's rows)."""
+        return int(self.heat.shape[0])
 
     @property
     def changed(self) -> bool:
@@ -234,6 +244,9 @@ def overlay(before_trace, after_trace, quantity: str, unit: int, partner: int | 
     diff = trace_difference(before_trace, after_trace)
     delta_all = diff.delta(quantity)  # (T, n)
     j = unit if partner is None else partner
+    # h of a projected (LSTMP) cell has p < n entries: unit k >= p shows the last one
+    width = before_trace.quantity(quantity).shape[1]
+    unit, j = min(unit, width - 1), min(j, after_trace.quantity(quantity).shape[1] - 1)
     before = np.asarray(before_trace.quantity(quantity)[:, unit], dtype=np.float64)
     after = np.asarray(after_trace.quantity(quantity)[:, j], dtype=np.float64)
     mags = np.abs(delta_all)
@@ -245,7 +258,7 @@ def overlay(before_trace, after_trace, quantity: str, unit: int, partner: int | 
     return Overlay(
         quantity=quantity, unit=unit, before=before, after=after, delta=after - before,
         heat=heat_image(delta_all.T, heat_max), heat_max=heat_max,
-        first_divergence=diff.first_divergence(quantity, tol=DIFF_TOL), largest=largest,
+        first_divergence=diff.first_divergence(quantity, tol=DIFF_TOL), largest=largest, partner=j,
     )
 
 

@@ -275,7 +275,7 @@ class MemoryView(AnalysisView):
         self.dc_curve.setData(cv.steps, fix(cv.dc), pen=common.trace_pen(color, 2.0, T))
         self.direct_curve.setData(cv.steps, fix(cv.dc_direct), pen=pen(DIRECT_COLOR, 1.0, common.DASH))
         self.dx_curve.setData(cv.steps, fix(cv.dx), pen=common.trace_pen(DX_COLOR, 1.5, T))
-        out_html = (f"{cv.wrt}<sub>T</sub>[{k}]" if cv.unit is not None
+        out_html = (f"{cv.wrt}<sub>T</sub>[{cv.out_unit}]" if cv.unit is not None
                     else f"Σ<sub>k</sub> {cv.wrt}<sub>T</sub>[k]")
         common.set_title(self.decay_plot, f"<b>Decay through time</b> &nbsp;out = {out_html}, T = {cv.target}"
                          + ("&nbsp;&nbsp;<span style='color:#777'>(log)</span>" if log else ""))

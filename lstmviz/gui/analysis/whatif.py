@@ -418,8 +418,9 @@ class WhatIfView(AnalysisView):
             return
         self.overlay = ov
         self.compute_count += 1
+        k = ov.unit  # (h of a projected cell has p entries: the last one for k >= p)
         color = unit_rgb(k)
-        n, T = doc.n, doc.T
+        n, T = ov.rows, doc.T
         self.before_curve.setData(ov.before, pen=common.trace_pen(common.BEFORE_COLOR, 2.0, T, common.DASH))
         self.after_curve.setData(ov.after, pen=common.trace_pen(color, 2.0, T))
         self.delta_curve.setData(ov.delta, pen=common.trace_pen((80, 80, 80), 1.5, T))
