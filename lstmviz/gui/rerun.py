@@ -105,6 +105,9 @@ class RerunDriver(QObject):
         if callable(status):
             status().addPermanentWidget(self.progress)
         bind(self, document.trace_progress, self._on_progress)
+        # A Document can outlive its window (a script, a second window on it): with nobody
+        # left to run its reruns between frames, it computes its changes at once again.
+        self.destroyed.connect(lambda *_args, doc=document: detach(doc))
 
     @property
     def running(self) -> bool:
@@ -153,3 +156,12 @@ class RerunDriver(QObject):
             self.document.finish_rerun()
         except LstmvizError as error:
             self._report(f"{error} — the change was undone")
+
+
+def detach(document) -> None:
+    """The window that ran `document`'s reruns is gone: finish one in progress, stream no more."""
+    document.stream_reruns = False
+    try:
+        document.finish_rerun()
+    except LstmvizError:
+        pass  # it went back to the last whole run, which is computed by now

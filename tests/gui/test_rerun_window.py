@@ -149,3 +149,21 @@ def test_an_open_analysis_view_says_it_shows_the_run_before_the_edit(qtbot, view
     assert doc.rerunning and all(v.rerun_note_shown for v in views)
     window.session.wait()
     assert not any(v.rerun_note_shown for v in views)
+
+
+def test_a_document_that_outlives_its_window_computes_its_changes_at_once(qtbot, user_dirs):
+    from lstmviz.gui.viewer import Viewer
+
+    params = LSTMParams.random(8, 2, seed=4)
+    doc = Document(params, np.random.default_rng(4).normal(size=(T, 2)))
+    viewer = Viewer(show=False, document=doc)
+    assert doc.stream_reruns
+    viewer.window.session.undo.submit(SetWeight(doc, "W_f", (0, 0), 3.0))
+    assert doc.rerunning
+    viewer.close()
+    QApplication.sendPostedEvents(None, 0)
+    qtbot.waitUntil(lambda: not doc.stream_reruns)
+    assert not doc.rerunning  # finished when its window went
+    doc.set_params(params)  # nobody runs reruns between frames now: computed at once
+    assert not doc.rerunning
+    assert np.abs(doc.trace.h - reference_h(params, doc.xs)).max() < 1e-12
