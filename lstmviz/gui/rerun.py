@@ -27,18 +27,20 @@ SHOW_AFTER_S = 0.15
 BAR_EVERY_S = 0.1  # the bar moves at most this often (a repaint of the status bar each time)
 
 
-class StaleStep(QObject):
+class StaleStep:
     """Calls `changed()` when the current step's trace row turns from stale to computed (or
-    back, when an edit lands), so a view that shows one step redraws exactly then."""
+    back, when an edit lands), so a view that shows one step redraws exactly then.
+
+    A plain object the view keeps (not a QObject child: a Python QObject parented to a
+    QGraphicsView crashed PySide 6.11 while it painted the view's cached items)."""
 
     def __init__(self, owner: QObject, document, changed: Callable[[], None]):
-        super().__init__(owner)
         self.document = document
         self._changed = changed
         self.stale = document.stale()
-        bind(self, document.trace_progress, self._progress)
-        bind(self, document.step_changed, self._step)
-        bind(self, document.trace_changed, self._step)
+        bind(owner, document.trace_progress, self._progress)
+        bind(owner, document.step_changed, self._step)
+        bind(owner, document.trace_changed, self._step)
 
     def _progress(self, _computed: int) -> None:
         now = self.document.stale()

@@ -219,3 +219,21 @@ COMPONENT_COLOR = "#ffe078"  # style.GATE_FILL
 def test_components_have_names_for_every_id():
     for cid in COMPONENT_IDS:
         assert COMPONENTS[cid].name and COMPONENTS[cid].formula
+
+
+def test_an_input_forget_cell_draws_its_forget_box_as_one_minus_i(qtbot):
+    from lstmviz.document import Document
+    from lstmviz.gui.diagram.items import BoxItem
+
+    doc = Document(LSTMParams.random(3, 2, seed=1), np.zeros((5, 2)))
+    view = CellDiagram(doc)
+    qtbot.addWidget(view)
+
+    def forget_symbol():
+        return next(item.symbol for item in view._items["f"] if isinstance(item, BoxItem))
+
+    assert forget_symbol() == "σ"
+    coupled = LSTMParams.random(3, 2, seed=1).replace(input_forget=True)
+    doc.set_params(coupled)  # an ONNX cell with input_forget = 1: f = 1 - i
+    assert forget_symbol() == "1−i"
+    np.testing.assert_allclose(doc.trace.f, 1.0 - doc.trace.i, atol=1e-15)

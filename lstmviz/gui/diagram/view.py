@@ -89,7 +89,7 @@ class CellDiagram(QGraphicsView):
         )
         self._items: dict[str, list[DiagramItem]] = {}
         self._columns: dict[str, ColumnItem] = {}
-        self._shape: tuple[int, int] | None = None
+        self._shape: tuple | None = None
         self._rebuild()
         doc = document
         bind(self, doc.step_changed, self._on_step)
@@ -127,6 +127,8 @@ class CellDiagram(QGraphicsView):
         for wire in g.wires:
             self._add(WireItem(wire.component, pick, wire))
         for gate, (center, symbol, caption) in g.boxes.items():
+            if gate == "f" and doc.params.input_forget:  # ONNX input_forget: f is not a layer
+                symbol = "1−i"
             self._add(BoxItem(gate, pick, center, symbol, caption))
         for op, (center, symbol) in g.nodes.items():
             self._add(NodeItem(op, pick, center, symbol))
@@ -155,8 +157,9 @@ class CellDiagram(QGraphicsView):
         self.fit()
 
     @staticmethod
-    def _shape_of(doc) -> tuple[int, int, int | None]:
-        return doc.n, doc.m, (doc.params.h_size if doc.params.projected else None)
+    def _shape_of(doc) -> tuple:
+        return (doc.n, doc.m, (doc.params.h_size if doc.params.projected else None),
+                bool(doc.params.input_forget))
 
     def _vectors(self) -> dict[str, np.ndarray]:
         """The diagram's vectors at this step; a projected cell's mul_o is r_t (n values)."""
