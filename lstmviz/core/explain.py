@@ -635,7 +635,7 @@ def format_vector(values, digits: int = 4) -> str:
 
 
 # -- what the numbers mean, in words -------------------------------------------------------
-def gate_reading(gate: str, value: float) -> str:
+def gate_reading(gate: str, value: float, projected: bool = False) -> str:
     """One sentence on what a gate value does to its unit."""
     v = float(value)
     if gate == "f":
@@ -657,11 +657,14 @@ def gate_reading(gate: str, value: float) -> str:
             return "The input gate is closed (near 0): nothing new is written into this unit."
         return f"The input gate writes {v:.0%} of the candidate g_t into this unit."
     if gate == "o":
+        # a projected (LSTMP) cell's o gates r_t = o * tanh(c_t); h_t = W_hr r_t mixes the units
+        out = "r_t (which W_hr projects to h_t)" if projected else "h_t"
         if v >= 0.95:
-            return "The output gate is open (near 1): h_t shows tanh(c_t) of this unit in full."
+            return f"The output gate is open (near 1): {out} shows tanh(c_t) of this unit in full."
         if v <= 0.05:
-            return "The output gate is closed (near 0): this unit's memory is hidden, h_t is near 0."
-        return f"The output gate shows {v:.0%} of tanh(c_t) of this unit as h_t."
+            short = "r_t" if projected else "h_t"
+            return f"The output gate is closed (near 0): this unit's memory is hidden, {short} is near 0."
+        return f"The output gate shows {v:.0%} of tanh(c_t) of this unit as {out}."
     return "The candidate g_t, in (-1, 1): the value this unit would store if the input gate lets it in."
 
 

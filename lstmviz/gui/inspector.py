@@ -606,7 +606,8 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
             f"(of the carried c<sub>t</sub> = c<sub>t−1</sub>) is not what goes on.</div>"
         )
     else:
-        worked += f"<div class='note'>{for_activation(to_html(gate_reading('o', u.o)), act)}</div>"
+        reading = gate_reading("o", u.o, ex.p is not None)
+        worked += f"<div class='note'>{for_activation(to_html(reading), act)}</div>"
     table = (
         f"<h3>Every unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
         f"{_unit_table(headers, rows, k, marked)}"
@@ -711,7 +712,7 @@ def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool =
             parts.append(matvec_html(ex, work.matvec, concat))
         parts.append(gate_unit_html(ex, work, concat, expanded, acting, stale))
         u = work.unit
-        reading = for_activation(to_html(gate_reading(u.gate, u.value)), ex.cell_activation)
+        reading = for_activation(to_html(gate_reading(u.gate, u.value, ex.p is not None)), ex.cell_activation)
         parts.append(f"<div class='note'>{reading}</div>")
         if u.coupled_i is None:
             parts.append(f"<div class='muted'>{to_html(squash_reading(u.activation))}</div>")

@@ -316,3 +316,12 @@ def test_color_indices_are_the_diverging_colors():
         assert ink_rgb(k) == text_rgb(LUT[k])
     pairs = cell_colors(values[:50])
     assert [fill for fill, _ in pairs] == [tuple(int(c) for c in LUT[k]) for k in indices[:50]]
+
+
+def test_the_output_gate_of_a_projected_cell_gates_r_not_h():
+    from lstmviz.core.explain import gate_reading
+
+    assert "as h_t" in gate_reading("o", 0.5)
+    for value in (0.02, 0.5, 0.99):
+        text = gate_reading("o", value, projected=True)
+        assert "r_t" in text and "as h_t" not in text and "h_t is near 0" not in text
