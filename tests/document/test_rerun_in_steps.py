@@ -9,25 +9,16 @@ import numpy as np
 import pytest
 
 from lstmviz.core.analysis.whatif import ClampGate
-from lstmviz.core.cell import step as reference_step
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
 from lstmviz.errors import LstmvizError
+from tests.step_reference import step_loop
 
 T = 3000
 
 
-def reference(params, xs, h0=None, c0=None):
-    """(c, h) of every step by the reference step(), in a plain loop."""
-    h = np.zeros(params.h_size) if h0 is None else h0
-    c = np.zeros(params.n) if c0 is None else c0
-    cs, hs = [], []
-    for x in xs:
-        s = reference_step(params, x, h, c)
-        h, c = s.h, s.c
-        cs.append(c)
-        hs.append(h)
-    return np.array(cs), np.array(hs)
+def reference(params, xs):
+    return step_loop(params, xs)
 
 
 def streaming_doc(params, xs):

@@ -7,21 +7,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from lstmviz.core.cell import step as reference_step
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
+from tests.step_reference import step_loop
 
 T, N, M = 300, 3, 2
 
 
 def reference_c(params, xs):
-    h, c = np.zeros(params.h_size), np.zeros(params.n)
-    out = np.empty((len(xs), params.n))
-    for t, x in enumerate(xs):
-        s = reference_step(params, x, h, c)
-        h, c = s.h, s.c
-        out[t] = c
-    return out
+    return step_loop(params, xs)[0]
 
 
 class StreamingUser(RuleBasedStateMachine):

@@ -10,23 +10,17 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QProgressBar, QToolButton
 
-from lstmviz.core.cell import step as reference_step
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
 from lstmviz.edits import SetInputValue, SetWeight
 from tests.gui.editing_fixtures import last_message, user_dirs  # noqa: F401
+from tests.step_reference import step_loop
 
 T = 40_000
 
 
 def reference_h(params, xs):
-    h, c = np.zeros(params.h_size), np.zeros(params.n)
-    out = np.empty((len(xs), params.h_size))
-    for t, x in enumerate(xs):
-        s = reference_step(params, x, h, c)
-        h, c = s.h, s.c
-        out[t] = h
-    return out
+    return step_loop(params, xs)[1]
 
 
 @pytest.fixture
