@@ -12,6 +12,10 @@ import contextlib
 
 # Hidden sizes from which the per-step product (4n x n) is big enough to share between threads.
 MULTITHREAD_FROM_N = 512
+# A run of fewer multiply-adds than this (steps x 4n x (n + m)) is over in well under a
+# millisecond whatever the thread count: it is not worth loading threadpoolctl and inspecting
+# the process's libraries for it (~7 ms, which the window's first run paid at start-up).
+TINY_RUN_MACS = 1 << 20
 
 _controller = None
 
@@ -29,7 +33,12 @@ def _get_controller():
 
 
 @contextlib.contextmanager
-def blas_threads(n: int):
+def blas_threads(n: int, macs: int | None = None):
+    """Limit BLAS to one thread for a step loop of hidden size n (unless n is large);
+    macs, when given, is the run's multiply-add count: a tiny run is left as it is."""
+    if macs is not None and macs < TINY_RUN_MACS:
+        yield
+        return
     controller = _get_controller()
     if not controller or n >= MULTITHREAD_FROM_N:
         yield

@@ -257,7 +257,8 @@ def run_cell(params: LSTMParams, xs, h0=None, c0=None, dtype=np.float64, progres
     # Finite weights and inputs can still overflow W x + U h + b; inf is a fine pre-activation
     # (every gate saturates correctly), so the products run quietly, and only a NaN made from
     # inf - inf is refused.
-    with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
+    macs = x.shape[0] * 4 * params.n * (params.n + params.m)
+    with blas_threads(params.n, macs), np.errstate(over="ignore", invalid="ignore"):
         if kernels.fast_applies(params):
             trace = kernels.run_fast(params, x, h_init, c_init, dtype, progress)
         else:

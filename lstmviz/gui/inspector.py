@@ -818,7 +818,8 @@ class Inspector(QWidget):
         from lstmviz.gui.rerun import StaleStep
 
         self._stale_step = StaleStep(self, doc, self._changed)
-        self.refresh()
+        # The page is laid out when the inspector is first shown (showEvent), at its real
+        # width: laying it out now, at a default width, would cost a second layout at start-up.
 
     # -- Document -> view ----------------------------------------------------------------------
     def _changed(self, *args) -> None:
