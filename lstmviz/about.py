@@ -20,7 +20,6 @@ REQUIRED = (
     ("NumPy", ("numpy",)),
     ("PySide6", ("PySide6", "PySide6-Essentials")),
     ("pyqtgraph", ("pyqtgraph",)),
-    ("psygnal", ("psygnal",)),
     ("platformdirs", ("platformdirs",)),
 )
 # Optional packages that change what lstmviz can do (h5py: Keras files, onnx, safetensors,

@@ -26,12 +26,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from psygnal import Signal
-
 from lstmviz.core.cell import check_sequence, run
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.document.rerun import Rerun, plan
+from lstmviz.document.signals import Signal
 from lstmviz.document.state import (
     CellState,
     Snapshot,

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-import inspect
 import weakref
 
 from PySide6.QtCore import QObject
 
+from lstmviz.document.signals import positional_arity
 from lstmviz.gui.errors_dialog import report_exception
 
 
 def bind(owner: QObject, signal, slot) -> None:
-    """Connect the psygnal `signal` to `slot` (a bound method of `owner`) until owner is destroyed.
+    """Connect the Document `signal` to `slot` (a bound method of `owner`) until owner is destroyed.
 
     The slot is held weakly (a view is not kept alive by the Document it shows); when Qt
     deletes the C++ side first (a parent deleting its children) the Python wrapper may live
     on, so it is also disconnected on `destroyed`.
 
     An exception in the slot is reported (lstmviz.gui.errors_dialog: a dialog in the app, a
-    failed test in the suite) instead of propagating into the emitter: psygnal would turn it
+    failed test in the suite) instead of propagating into the emitter: the signal would turn it
     into EmitLoopError in whatever Document setter emitted and skip the listeners after this
     one, leaving the other views on the old state.
     """
     ref = weakref.WeakMethod(slot)
-    arity = _positional_arity(slot)
+    arity = positional_arity(slot)
 
     def call(*args) -> None:
         method = ref()
@@ -40,21 +40,6 @@ def bind(owner: QObject, signal, slot) -> None:
         signal.disconnect(call, missing_ok=True)
 
     owner.destroyed.connect(drop)
-
-
-def _positional_arity(slot) -> int:
-    """How many of the signal's arguments the slot takes (psygnal passes only those)."""
-    try:
-        params = inspect.signature(slot).parameters.values()
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return 1 << 16
-    count = 0
-    for p in params:
-        if p.kind == p.VAR_POSITIONAL:
-            return 1 << 16
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
 
 
 def weak_method(method):

@@ -4,8 +4,9 @@ Three ways an exception escapes a view without reaching anyone:
 - a Qt virtual override or slot (paintEvent, QUndoCommand.redo, QRunnable.run, a timer, a
   menu action): PySide6 passes it to `sys.excepthook` and carries on;
 - a Python thread that dies: `threading.excepthook`;
-- a view's Document callback: psygnal wraps it in EmitLoopError *in the emitter* and stops
-  telling the remaining listeners, so one broken view leaves the others showing the old state.
+- a view's Document callback: the signal (lstmviz.document.signals) wraps it in
+  EmitLoopError *in the emitter* and stops telling the remaining listeners, so one broken
+  view leaves the others showing the old state.
   `lstmviz.gui.binding.bind` (how every view subscribes) catches it per listener and hands it
   to `report_exception`, which calls `sys.excepthook` too.
 

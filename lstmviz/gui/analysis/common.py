@@ -222,7 +222,7 @@ class AnalysisView(QtWidgets.QWidget):
         bind(self, document.trace_progress, self._rerun_progress)
 
     def listen(self, signal, kind: str) -> None:
-        # psygnal holds the slot weakly: a small QObject child of the view holds it for as
+        # a Document signal holds a method weakly: a small QObject child of the view holds it for as
         # long as the view lives (bind disconnects it when the view is destroyed)
         method = _Handler(self, kind)
         self._handlers.append(method)
@@ -269,7 +269,7 @@ class AnalysisView(QtWidgets.QWidget):
 
 
 class _Handler(QtCore.QObject):
-    """A QObject slot holder, so psygnal can hold it weakly and Qt can delete it with the view."""
+    """A QObject slot holder, so a Document signal can hold it weakly and Qt can delete it with the view."""
 
     def __init__(self, view: AnalysisView, kind: str):
         super().__init__(view)
