@@ -262,8 +262,7 @@ def prepare(params: LSTMParams, dtype, fast: bool | None = None, variant: str = 
         # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
         W, U, b = _scaled_stacked(params, (0.5, 0.5, 0.5, 1.0), dtype)
         return Prepared(True, dtype, W, _column_major(U), b, W_hr, variant="tanh")
-    # exp1 has no projected loop of its own: a projected cell runs "exp"
-    one_exp = variant == "exp1" and params.W_hr is None
+    one_exp = variant == "exp1"
     # i, f, o rows negated (the loop needs exp(-z)); g rows as they are, or times -2 when g
     # goes through the same exp: tanh(z) = 2 / (1 + exp(-2z)) - 1.
     W, U, b = _scaled_stacked(params, (-1.0, -1.0, -1.0, -2.0 if one_exp else 1.0), dtype)
@@ -446,8 +445,9 @@ def _general_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi:
 #            update as one np.vecdot of [i, f] with [g, c_{t-1}]; the gates computed straight
 #            into the record (no copy). The default.
 #   "exp1":  like "exp", but g through the same exp call: tanh(z) = 2 sigmoid(2z) - 1
-#            (cells without a projection; a projected cell runs "exp"), the divisions for
-#            all four gates in one call.
+#            (projected or not), the divisions for all four gates in one call. Not the
+#            default: the general loop computes g by tanh, so a what-if rerun would differ
+#            in the last bits (and where -2 z_g is subnormal, halving it back can round).
 #   "tanh":  the earlier loop: one tanh over all four gates, sigmoid(z) = (1 + tanh(z/2)) / 2,
 #            computed in a work row and copied into the record.
 FAST_VARIANTS = ("exp", "exp1", "tanh")
@@ -526,17 +526,32 @@ def _fast_exp_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi
         # 1 / (1 + e) for i, f, o and 2 / (1 + e) for g in one divide: 2 / x is exactly
         # 2 * (1 / x), so this is 2 sigmoid(2 z_g) - 1 to the bit, one call fewer.
         numerators = np.concatenate([one_s, np.full(n, 2.0, dtype=dtype)])
-        for zt, at, gt, ift, gct, ct, ot, ht in zip(z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t):
-            dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
-            add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
-            exp(zt, at)  # exp(-z), exp(-2 z_g)
-            add(at, ones, at)  # 1 + exp(-z)
-            divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
-            subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
-            vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
-            tanh(ct, tmp)  # tanh(c_t)
-            multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
-            h_prev = ht
+        views = (z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t)
+        if W_hr is None:
+            for zt, at, gt, ift, gct, ct, ot, ht in zip(*views):
+                dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
+                add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
+                exp(zt, at)  # exp(-z), exp(-2 z_g)
+                add(at, ones, at)  # 1 + exp(-z)
+                divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
+                subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
+                vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
+                tanh(ct, tmp)  # tanh(c_t)
+                multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
+                h_prev = ht
+        else:
+            for zt, at, gt, ift, gct, ct, ot, rt, ht in zip(*views, trace.h[lo:hi]):
+                dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
+                add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
+                exp(zt, at)  # exp(-z), exp(-2 z_g)
+                add(at, ones, at)  # 1 + exp(-z)
+                divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
+                subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
+                vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
+                tanh(ct, tmp)  # tanh(c_t)
+                multiply(ot, tmp, rt)  # r_t = o * tanh(c_t)
+                dot(W_hr, rt, ht)  # h_t = W_hr r_t
+                h_prev = ht
         z[lo:hi, : 3 * n] *= dtype.type(-1.0)  # undo the folded signs and scales: exact
         z[lo:hi, 3 * n :] *= dtype.type(-0.5)
         _unscale_overflowed(params, trace, lo, hi)
