@@ -96,21 +96,24 @@ def cast(values: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:
 # holds c_{-1} (and h_{-1}); a projected cell's h (p columns) has its own (T + 1, p) rows
 # with h_{-1} in row 0. The trace's a, c, h (r) are views of those rows, so step t - 1's c
 # and h always sit just above step t's: a loop can start at any row, and g_t and c_{t-1} lie
-# at a constant distance (the fast loop pairs them with one strided view per step).
+# at a constant distance (both loops pair them with one strided view per step, _unit_pairs).
 
 
 def z_block_rows(n: int, m: int) -> int:
-    """Rows of x per matrix product when computing z = x W^T + b (a power of two, 8 .. 1024).
+    """Rows of x per matrix product when computing z = x W^T + b (a power of two, 64 .. 256).
 
     OpenBLAS's dgemm/sgemm sum a row's products in an order that depends on how many rows
     the call has (and where the row sits in it): measured here, no fixed chunk multiple gives
     the same bits. So z is always computed in these fixed blocks, block k = rows [kB, kB + B)
     of the trace, whatever range a caller asks for: the same call on the same rows gives the
-    same bits, and a run resumed in any chunking equals one run to the bit. ~2^18 multiply-
-    adds per block keeps the per-call cost small and the wasted edge rows cheap.
+    same bits, and a run resumed in any chunking equals one run to the bit. Each block reads
+    all of W, so few rows per block waste the product on reading W (AVX2, n = 256 float64:
+    11 us a row in blocks of 8, 7.6 in blocks of 64; n = 1024: 145 vs 59 us); ~2^22 multiply-
+    adds per block, at least 64 rows, at most 256 (the edge block a short resumed chunk
+    computes whole stays cheap).
     """
-    rows = (1 << 18) // max(1, 4 * n * m)
-    return 1 << max(3, min(10, rows.bit_length() - 1)) if rows else 8
+    rows = (1 << 22) // max(1, 4 * n * m)
+    return 1 << max(6, min(8, rows.bit_length() - 1)) if rows else 64
 
 
 def _input_products(x: np.ndarray, W: np.ndarray, b: np.ndarray, z: np.ndarray, lo: int, hi: int) -> None:
@@ -259,8 +262,7 @@ def prepare(params: LSTMParams, dtype, fast: bool | None = None, variant: str = 
         # Halve the sigmoid rows so one tanh serves all four gates: sigmoid(z) = (1 + tanh(z/2))/2.
         W, U, b = _scaled_stacked(params, (0.5, 0.5, 0.5, 1.0), dtype)
         return Prepared(True, dtype, W, _column_major(U), b, W_hr, variant="tanh")
-    # exp1 has no projected loop of its own: a projected cell runs "exp"
-    one_exp = variant == "exp1" and params.W_hr is None
+    one_exp = variant == "exp1"
     # i, f, o rows negated (the loop needs exp(-z)); g rows as they are, or times -2 when g
     # goes through the same exp: tanh(z) = 2 / (1 + exp(-2z)) - 1.
     W, U, b = _scaled_stacked(params, (-1.0, -1.0, -1.0, -2.0 if one_exp else 1.0), dtype)
@@ -395,7 +397,8 @@ def _general_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi:
     zi, zf, zo, zg = (slice(k * n, (k + 1) * n) for k in range(4))  # FAST_ORDER: i f o g
     # an unprojected cell computes r_t straight into h_t (r is not recorded then)
     r_rows = h if r is None else r
-    for t in range(lo, hi):
+    if_t, gc_t = _unit_pairs(block[lo + 1 : hi + 1], n)
+    for t, ift, gct in zip(range(lo, hi), if_t, gc_t):
         zt, at, ct, ht, rt = z[t], a[t], c[t], h[t], r_rows[t]
         zt += U @ h_prev  # z_t = W x_t + U h_{t-1} + b
         if p_i is not None:
@@ -412,8 +415,7 @@ def _general_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi:
         for start, stop, cols, value in clamps_gates:
             if start <= t < stop:
                 at[cols] = value
-        np.multiply(at[zf], c_prev, out=ct)  # c_t = f * c_{t-1}
-        ct += at[zi] * at[zg]  #              + i * g
+        np.vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1} (as the fast loop: same bits)
         if p_o is not None:
             zt[zo] += p_o * ct  # z_o += p_o * c_t: the output peephole looks at the new c_t
         if clip is not None:
@@ -440,10 +442,12 @@ def _general_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi:
 # The fast loop's variants (scripts/bench_engine.py times each and reports its error against
 # step(); docs/benchmarks.md has the figures):
 #   "exp":   sigmoid(z) = 1 / (1 + exp(-z)) over i, f, o in one exp, tanh for g; the cell
-#            update as one multiply of [i, f] by [g, c_{t-1}]; the gates computed straight
+#            update as one np.vecdot of [i, f] with [g, c_{t-1}]; the gates computed straight
 #            into the record (no copy). The default.
 #   "exp1":  like "exp", but g through the same exp call: tanh(z) = 2 sigmoid(2z) - 1
-#            (cells without a projection; a projected cell runs "exp").
+#            (projected or not), the divisions for all four gates in one call. Not the
+#            default: the general loop computes g by tanh, so a what-if rerun would differ
+#            in the last bits (and where -2 z_g is subnormal, halving it back can round).
 #   "tanh":  the earlier loop: one tanh over all four gates, sigmoid(z) = (1 + tanh(z/2)) / 2,
 #            computed in a work row and copied into the record.
 FAST_VARIANTS = ("exp", "exp1", "tanh")
@@ -483,48 +487,73 @@ def run_fast(params: LSTMParams, x: np.ndarray, h_init: np.ndarray, c_init: np.n
     return _in_chunks(params, prepared, trace, progress)
 
 
+def _unit_pairs(rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per step, (n, 2) views [i, f] and [g_t, c_{t-1}] of block rows (c_{t-1} one row up).
+
+    np.vecdot over their last axis is c_t = i * g + f * c_{t-1} in one call (instead of a
+    multiply and an add): NumPy sums the two products in a plain loop from 0 (no FMA, the
+    strides are not BLAS-able), so both loops that use it get the same bits. Starting from
+    +0, it writes +0 where both products are -0 (a multiply and an add gave -0): a sign of
+    zero only, and the same in both loops (tests/core/test_kernels.py).
+    """
+    width, item = 6 * n, rows.itemsize
+    if_t = as_strided(rows, shape=(rows.shape[0], n, 2), strides=(width * item, item, n * item))
+    gc_t = as_strided(rows[:, 3 * n :], shape=(rows.shape[0], n, 2),
+                      strides=(width * item, item, (n - width) * item))
+    return if_t, gc_t
+
+
 def _fast_exp_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi: int) -> None:
     n, dtype, one_exp = trace.n, w.dtype, w.one_exp
     U, W_hr = w.U, w.W_hr
     z = trace.z
     _input_products(trace.x, w.W, w.b, z, lo, hi)  # z_t = W x_t + b for these t (scaled rows)
-    width = 6 * n
-    item = block.itemsize
     rows = block[lo + 1 : hi + 1]
-    # [i, f] of step t and [g_t, c_{t-1}] (c_{t-1} one block row up): one multiply pairs them
-    if_t = as_strided(rows, shape=(hi - lo, 2, n), strides=(width * item, n * item, item))
-    gc_t = as_strided(rows[:, 3 * n :], shape=(hi - lo, 2, n),
-                      strides=(width * item, (n - width) * item, item))
+    if_t, gc_t = _unit_pairs(rows, n)
     z_t, a_t, c_t, r_t = z[lo:hi], rows[:, : 4 * n], rows[:, 4 * n : 5 * n], rows[:, 5 * n :]
     g_t, o_t = rows[:, 3 * n : 4 * n], rows[:, 2 * n : 3 * n]
     h_prev = h_rows[lo, -trace.h_size :]
     buf = np.empty(4 * n, dtype=dtype)
     tmp = np.empty(n, dtype=dtype)
-    pair = np.empty((2, n), dtype=dtype)
-    ig, fc = pair[0], pair[1]
-    dot, exp, tanh, multiply, add, subtract, reciprocal = (
-        np.dot, np.exp, np.tanh, np.multiply, np.add, np.subtract, np.reciprocal)
-    # Constants as arrays, outputs positional: a scalar operand costs a ufunc call ~0.3 us
-    # more than an array does (measured), out= as a keyword a little more too.
-    ones, twos = np.ones(4 * n, dtype=dtype), np.full(n, 2.0, dtype=dtype)
+    dot, exp, tanh, multiply, add, subtract, divide, reciprocal, vecdot = (
+        np.dot, np.exp, np.tanh, np.multiply, np.add, np.subtract, np.divide, np.reciprocal, np.vecdot)
+    # Constants as arrays (of the loop's dtype), outputs positional: a scalar operand costs a
+    # ufunc call ~0.3 us more than an array does (measured), out= as a keyword a little more too.
+    ones = np.ones(4 * n, dtype=dtype)
     one_s, one_g = ones[: 3 * n], ones[:n]
     # Each loop zips exactly the row views it uses: every extra iterator costs ~0.1 us a step.
     if one_exp:
-        for zt, at, gt, ift, gct, ct, ot, ht in zip(z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t):
-            dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
-            add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
-            exp(zt, at)  # exp(-z), exp(-2 z_g)
-            add(at, ones, at)  # 1 + exp(-z)
-            reciprocal(at, at)  # i, f, o = sigmoid(z); sigmoid(2 z_g) for g
-            multiply(gt, twos, gt)
-            subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
-            multiply(ift, gct, pair)  # [i * g, f * c_{t-1}]
-            add(ig, fc, ct)  # c_t = f * c_{t-1} + i * g
-            tanh(ct, tmp)  # tanh(c_t)
-            multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
-            h_prev = ht
-        z[lo:hi, : 3 * n] *= -1.0  # undo the folded signs and scales: exact
-        z[lo:hi, 3 * n :] *= -0.5
+        # 1 / (1 + e) for i, f, o and 2 / (1 + e) for g in one divide: 2 / x is exactly
+        # 2 * (1 / x), so this is 2 sigmoid(2 z_g) - 1 to the bit, one call fewer.
+        numerators = np.concatenate([one_s, np.full(n, 2.0, dtype=dtype)])
+        views = (z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t)
+        if W_hr is None:
+            for zt, at, gt, ift, gct, ct, ot, ht in zip(*views):
+                dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
+                add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
+                exp(zt, at)  # exp(-z), exp(-2 z_g)
+                add(at, ones, at)  # 1 + exp(-z)
+                divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
+                subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
+                vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
+                tanh(ct, tmp)  # tanh(c_t)
+                multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
+                h_prev = ht
+        else:
+            for zt, at, gt, ift, gct, ct, ot, rt, ht in zip(*views, trace.h[lo:hi]):
+                dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
+                add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
+                exp(zt, at)  # exp(-z), exp(-2 z_g)
+                add(at, ones, at)  # 1 + exp(-z)
+                divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
+                subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
+                vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
+                tanh(ct, tmp)  # tanh(c_t)
+                multiply(ot, tmp, rt)  # r_t = o * tanh(c_t)
+                dot(W_hr, rt, ht)  # h_t = W_hr r_t
+                h_prev = ht
+        z[lo:hi, : 3 * n] *= dtype.type(-1.0)  # undo the folded signs and scales: exact
+        z[lo:hi, 3 * n :] *= dtype.type(-0.5)
         _unscale_overflowed(params, trace, lo, hi)
         return
     views = (z_t, a_t[:, : 3 * n], z_t[:, : 3 * n], z_t[:, 3 * n :], g_t, if_t, gc_t, c_t, o_t, r_t)
@@ -537,8 +566,7 @@ def _fast_exp_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi
             add(at_s, one_s, at_s)  # 1 + exp(-z)
             reciprocal(at_s, at_s)  # i, f, o = sigmoid(z)
             tanh(zt_g, gt)  # g = tanh(z_g)
-            multiply(ift, gct, pair)  # [i * g, f * c_{t-1}]
-            add(ig, fc, ct)  # c_t = f * c_{t-1} + i * g
+            vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
             tanh(ct, tmp)  # tanh(c_t)
             multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
             h_prev = ht
@@ -550,13 +578,12 @@ def _fast_exp_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi
             add(at_s, one_s, at_s)  # 1 + exp(-z)
             reciprocal(at_s, at_s)  # i, f, o = sigmoid(z)
             tanh(zt_g, gt)  # g = tanh(z_g)
-            multiply(ift, gct, pair)  # [i * g, f * c_{t-1}]
-            add(ig, fc, ct)  # c_t = f * c_{t-1} + i * g
+            vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
             tanh(ct, tmp)  # tanh(c_t)
             multiply(ot, tmp, rt)  # r_t = o * tanh(c_t)
             dot(W_hr, rt, ht)  # h_t = W_hr r_t
             h_prev = ht
-    z[lo:hi, : 3 * n] *= -1.0  # undo the folded signs: exact
+    z[lo:hi, : 3 * n] *= dtype.type(-1.0)  # undo the folded signs: exact
 
 
 def _unscale_overflowed(params, trace: Trace, lo: int, hi: int) -> None:

@@ -71,7 +71,24 @@ def test_the_default_loop_equals_the_general_loop_bit_for_bit():
             fast, general = loop(kernels.DEFAULT_VARIANT, params, xs, h0, c0, dtype), loop(
                 "general", params, xs, h0, c0, dtype)
             for key in QUANTITIES:
-                assert np.array_equal(getattr(fast, key), getattr(general, key)), (dtype, proj_size, key)
+                same_bits = getattr(fast, key).tobytes() == getattr(general, key).tobytes()
+                assert same_bits, (dtype, proj_size, key)
+
+
+def test_the_default_and_general_loops_agree_on_signed_zeros():
+    # i = f = 0 (sigmoid of -800), g < 0 and c_{-1} < 0 make both products of
+    # c_t = i * g + f * c_{t-1} -0: the two loops must still write the same bits
+    # (tobytes tells -0 from +0, array_equal does not).
+    params = LSTMParams.random(4, 2, seed=8)
+    params.b_i[...] = params.b_f[...] = -800.0
+    params.b_g[...] = -30.0
+    xs, h0, c0 = np.zeros((5, 2)), np.zeros(4), np.full(4, -1.0)
+    for dtype in (np.float64, np.float32):
+        fast = loop(kernels.DEFAULT_VARIANT, params, xs, h0, c0, dtype)
+        general = loop("general", params, xs, h0, c0, dtype)
+        assert np.all(fast.c == 0.0)
+        for key in QUANTITIES:
+            assert getattr(fast, key).tobytes() == getattr(general, key).tobytes(), (dtype, key)
 
 
 @pytest.mark.parametrize("variant", kernels.FAST_VARIANTS)
