@@ -124,21 +124,20 @@ class StepAxis(pg.AxisItem):
         return axis_spec, tick_specs, text_specs
 
     def paint(self, p, opt, widget):
+        # Drawn straight onto the painter, not recorded into a QPicture and replayed: the
+        # range changes at every frame in follow mode, so the picture never served twice.
+        # (No item cache either: the axis line runs a pixel past the item's bounds.)
         if not self._fast_specs_apply():
             return super().paint(p, opt, widget)
-        if self.picture is None:
-            picture = QtGui.QPicture()
-            painter = QtGui.QPainter(picture)
-            try:
-                if self.style["tickFont"]:
-                    painter.setFont(self.style["tickFont"])
-                specs = self._fast_specs(painter)
-                if specs is not None:
-                    self._draw_fast(painter, *specs)
-            finally:
-                painter.end()
-            self.picture = picture
-        self.picture.play(p)
+        p.save()
+        try:
+            if self.style["tickFont"]:
+                p.setFont(self.style["tickFont"])
+            specs = self._fast_specs(p)
+            if specs is not None:
+                self._draw_fast(p, *specs)
+        finally:
+            p.restore()
         return None
 
     def _fast_specs(self, p):
@@ -246,7 +245,7 @@ class StepAxis(pg.AxisItem):
         if self.style["tickFont"] is not None:
             p.setFont(self.style["tickFont"])
         p.setPen(self.textPen())
-        p.setClipRect(self.boundingRect().toAlignedRect())
+        p.setClipRect(self.boundingRect().toAlignedRect(), QtCore.Qt.ClipOperation.IntersectClip)
         for rect, flags, text in text_specs:
             p.drawText(rect, int(flags), text)
 
