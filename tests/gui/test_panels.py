@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
@@ -393,3 +393,44 @@ def test_the_time_axis_draws_what_pyqtgraph_would(qtbot):
             ticks = pg.AxisItem.tickValues(fast, lo, lo + width, 1100)
             assert fast._linear_tick_values(lo, lo + width, 1100) == ticks
             assert fast_widget.grab().toImage() == ref_widget.grab().toImage()
+
+
+def _line_peak_column(widget: TracePanels, name: str, rgb) -> float:
+    """The viewport column (mean x) of the highest pixel of colour `rgb` in plot `name`, as
+    painted on screen (the view's backing pixels, through its item caches)."""
+    image = widget.view.viewport().grab().toImage()
+    vb = widget.plot(name).vb
+    box = widget.view.mapFromScene(vb.sceneBoundingRect()).boundingRect().adjusted(3, 3, -3, -3)
+    wanted = QtGui.QColor(*rgb).rgb()
+    for y in range(box.top(), box.bottom()):
+        xs = [x for x in range(box.left(), box.right()) if image.pixel(x, y) == wanted]
+        if xs:
+            return float(np.mean(xs))
+    raise AssertionError("no pixel of the line's colour in the plot")
+
+
+def test_the_lines_scroll_with_the_follow_window(panels, qtbot):
+    """The pixels: after each follow step, the highest point of unit 0's c line is drawn where
+    the trace's largest c in the window is (before, the lines' cache was blitted in place and
+    the lines stood still while the axis and the cursor moved)."""
+    from lstmviz.colors import unit_color
+
+    doc = random_document(T=3000, n=3)
+    widget = panels(doc, size=(1100, 900))
+    doc.set_units((0,))
+    doc.set_unit(0)
+    doc.set_option("trace_window", 200)
+    doc.set_option("trace_follow", True)
+    c = doc.trace.quantity("c")[:, 0]
+    vb = widget.plot("c").vb
+    for step in [1000, *range(1001, 1031, 3), 1500, 1501]:
+        if step == 1001:
+            doc.set_step(1000)
+        for s in range(doc.step + 1, step + 1) if step - doc.step < 10 else (step,):
+            doc.set_step(s)
+            qtbot.wait(1)
+        lo, hi = widget.time_range()
+        visible = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1)
+        peak = visible[np.argmax(c[visible])]
+        expected = widget.view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(peak, c[peak]))).x()
+        assert _line_peak_column(widget, "c", unit_color(0)) == pytest.approx(expected, abs=3.0), step
