@@ -18,6 +18,7 @@ from lstmviz.colors import colormap_lut
 from lstmviz.gui.panels.data import envelope
 
 CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+STRIP_POINTS = 32  # up to this many points per line, paths are built point by point
 
 
 def ensure_pixmap_cache(megabytes: int) -> None:
@@ -162,6 +163,17 @@ class LinesLayer(pg.GraphicsObject):
             xs, ys = envelope(self._rows, rect.left(), rect.right(), pixels)
         if xs.size == 0:
             return []
+        if self._finite and 2 <= xs.size <= STRIP_POINTS:
+            # a newly exposed strip: a few points per line, for which arrayToQPath's set-up
+            # costs more than the points (the same moveTo + lineTo path either way)
+            QPointF = QtCore.QPointF
+            x_list = xs.tolist()
+            paths = []
+            for row in ys.tolist():
+                path = QtGui.QPainterPath()
+                path.addPolygon(QtGui.QPolygonF([QPointF(x, y) for x, y in zip(x_list, row)]))
+                paths.append(path)
+            return paths
         if self._finite:
             return [pg.arrayToQPath(xs, ys[j], connect="all", finiteCheck=False) for j in range(ys.shape[0])]
         return [pg.arrayToQPath(xs, ys[j], connect="finite") for j in range(ys.shape[0])]
