@@ -395,24 +395,29 @@ def test_the_time_axis_draws_what_pyqtgraph_would(qtbot):
             assert fast_widget.grab().toImage() == ref_widget.grab().toImage()
 
 
-def _line_peak_column(widget: TracePanels, name: str, rgb) -> float:
-    """The viewport column (mean x) of the highest pixel of colour `rgb` in plot `name`, as
-    painted on screen (the view's backing pixels, through its item caches)."""
+def _line_pixels(widget: TracePanels, name: str, rgb) -> tuple[float, float]:
+    """(the viewport column (mean x) of the highest pixel of colour `rgb` in plot `name`,
+    the fraction of the plot's columns with a pixel of that colour), as painted through the
+    view's item caches."""
     image = widget.view.viewport().grab().toImage()
     vb = widget.plot(name).vb
     box = widget.view.mapFromScene(vb.sceneBoundingRect()).boundingRect().adjusted(3, 3, -3, -3)
     wanted = QtGui.QColor(*rgb).rgb()
+    peak, columns = None, set()
     for y in range(box.top(), box.bottom()):
         xs = [x for x in range(box.left(), box.right()) if image.pixel(x, y) == wanted]
-        if xs:
-            return float(np.mean(xs))
-    raise AssertionError("no pixel of the line's colour in the plot")
+        if xs and peak is None:
+            peak = float(np.mean(xs))
+        columns.update(xs)
+    assert peak is not None, "no pixel of the line's colour in the plot"
+    return peak, len(columns) / (box.right() - box.left())
 
 
 def test_the_lines_scroll_with_the_follow_window(panels, qtbot):
     """The pixels: after each follow step, the highest point of unit 0's c line is drawn where
     the trace's largest c in the window is (before, the lines' cache was blitted in place and
-    the lines stood still while the axis and the cursor moved)."""
+    the lines stood still while the axis and the cursor moved), and the line reaches across
+    the plot (the steps scrolled in at the right are drawn)."""
     from lstmviz.colors import unit_color
 
     doc = random_document(T=3000, n=3)
@@ -433,4 +438,6 @@ def test_the_lines_scroll_with_the_follow_window(panels, qtbot):
         visible = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1)
         peak = visible[np.argmax(c[visible])]
         expected = widget.view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(peak, c[peak]))).x()
-        assert _line_peak_column(widget, "c", unit_color(0)) == pytest.approx(expected, abs=3.0), step
+        peak, covered = _line_pixels(widget, "c", unit_color(0))
+        assert peak == pytest.approx(expected, abs=3.0), step
+        assert covered > 0.97, step  # the line runs across the whole plot, new steps too

@@ -152,9 +152,14 @@ class LinesLayer(pg.GraphicsObject):
             return []
         rect = vb.viewRect()
         if lo is not None:
+            # not clipped to the view: the pixmap cache spans the whole viewport (the axis
+            # column on the left, the colour-bar column on the right), and what lies beyond
+            # the view's edges now scrolls into it later; two view widths bound a paint
+            # without a viewport (an export)
             T = self._rows.shape[1]
-            t0 = max(0, math.floor(max(lo, rect.left())) - 1)
-            t1 = min(T, math.ceil(min(hi, rect.right())) + 2)
+            margin = 2.0 * rect.width()
+            t0 = max(0, math.floor(max(lo, rect.left() - margin)) - 1)
+            t1 = min(T, math.ceil(min(hi, rect.right() + margin)) + 2)
             if t1 <= t0:
                 return []
             xs, ys = np.arange(t0, t1, dtype=np.float64), self._rows[:, t0:t1]
