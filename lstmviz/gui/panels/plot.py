@@ -97,17 +97,18 @@ class StepAxis(pg.AxisItem):
                 and style["tickAlpha"] is None and tuple(style["stopAxisAtTick"]) == (False, False)
                 and not self.logMode)
 
-    def _text_rect(self, painter, text: str) -> QtCore.QRectF:
+    def _text_size(self, painter, text: str) -> tuple[float, float]:
+        """(width, height) pyqtgraph measures a label at, remembered per label and font."""
         font = self.style["tickFont"]
         if font is not self._text_font:
             self._text_sizes, self._text_font = {}, font
-        rect = self._text_sizes.get(text)
-        if rect is None:
+        size = self._text_sizes.get(text)
+        if size is None:
             center = QtCore.Qt.AlignmentFlag.AlignCenter
             rect = painter.boundingRect(QtCore.QRectF(0, 0, 100, 100), center, text)
             rect.setHeight(rect.height() * 0.8)  # as pyqtgraph: "usually just a bit too large"
-            self._text_sizes[text] = rect
-        return QtCore.QRectF(rect)
+            size = self._text_sizes[text] = (rect.width(), rect.height())
+        return size
 
     def generateDrawSpecs(self, p):
         """pyqtgraph's AxisItem.generateDrawSpecs, the same result (tests/gui/test_panels.py
@@ -185,7 +186,8 @@ class StepAxis(pg.AxisItem):
         if not style["showValues"]:
             return axis_spec, tick_levels, text_specs
         text_offset = style["tickTextOffset"][1]
-        text_rects = []
+        text_widths: list[float] = []  # of every label measured so far, as pyqtgraph sums them
+        text_heights: list[float] = []
         last_size2 = 0
         own = self.boundingRect()
         flags = (QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignTop
@@ -197,17 +199,18 @@ class StepAxis(pg.AxisItem):
             if len(strings) == 0:
                 continue
             xs, inside = positions[i]
-            rects = []
+            sizes = []
             for j, text in enumerate(strings):
                 if inside[j]:
-                    rect = self._text_rect(p, text)
-                    rects.append(rect)
-                    text_rects.append(rect)
+                    size = self._text_size(p, text)
+                    sizes.append(size)
+                    text_widths.append(size[0])
+                    text_heights.append(size[1])
                 else:
-                    rects.append(None)
-            if text_rects:
-                size = np.sum([r.width() for r in text_rects])
-                size2 = np.max([r.height() for r in text_rects])
+                    sizes.append(None)
+            if text_widths:
+                size = np.sum(text_widths)
+                size2 = np.max(text_heights)
             else:
                 size = size2 = 0
             if i > 0:  # is there room for this level's labels?
@@ -217,10 +220,9 @@ class StepAxis(pg.AxisItem):
                     break
             last_size2 = size2
             for j, text in enumerate(strings):
-                rect = rects[j]
-                if rect is None:
+                if sizes[j] is None:
                     continue
-                width, height = rect.width(), rect.height()
+                width, height = sizes[j]
                 rect = QtCore.QRectF(xs[j] - width / 2.0, tick_stop + shift, width, height)
                 if own & rect != rect:
                     continue
