@@ -12,8 +12,17 @@ plays slower instead of falling behind (napari's AnimationThread does the same).
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QSlider, QStyle, QToolBar, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QLabel,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QStyleOptionToolBar,
+    QToolBar,
+    QWidget,
+)
 
 from lstmviz.gui.binding import bind
 from lstmviz.gui.spinbox import SpinBox
@@ -145,6 +154,80 @@ class Playback(QObject):
         doc.set_step(0 if doc.step >= last else min(doc.step + stride, last))
 
 
+def _opaque_on_toolbar(widget: QWidget, event=None) -> None:
+    """Let `widget` (a child of a QToolBar) repaint without its parents: it paints the
+    toolbar's own background under itself (the style's gradient, so the pixels are the same)
+    and says it is opaque, so a change repaints one widget, not also the toolbar and the
+    main window behind it. Again after each (re)polish: Fusion's polish clears the flag."""
+    if event is None or event.type() in (QEvent.Type.Polish, QEvent.Type.StyleChange):
+        widget.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+
+def _paint_toolbar_background(widget: QWidget, event) -> None:
+    toolbar = widget.parentWidget()
+    if not isinstance(toolbar, PlaybackBar):
+        return
+    option = QStyleOptionToolBar()
+    toolbar.initStyleOption(option)
+    painter = QPainter(widget)
+    painter.setClipRegion(event.region())
+    painter.translate(-widget.pos())
+    toolbar.style().drawControl(QStyle.ControlElement.CE_ToolBar, option, painter, toolbar)
+    painter.end()
+
+
+class StepLabel(QLabel):
+    """The "t = step / T - 1" label; opaque, so a new text repaints the label alone."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        _opaque_on_toolbar(self)
+
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        _opaque_on_toolbar(self, event)
+        return handled
+
+    def paintEvent(self, event) -> None:
+        _paint_toolbar_background(self, event)
+        super().paintEvent(event)
+
+
+class TimeSlider(QSlider):
+    """A QSlider that repaints on a new value only when its handle moves by a pixel: at
+    T = 100 000 a step moves the handle 1/100 000 of the groove, so almost every step of a
+    playback would otherwise repaint the whole 1000-px slider (and the toolbar under it)
+    for nothing."""
+
+    def __init__(self, orientation, parent=None):
+        super().__init__(orientation, parent)
+        self._painted_handle = None  # the handle's rect at the last paint
+        _opaque_on_toolbar(self)
+
+    def _handle_rect(self):
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        return self.style().subControlRect(
+            QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+        )
+
+    def sliderChange(self, change) -> None:
+        if (change == QAbstractSlider.SliderChange.SliderValueChange
+                and self._painted_handle is not None and self._handle_rect() == self._painted_handle):
+            return  # the same pixels (a pending repaint, if any, draws the new value anyway)
+        super().sliderChange(change)
+
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        _opaque_on_toolbar(self, event)
+        return handled
+
+    def paintEvent(self, event) -> None:
+        self._painted_handle = self._handle_rect()
+        _paint_toolbar_background(self, event)
+        super().paintEvent(event)
+
+
 class PlaybackBar(QToolBar):
     """First / back / play / forward / last, a time slider, the step, and the speed."""
 
@@ -219,7 +302,7 @@ class PlaybackBar(QToolBar):
         ):
             self.addAction(act)
 
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = TimeSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timeSlider")
         self.slider.setToolTip("The current step t: drag to scrub through the sequence")
         self.slider.setMinimumWidth(160)
@@ -227,7 +310,7 @@ class PlaybackBar(QToolBar):
         self.slider.valueChanged.connect(self._slider_moved)
         self.addWidget(self.slider)
 
-        self.step_label = QLabel()
+        self.step_label = StepLabel()
         self.step_label.setObjectName("stepLabel")
         self.step_label.setToolTip("The current step t and the last step T − 1")
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignCenter)

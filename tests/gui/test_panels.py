@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
@@ -289,3 +289,155 @@ def test_heatmap_hover_reads_the_row(panels):
     scene = plot.vb.mapViewToScene(QtCore.QPointF(30, 4))
     t, row, value = plot.value_at_scene_pos(scene)
     assert (t, row) == (30, 4) and value == pytest.approx(float(doc.trace.c[30, 4]))
+
+
+def test_following_moves_every_plot_to_the_window_and_draws_its_steps(panels, qtbot):
+    """Follow mode sets each plot's range directly (not through pyqtgraph's link): every plot
+    shows the same steps as the time axis, the window puts the step at 3/4 of its width, and
+    the lines drawn are the trace's own values at exactly those steps."""
+    doc = random_document(T=3000, n=4)
+    widget = panels(doc)
+    doc.set_option("trace_window", 200)
+    doc.set_option("trace_follow", True)
+    lines = widget.plot("c").lines
+    values = doc.trace.quantity("c")[:, list(lines.labels)]
+    for step in (1000, 1001, 1002, 2990):
+        doc.set_step(step)
+        qtbot.wait(1)
+        lo = min(max(step - 150.0, -0.5), doc.T - 0.5 - 200)
+        assert widget.time_range() == pytest.approx((lo, lo + 200), abs=1e-9)
+        for name in widget.shown:
+            assert widget.plot(name).vb.viewRange()[0] == pytest.approx([lo, lo + 200], abs=1e-9)
+        # what the c plot strokes: one point per step, from just before the window to just
+        # after it (200 steps on ~1000 pixels are drawn unbinned), each the trace's value
+        first, last = max(int(np.floor(lo)) - 1, 0), min(int(np.ceil(lo + 200)) + 1, doc.T - 1)
+        for j, path in enumerate(lines._build_paths()):
+            xs = np.array([path.elementAt(k).x for k in range(path.elementCount())])
+            ys = np.array([path.elementAt(k).y for k in range(path.elementCount())])
+            np.testing.assert_array_equal(xs, np.arange(first, last + 1))
+            np.testing.assert_allclose(ys, values[first:last + 1, j], rtol=1e-6)
+
+
+def test_plots_out_of_line_with_the_time_axis_still_follow_through_the_link(panels, qtbot):
+    doc = random_document(T=3000, n=4)
+    widget = panels(doc)
+    doc.set_option("trace_window", 200)
+    doc.set_option("trace_follow", True)
+    widget._footer_box.setContentsMargins(0, 0, 40, 0)  # as while a scroll bar comes or goes
+    qtbot.waitUntil(lambda: widget.time_vb.width() < widget.plot("c").vb.width())
+    assert not widget._lined_up([widget.plot(name).vb for name in widget.shown])
+    doc.set_step(1500)
+    lo, hi = widget.time_range()
+    assert hi - lo == pytest.approx(200)
+    # pyqtgraph's link maps the range by screen position: the wider plots show more steps
+    c_lo, c_hi = widget.plot("c").vb.viewRange()[0]
+    assert c_lo == pytest.approx(lo) and c_hi > hi
+
+
+def _axis_pair(qtbot):
+    import pyqtgraph as pg
+
+    from lstmviz.gui.panels.plot import StepAxis, TimeViewBox, style_axis
+
+    class PyqtgraphDrawn(StepAxis):
+        """StepAxis's ticks and labels, through pyqtgraph's own generateDrawSpecs and paint."""
+
+        def _fast_specs_apply(self):
+            return False
+
+    made = []
+    for cls in (StepAxis, PyqtgraphDrawn):
+        widget = pg.GraphicsLayoutWidget()
+        vb, axis = TimeViewBox(), cls("bottom")
+        axis.linkToView(vb)
+        axis.enableAutoSIPrefix(False)
+        style_axis(axis)
+        widget.addItem(vb, 0, 0)
+        widget.addItem(axis, 1, 0)
+        widget.resize(1200, 70)
+        qtbot.addWidget(widget)
+        widget.show()
+        made.append((widget, vb, axis))
+    qtbot.waitExposed(made[0][0])
+    return made
+
+
+def test_the_time_axis_draws_what_pyqtgraph_would(qtbot):
+    """StepAxis builds pyqtgraph's tick specs by a faster route and draws them its own way:
+    the specs and the pixels must be pyqtgraph's, at any range and zoom."""
+    import pyqtgraph as pg
+    from PySide6 import QtGui
+
+    (fast_widget, fast_vb, fast), (ref_widget, ref_vb, ref) = _axis_pair(qtbot)
+
+    def specs(axis, generate):
+        picture = QtGui.QPicture()
+        painter = QtGui.QPainter(picture)
+        try:
+            line, ticks, texts = generate(axis, painter)
+        finally:
+            painter.end()
+        return ((line[0].color().rgba(), line[1].x(), line[1].y(), line[2].x(), line[2].y()),
+                [(pen.color().rgba(), a.x(), a.y(), b.x(), b.y()) for pen, a, b in ticks],
+                [(rect.getRect(), int(flags), text) for rect, flags, text in texts])
+
+    rng = np.random.default_rng(5)
+    for width in (3.0, 37.0, 200.0, 5000.0, 99_999.0):
+        for lo in rng.uniform(-0.5, 100_000, size=4):
+            for vb in (fast_vb, ref_vb):
+                vb.setXRange(lo, lo + width, padding=0)
+            qtbot.wait(1)
+            expected = specs(fast, pg.AxisItem.generateDrawSpecs)
+            assert len(expected[1]) > 0
+            assert specs(fast, type(fast).generateDrawSpecs) == expected
+            ticks = pg.AxisItem.tickValues(fast, lo, lo + width, 1100)
+            assert fast._linear_tick_values(lo, lo + width, 1100) == ticks
+            assert fast_widget.grab().toImage() == ref_widget.grab().toImage()
+
+
+def _line_pixels(widget: TracePanels, name: str, rgb) -> tuple[float, float]:
+    """(the viewport column (mean x) of the highest pixel of colour `rgb` in plot `name`,
+    the fraction of the plot's columns with a pixel of that colour), as painted through the
+    view's item caches."""
+    image = widget.view.viewport().grab().toImage()
+    vb = widget.plot(name).vb
+    box = widget.view.mapFromScene(vb.sceneBoundingRect()).boundingRect().adjusted(3, 3, -3, -3)
+    wanted = QtGui.QColor(*rgb).rgb()
+    peak, columns = None, set()
+    for y in range(box.top(), box.bottom()):
+        xs = [x for x in range(box.left(), box.right()) if image.pixel(x, y) == wanted]
+        if xs and peak is None:
+            peak = float(np.mean(xs))
+        columns.update(xs)
+    assert peak is not None, "no pixel of the line's colour in the plot"
+    return peak, len(columns) / (box.right() - box.left())
+
+
+def test_the_lines_scroll_with_the_follow_window(panels, qtbot):
+    """The pixels: after each follow step, the highest point of unit 0's c line is drawn where
+    the trace's largest c in the window is (before, the lines' cache was blitted in place and
+    the lines stood still while the axis and the cursor moved), and the line reaches across
+    the plot (the steps scrolled in at the right are drawn)."""
+    from lstmviz.colors import unit_color
+
+    doc = random_document(T=3000, n=3)
+    widget = panels(doc, size=(1100, 900))
+    doc.set_units((0,))
+    doc.set_unit(0)
+    doc.set_option("trace_window", 200)
+    doc.set_option("trace_follow", True)
+    c = doc.trace.quantity("c")[:, 0]
+    vb = widget.plot("c").vb
+    for step in [1000, *range(1001, 1031, 3), 1500, 1501]:
+        if step == 1001:
+            doc.set_step(1000)
+        for s in range(doc.step + 1, step + 1) if step - doc.step < 10 else (step,):
+            doc.set_step(s)
+            qtbot.wait(1)
+        lo, hi = widget.time_range()
+        visible = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1)
+        peak = visible[np.argmax(c[visible])]
+        expected = widget.view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(peak, c[peak]))).x()
+        peak, covered = _line_pixels(widget, "c", unit_color(0))
+        assert peak == pytest.approx(expected, abs=3.0), step
+        assert covered > 0.97, step  # the line runs across the whole plot, new steps too

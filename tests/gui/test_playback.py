@@ -187,3 +187,44 @@ def test_step_keys_work_after_clicking_the_inspector_text(qtbot, make_window):
     assert doc.step == start + 1
     qtbot.keyClick(browser, Qt.Key.Key_Home)
     assert doc.step == 0
+
+
+def test_a_step_repaints_the_label_alone_and_the_slider_only_when_its_handle_moves(qtbot, make_window):
+    """At T = 100 000 one step moves the slider's handle by a hundred-thousandth of its
+    groove: no repaint of the slider then, and the label's new text repaints the label, not
+    the toolbar and the window behind it. The values still follow every step."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from lstmviz.core.params import LSTMParams
+    from lstmviz.document import Document
+
+    doc = Document(LSTMParams.random(4, 2, seed=1), np.zeros((100_000, 2)))
+    window = make_window(document=doc)
+    bar = window.playback_bar
+    painted = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                # the window repaints for other views too: count only what covers the bar
+                if obj is not window or event.region().intersects(bar.geometry()):
+                    painted.append(obj)
+            return False
+
+    spy = Spy()
+    doc.set_step(50_000)
+    qtbot.wait(20)
+    for widget in (bar, bar.slider, bar.step_label, window):
+        widget.installEventFilter(spy)
+    for step in range(50_001, 50_004):
+        painted.clear()
+        doc.set_step(step)
+        qtbot.wait(20)
+        assert bar.slider.value() == step
+        assert bar.step_label.text() == f"t = {step} / {doc.T - 1}"
+        assert bar.step_label in painted
+        assert bar.slider not in painted and bar not in painted and window not in painted
+    painted.clear()
+    doc.set_step(90_000)  # the handle moves: the slider repaints, alone
+    qtbot.wait(20)
+    assert bar.slider in painted and bar not in painted and window not in painted

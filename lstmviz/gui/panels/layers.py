@@ -8,6 +8,8 @@ from a per-pixel min/max envelope of the visible steps, built in one vectorised 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -16,6 +18,7 @@ from lstmviz.colors import colormap_lut
 from lstmviz.gui.panels.data import envelope
 
 CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+STRIP_POINTS = 32  # up to this many points per line, paths are built point by point
 
 
 def ensure_pixmap_cache(megabytes: int) -> None:
@@ -38,7 +41,10 @@ class LinesLayer(pg.GraphicsObject):
         self._emphasis: int | None = None
         self._paths: list[QtGui.QPainterPath] | None = None
         self._rect: QtCore.QRectF | None = None
+        self._raw_key: tuple[float, float, int] | None = None  # see viewTransformChanged
         self.setCacheMode(CACHE)
+        # paint() gets the exposed rect: after a pan it draws the newly exposed strip only
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self.setZValue(10)
 
     # -- data ---------------------------------------------------------------------------------
@@ -78,10 +84,6 @@ class LinesLayer(pg.GraphicsObject):
         # Only 1-px cosmetic pens: Qt draws them ~30x faster than wider ones (no stroker).
         self._pens = [pg.mkPen(color, width=1) for color in self._colors]
 
-    def _invalidate(self) -> None:
-        self._paths = None
-        self.update()
-
     def value_at(self, t: int, y: float) -> tuple[int, float] | None:
         """(label, value) of the line nearest to y at step t, or None."""
         if self._rows.size == 0 or not 0 <= t < self._rows.shape[1]:
@@ -91,35 +93,101 @@ class LinesLayer(pg.GraphicsObject):
         return self._labels[j], float(column[j])
 
     # -- geometry and paint --------------------------------------------------------------------
+    # Drawn point per step (at most two steps per pixel), the lines are fixed in data
+    # coordinates: the item then spans every step, and a pan at the same zoom (a follow-mode
+    # step) moves the view's transform by a translation only, so Qt scrolls the item's pixmap
+    # cache and asks paint() for the newly exposed strip alone. Binned (zoomed out), the bins
+    # are those of the visible steps, so every view change redraws the whole view.
     def viewTransformChanged(self):
+        key = self._raw_key_now()
+        if key is not None and key == self._raw_key:
+            return  # same y range, still point per step: the cache holds the right lines
         self.prepareGeometryChange()
         self._rect = None
         self._paths = None
+        self._raw_key = key
+        # also drop the pixmap cache: a pan changes the transform by a translation only, and
+        # Qt would blit the old pixmap where the lines were (the lines stood still)
+        self.update()
 
     def viewRangeChanged(self):
         self.viewTransformChanged()
 
+    def _raw_key_now(self):
+        """(y range, steps) when the view draws a point per step, else None."""
+        vb = self.getViewBox()
+        T = self._rows.shape[1]
+        if vb is None or T == 0:
+            return None
+        view = vb.viewRect()
+        t0 = max(0, math.floor(view.left()) - 1)
+        t1 = min(T, math.ceil(view.right()) + 2)
+        if t1 - t0 > 2 * max(1, int(vb.width())):
+            return None
+        return (view.top(), view.height(), T)
+
+    def _invalidate(self) -> None:
+        self.prepareGeometryChange()  # new rows: maybe another number of steps
+        self._rect = None
+        self._raw_key = self._raw_key_now()
+        self._paths = None
+        self.update()
+
     def boundingRect(self) -> QtCore.QRectF:
         if self._rect is None:
             vb = self.getViewBox()
-            self._rect = QtCore.QRectF() if vb is None else QtCore.QRectF(vb.viewRect())
+            if vb is None:
+                self._rect = QtCore.QRectF()
+            elif self._raw_key is not None:
+                top, height, T = self._raw_key
+                self._rect = QtCore.QRectF(-1.0, top, T + 1.0, height)
+            else:
+                self._rect = QtCore.QRectF(vb.viewRect())
         return self._rect
 
-    def _build_paths(self) -> list[QtGui.QPainterPath]:
+    def _build_paths(self, lo: float | None = None, hi: float | None = None) -> list[QtGui.QPainterPath]:
+        """Paths of the visible steps, or (point per step) of steps lo..hi only."""
         vb = self.getViewBox()
         if vb is None or self._rows.size == 0:
             return []
         rect = vb.viewRect()
-        pixels = max(1, int(vb.width()))
-        xs, ys = envelope(self._rows, rect.left(), rect.right(), pixels)
+        if lo is not None:
+            # not clipped to the view: the pixmap cache spans the whole viewport (the axis
+            # column on the left, the colour-bar column on the right), and what lies beyond
+            # the view's edges now scrolls into it later; two view widths bound a paint
+            # without a viewport (an export)
+            T = self._rows.shape[1]
+            margin = 2.0 * rect.width()
+            t0 = max(0, math.floor(max(lo, rect.left() - margin)) - 1)
+            t1 = min(T, math.ceil(min(hi, rect.right() + margin)) + 2)
+            if t1 <= t0:
+                return []
+            xs, ys = np.arange(t0, t1, dtype=np.float64), self._rows[:, t0:t1]
+        else:
+            pixels = max(1, int(vb.width()))
+            xs, ys = envelope(self._rows, rect.left(), rect.right(), pixels)
         if xs.size == 0:
             return []
+        if self._finite and 2 <= xs.size <= STRIP_POINTS:
+            # a newly exposed strip: a few points per line, for which arrayToQPath's set-up
+            # costs more than the points (the same moveTo + lineTo path either way)
+            QPointF = QtCore.QPointF
+            x_list = xs.tolist()
+            paths = []
+            for row in ys.tolist():
+                path = QtGui.QPainterPath()
+                path.addPolygon(QtGui.QPolygonF([QPointF(x, y) for x, y in zip(x_list, row)]))
+                paths.append(path)
+            return paths
         if self._finite:
             return [pg.arrayToQPath(xs, ys[j], connect="all", finiteCheck=False) for j in range(ys.shape[0])]
         return [pg.arrayToQPath(xs, ys[j], connect="finite") for j in range(ys.shape[0])]
 
-    def paint(self, painter, *args):
-        if self._paths is None:
+    def paint(self, painter, option=None, *args):
+        if self._raw_key is not None and option is not None:
+            exposed = option.exposedRect
+            self._paths = self._build_paths(exposed.left(), exposed.right())
+        elif self._paths is None or self._raw_key is not None:
             self._paths = self._build_paths()
         order = range(len(self._paths))
         if self._emphasis in self._labels:  # draw the emphasised unit last, on top

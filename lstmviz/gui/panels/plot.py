@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lstmviz.colors import colormap_stops
 from lstmviz.gui.panels.cursor import FutureMask, TimeCursor
 from lstmviz.gui.panels.data import ColorScale, Quantity
-from lstmviz.gui.panels.layers import Heatmap, LinesLayer
+from lstmviz.gui.panels.layers import CACHE, Heatmap, LinesLayer
 
 # Every plot (and the time axis under the stack) has the same left axis and right column,
 # so their time coordinates line up pixel for pixel.
@@ -25,6 +27,13 @@ HIGHLIGHT_WIDTH = 3
 TITLE_HEIGHT = 17
 
 
+def cache_static(item: QtWidgets.QGraphicsItem) -> None:
+    """Serve an item that rarely changes (an axis, a title, a frame) from a pixmap: when the
+    view it borders scrolls (follow mode), every item overlapping the dirty region repaints,
+    and a blit costs a fraction of replaying its drawing through Python."""
+    item.setCacheMode(CACHE)
+
+
 def style_axis(axis: pg.AxisItem) -> None:
     axis.setPen(pg.mkPen(FOREGROUND))
     axis.setTextPen(pg.mkPen(FOREGROUND))
@@ -35,10 +44,21 @@ def style_axis(axis: pg.AxisItem) -> None:
 
 
 class StepAxis(pg.AxisItem):
-    """A time axis that only labels whole steps (no 0.25 steps when zoomed far in)."""
+    """A time axis that only labels whole steps (no 0.25 steps when zoomed far in).
+
+    In follow mode its range moves every frame, and pyqtgraph's generateDrawSpecs (a Point
+    pair per tick, a font measurement per label) was a third of such a frame. For the one
+    kind of axis the panels use (bottom, no grid, no fixed ticks, default alpha) this builds
+    the same specs with the label sizes remembered, and draws each tick level in one call.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._text_sizes: dict[str, QtCore.QRectF] = {}
+        self._text_font = None
+        super().__init__(*args, **kwargs)
 
     def tickValues(self, minVal, maxVal, size):
-        levels = super().tickValues(minVal, maxVal, size)
+        levels = self._linear_tick_values(minVal, maxVal, size)
         out = []
         for spacing, values in levels:
             whole = [v for v in values if abs(v - round(v)) < 1e-9]
@@ -48,6 +68,188 @@ class StepAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):
         return [str(int(round(v * scale))) for v in values]
+
+    def _linear_tick_values(self, minVal, maxVal, size):
+        """pyqtgraph's AxisItem.tickValues on a linear axis, with its np.isclose (rtol=0: the
+        same test, |a - b| <= atol, on finite values) written out; np.isclose's overhead was
+        most of a follow-mode frame's tick work."""
+        if self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        minVal, maxVal = sorted((minVal, maxVal))
+        minVal *= self.scale
+        maxVal *= self.scale
+        ticks = []
+        seen = np.empty(0)
+        for spacing, offset in self.tickSpacing(minVal, maxVal, size):
+            start = (math.ceil((minVal - offset) / spacing) * spacing) + offset
+            num = int((maxVal - start) / spacing) + 1
+            values = (np.arange(num) * spacing + start) / self.scale
+            if seen.size:
+                close = (np.abs(seen - values[:, np.newaxis]) <= spacing / self.scale * 0.01).any(axis=-1)
+                values = values[~close]
+            seen = np.concatenate([seen, values])
+            ticks.append((spacing / self.scale, values.tolist()))
+        return ticks
+
+    def _fast_specs_apply(self) -> bool:
+        style = self.style
+        return (self.orientation == "bottom" and self.grid is False and self._tickLevels is None
+                and style["tickAlpha"] is None and tuple(style["stopAxisAtTick"]) == (False, False)
+                and not self.logMode)
+
+    def _text_size(self, painter, text: str) -> tuple[float, float]:
+        """(width, height) pyqtgraph measures a label at, remembered per label and font."""
+        font = self.style["tickFont"]
+        if font is not self._text_font:
+            self._text_sizes, self._text_font = {}, font
+        size = self._text_sizes.get(text)
+        if size is None:
+            center = QtCore.Qt.AlignmentFlag.AlignCenter
+            rect = painter.boundingRect(QtCore.QRectF(0, 0, 100, 100), center, text)
+            rect.setHeight(rect.height() * 0.8)  # as pyqtgraph: "usually just a bit too large"
+            size = self._text_sizes[text] = (rect.width(), rect.height())
+        return size
+
+    def generateDrawSpecs(self, p):
+        """pyqtgraph's AxisItem.generateDrawSpecs, the same result (tests/gui/test_panels.py
+        compares them), from the faster _fast_specs."""
+        if not self._fast_specs_apply():
+            return super().generateDrawSpecs(p)
+        specs = self._fast_specs(p)
+        if specs is None:
+            return None
+        axis_spec, tick_levels, text_specs = specs
+        QPointF = QtCore.QPointF
+        tick_specs = [(pen, QPointF(x, y0), QPointF(x, y1))
+                      for pen, xs, y0, y1 in tick_levels for x in xs.tolist()]
+        return axis_spec, tick_specs, text_specs
+
+    def paint(self, p, opt, widget):
+        # Drawn straight onto the painter, not recorded into a QPicture and replayed: the
+        # range changes at every frame in follow mode, so the picture never served twice.
+        # (No item cache either: the axis line runs a pixel past the item's bounds.)
+        if not self._fast_specs_apply():
+            return super().paint(p, opt, widget)
+        p.save()
+        try:
+            if self.style["tickFont"]:
+                p.setFont(self.style["tickFont"])
+            specs = self._fast_specs(p)
+            if specs is not None:
+                self._draw_fast(p, *specs)
+        finally:
+            p.restore()
+        return None
+
+    def _fast_specs(self, p):
+        """(axis spec, tick levels as (pen, xs, y0, y1), text specs), as generateDrawSpecs
+        computes them for a bottom axis without grid, fixed ticks or a fixed tick alpha."""
+        style = self.style
+        if style["tickFont"] is not None:
+            p.setFont(style["tickFont"])
+        bounds = self.mapRectFromParent(self.geometry())
+        span = (bounds.topLeft() + pg.Point(-1.0, 1.0), bounds.topRight() + pg.Point(1.0, 1.0))
+        tick_start = tick_stop = bounds.top()
+        points = [self.mapToDevice(point) for point in span]
+        if None in points:
+            return None
+        length = pg.Point(points[1] - points[0]).length()
+        if length == 0:
+            return None
+        levels = self.tickValues(self.range[0], self.range[1], length)
+        dif = self.range[1] - self.range[0]
+        if dif == 0:
+            scale, offset = 1, 0
+        else:
+            scale = bounds.width() / dif
+            offset = self.range[0] * scale
+        ends = [x * scale - offset for x in self.range]
+        x_min, x_max = min(ends), max(ends)
+        positions: list[tuple[list[float], list[bool]]] = []
+        tick_levels = []
+        base_pen = self.tickPen()
+        solid = base_pen.brush().style() == QtCore.Qt.BrushStyle.SolidPattern
+        for i, (_spacing, ticks) in enumerate(levels):
+            tick_length = style["tickLength"] / ((i * 0.5) + 1.0)
+            pen = base_pen
+            if solid:
+                pen = QtGui.QPen(base_pen)
+                color = QtGui.QColor(pen.color())
+                color.setAlpha(int(255 / (i + 1)))
+                pen.setColor(color)
+            xs = np.asarray(ticks, dtype=np.float64) * scale - offset
+            inside = (xs >= x_min) & (xs <= x_max)
+            tick_levels.append((pen, xs[inside], tick_start, tick_stop + tick_length))
+            positions.append((xs.tolist(), inside.tolist()))
+        axis_spec = (self.pen(), span[0], span[1])
+        text_specs = []
+        if not style["showValues"]:
+            return axis_spec, tick_levels, text_specs
+        text_offset = style["tickTextOffset"][1]
+        text_widths: list[float] = []  # of every label measured so far, as pyqtgraph sums them
+        text_heights: list[float] = []
+        last_size2 = 0
+        own = self.boundingRect()
+        flags = (QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignTop
+                 | QtCore.Qt.TextFlag.TextDontClip)
+        shift = max(0, style["tickLength"]) + text_offset
+        for i in range(min(len(levels), style["maxTextLevel"] + 1)):
+            spacing, values = levels[i]
+            strings = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
+            if len(strings) == 0:
+                continue
+            xs, inside = positions[i]
+            sizes = []
+            for j, text in enumerate(strings):
+                if inside[j]:
+                    size = self._text_size(p, text)
+                    sizes.append(size)
+                    text_widths.append(size[0])
+                    text_heights.append(size[1])
+                else:
+                    sizes.append(None)
+            if text_widths:
+                size = np.sum(text_widths)
+                size2 = np.max(text_heights)
+            else:
+                size = size2 = 0
+            if i > 0:  # is there room for this level's labels?
+                fill = float(size) / length
+                limits = style["textFillLimits"]
+                if any(len(text_specs) >= count and fill >= limit for count, limit in limits):
+                    break
+            last_size2 = size2
+            for j, text in enumerate(strings):
+                if sizes[j] is None:
+                    continue
+                width, height = sizes[j]
+                rect = QtCore.QRectF(xs[j] - width / 2.0, tick_stop + shift, width, height)
+                if own & rect != rect:
+                    continue
+                text_specs.append((rect, flags, text))
+        self._updateMaxTextSize(last_size2)
+        return axis_spec, tick_levels, text_specs
+
+    def _draw_fast(self, p, axis_spec, tick_levels, text_specs) -> None:
+        """As pyqtgraph's drawPicture, with each tick level drawn as one path of segments."""
+        p.setRenderHint(p.RenderHint.Antialiasing, False)
+        p.setRenderHint(p.RenderHint.TextAntialiasing, True)
+        pen, p1, p2 = axis_spec
+        p.setPen(pen)
+        p.drawLine(p1, p2)
+        for pen, xs, y0, y1 in tick_levels:
+            if xs.size == 0:
+                continue
+            ys = np.empty(2 * xs.size)
+            ys[0::2], ys[1::2] = y0, y1
+            p.setPen(pen)
+            p.drawPath(pg.arrayToQPath(np.repeat(xs, 2), ys, connect="pairs"))
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        p.setPen(self.textPen())
+        p.setClipRect(self.boundingRect().toAlignedRect(), QtCore.Qt.ClipOperation.IntersectClip)
+        for rect, flags, text in text_specs:
+            p.drawText(rect, int(flags), text)
 
 
 class TimeViewBox(pg.ViewBox):
@@ -102,6 +304,8 @@ class AlignedPlot(pg.GraphicsWidget):
         self.left.setWidth(AXIS_WIDTH)
         self.left.setZValue(0.5)
         style_axis(self.left)
+        cache_static(self.left)
+        cache_static(self.title.item)
         self.spacer = _spacer(NO_BAR_WIDTH)
         layout.addItem(self.title, 0, 1)
         layout.addItem(self.left, 1, 0)
@@ -235,6 +439,8 @@ class QuantityPlot:
             style_axis(bar.axis)
             bar.setMinimumWidth(BAR_WIDTH)
             bar.setMaximumWidth(BAR_WIDTH)
+            cache_static(bar.axis)  # its labels (the bar's frame lines are not cached: a
+            # cached item is clipped to its bounds, and those lines straddle them)
             self.colorbar = bar
         else:
             self.colorbar.setColorMap(cmap)

@@ -175,12 +175,37 @@ class TracePanels(QtWidgets.QWidget):
         return float(lo), float(hi)
 
     def set_time_range(self, lo: float, hi: float) -> None:
-        self.time_vb.setXRange(lo, hi, padding=0)
+        views = [self._plots[name].vb for name in self._shown]
+        if self._lined_up(views):
+            # Every plot spans the same screen columns as the time axis, so pyqtgraph's link
+            # (which maps the range through both views' screen geometry, twice per plot)
+            # would give each the same range: set it directly, links held meanwhile.
+            views.append(self.time_vb)
+            for vb in views:
+                vb.blockLink(True)
+            try:
+                for vb in views:
+                    vb.setXRange(lo, hi, padding=0)
+            finally:
+                for vb in views:
+                    vb.blockLink(False)
+        else:
+            self.time_vb.setXRange(lo, hi, padding=0)
         # pyqtgraph applies a new range at paint time, and the items that follow the view
         # then ask for a second paint: apply it now, so one paint pass draws the frame
         self.time_vb.updateMatrix()
         for name in self._shown:
             self._plots[name].vb.updateMatrix()
+
+    def _lined_up(self, views) -> bool:
+        """Whether every plot's ViewBox has the time axis's width and left edge (the layout
+        keeps them so; not while a scroll bar appears, or a resize is half applied)."""
+        time_vb = self.time_vb
+        width, left = time_vb.width(), time_vb.scenePos().x()
+        view_x = self.view.mapTo(self, QtCore.QPoint(0, 0)).x()
+        if view_x != self.footer.mapTo(self, QtCore.QPoint(0, 0)).x():
+            return False
+        return all(vb.width() == width and vb.scenePos().x() == left for vb in views)
 
     # -- the exported figure ------------------------------------------------------------------------
     def figure_size(self) -> QtCore.QSize:
