@@ -810,7 +810,6 @@ class Inspector(QWidget):
             doc.selection_changed,
             doc.step_changed,
             doc.unit_changed,
-            doc.trace_changed,
             doc.option_changed,
             doc.source_changed,
         ):
@@ -818,17 +817,24 @@ class Inspector(QWidget):
         from lstmviz.gui.rerun import StaleStep
 
         self._stale_step = StaleStep(self, doc, self._changed)
+        bind(self, doc.trace_changed, self._trace_changed)
         self.refresh()
 
     # -- Document -> view ----------------------------------------------------------------------
+    def _trace_changed(self, trace) -> None:
+        if not self._stale_step.caught_up(trace):  # (the end of a rerun in steps: shown already)
+            self._changed()
+
     def _changed(self, *args) -> None:
         self._stale = True
         self._sync_controls()
         if not self.isVisible() or self._pending.isActive():
             return
         wait = self._min_gap - (time.perf_counter() - self._last_end)
-        if wait <= 0:
+        if wait <= 0 and not self.document.rerunning:
             self.refresh()
+        elif wait <= 0:  # not inside the edit or the rerun's tick that announced it: a frame of its own
+            self._pending.start(0)
         else:
             self._pending.start(int(wait * 1000) + 1)
 

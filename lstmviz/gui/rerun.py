@@ -19,9 +19,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
 
-# Compute per timer tick: with the paint between ticks a frame stays under 33 ms, and the
-# rerun takes ~1.3x the engine's own time (the rest of a frame is ~5 ms of views).
+# A frame while a rerun runs: the paint (and whatever else the event loop delivered since the
+# last tick) plus one tick of compute and its announcement. Each tick computes what is left of
+# this after the frame so far, so a frame that paints a lot computes less instead of running
+# long (on a machine twice as slow the paints double, the chunk shrinks: ~25 ms, not 45).
 FRAME_BUDGET = 0.016
+# The least a tick computes, whatever the frame spent painting: the rerun always moves on.
+MIN_TICK = 0.004
+# The first tick after an edit lands computes one small chunk only: that frame already holds
+# the edit's own handling and the paint of everything it changed (the one the user waits for).
+LANDING_TICK = 0.0
 # The progress bar appears once a rerun has run this long (a short one just happens).
 SHOW_AFTER_S = 0.15
 BAR_EVERY_S = 0.1  # the bar moves at most this often (a repaint of the status bar each time)
@@ -29,7 +36,9 @@ BAR_EVERY_S = 0.1  # the bar moves at most this often (a repaint of the status b
 
 class StaleStep:
     """Calls `changed()` when the current step's trace row turns from stale to computed (or
-    back, when an edit lands), so a view that shows one step redraws exactly then.
+    back, when an edit lands), so a view that shows one step redraws exactly then; and says
+    whether a new trace is only the end of a rerun in steps (`caught_up`), whose row at the
+    current step the view already shows.
 
     A plain object the view keeps (not a QObject child: a Python QObject parented to a
     QGraphicsView crashed PySide 6.11 while it painted the view's cached items)."""
@@ -38,18 +47,35 @@ class StaleStep:
         self.document = document
         self._changed = changed
         self.stale = document.stale()
+        self._cell = document.cell  # the cell whose values the view shows
+        self._ended = None  # the trace a rerun in steps ended with, while the view was fresh
         bind(owner, document.trace_progress, self._progress)
         bind(owner, document.step_changed, self._step)
-        bind(owner, document.trace_changed, self._step)
 
     def _progress(self, _computed: int) -> None:
-        now = self.document.stale()
-        if now != self.stale:
-            self.stale = now
-            self._changed()
+        doc = self.document
+        cell, now = doc.cell, doc.stale()
+        if doc.landing:  # its rows through this step are computed and announced next
+            return
+        if doc.rerunning:
+            self._ended = None
+            if now != self.stale or cell is not self._cell:  # (an edit landing changes the cell)
+                self.stale, self._cell = now, cell
+                self._changed()
+        else:  # a whole trace: trace_changed comes next, and the view asks caught_up
+            fresh = cell is self._cell and not self.stale
+            self._ended = doc.trace if fresh else None
 
     def _step(self, *_args) -> None:
         self.stale = self.document.stale()
+
+    def caught_up(self, trace) -> bool:
+        """`trace` (just announced by trace_changed) is the end of a rerun in steps of the
+        cell the view shows, whose row at the current step it already shows: nothing to redraw."""
+        ended, self._ended = self._ended, None
+        doc = self.document
+        self.stale, self._cell = doc.stale(), doc.cell
+        return trace is ended
 
 
 class RerunProgress(QWidget):
@@ -94,7 +120,11 @@ class RerunDriver(QObject):
         self._report = report
         self._started = 0.0
         self._shown_at = 0.0
+        self._tick_end = 0.0  # when the last tick (or the edit that started the rerun) ended
+        self._overhead = 0.0  # seconds a tick spends past its compute budget (announcing it)
         self.longest_tick = 0.0  # seconds, the longest advance of the last rerun (benchmarks)
+        self._ticking = False
+        self._landed = False  # an edit landed since the last tick
         document.stream_reruns = True
         self.timer = QTimer(self)
         self.timer.setInterval(0)
@@ -118,11 +148,14 @@ class RerunDriver(QObject):
     def _on_progress(self, computed: int) -> None:
         doc = self.document
         if doc.rerunning:
+            now = time.perf_counter()
             if not self.timer.isActive():
-                self._started = time.perf_counter()
+                self._started = now
                 self.longest_tick = 0.0
                 self.timer.start()
-            now = time.perf_counter()
+            if not self._ticking:  # an edit (re)started the rerun: its paint is in this frame
+                self._tick_end = now
+                self._landed = True
             if now - self._started >= SHOW_AFTER_S and now - self._shown_at >= BAR_EVERY_S:
                 self._shown_at = now
                 self.progress.show_progress(computed, doc.T)
@@ -138,15 +171,31 @@ class RerunDriver(QObject):
             self.progress.hide()
             return
         start = time.perf_counter()
+        budget = self.tick_budget(start)
+        self._ticking = True
         try:
-            doc.advance_rerun(self.budget)
+            doc.advance_rerun(budget)
         except LstmvizError as error:
             self._report(f"{error} — the change was undone")
         except BaseException:
             self.timer.stop()  # surfaced once, not at every tick
             raise
         finally:
-            self.longest_tick = max(self.longest_tick, time.perf_counter() - start)
+            self._ticking = False
+            end = time.perf_counter()
+            self.longest_tick = max(self.longest_tick, end - start)
+            over = max(0.0, end - start - budget)
+            self._overhead = over if not self._overhead else 0.7 * self._overhead + 0.3 * over
+            self._tick_end = end
+
+    def tick_budget(self, now: float) -> float:
+        """Seconds of compute for the tick starting `now`: what the frame has left after what
+        the event loop did since the last tick (the paint) and the tick's own announcement."""
+        if self._landed:
+            self._landed = False
+            return LANDING_TICK
+        spent = now - self._tick_end if self._tick_end else 0.0
+        return max(MIN_TICK, self.budget - spent - self._overhead)
 
     def cancel(self) -> None:
         if self.document.rerunning:
