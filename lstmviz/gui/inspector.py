@@ -833,8 +833,11 @@ class Inspector(QWidget):
         wait = self._min_gap - (time.perf_counter() - self._last_end)
         if wait <= 0 and not self.document.rerunning:
             self.refresh()
-        elif wait <= 0:  # not inside the edit or the rerun's tick that announced it: a frame of its own
-            self._pending.start(0)
+        elif wait <= 0:  # not in the frame of the edit or of the tick that announced it
+            from lstmviz.gui.rerun import before_a_tick
+
+            if not before_a_tick(self.document, self._refresh_if_stale):
+                self.refresh()
         else:
             self._pending.start(int(wait * 1000) + 1)
 

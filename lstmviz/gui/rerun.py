@@ -11,6 +11,7 @@ computed (or has become stale), which is when it must redraw.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -19,11 +20,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
 
-# A frame while a rerun runs: the paint (and whatever else the event loop delivered since the
-# last tick) plus one tick of compute and its announcement. Each tick computes what is left of
-# this after the frame so far, so a frame that paints a lot computes less instead of running
-# long (on a machine twice as slow the paints double, the chunk shrinks: ~25 ms, not 45).
-FRAME_BUDGET = 0.016
+# A frame while a rerun runs: the paint (and whatever else the event loop delivered between
+# two ticks) plus one tick of compute and its announcement. Each tick computes what is left of
+# this after the rest, so a frame that paints a lot computes less instead of running long (on
+# a machine twice as slow the paints double and the chunks shrink: ~25 ms, not 45).
+FRAME_BUDGET = 0.015
+# The rest of a frame is taken as the larger of the time since the last tick and what recent
+# gaps and announcements took, each remembered decaying by this much per tick: a paint can
+# come after the tick that caused it, in the same pass of the event loop (glib), and the
+# trace panels copy a plot's rows inside the announcement every few ticks.
+RECENT_DECAY = 0.85
 # The least a tick computes, whatever the frame spent painting: the rerun always moves on.
 MIN_TICK = 0.004
 # The first tick after an edit lands computes one small chunk only: that frame already holds
@@ -32,6 +38,21 @@ LANDING_TICK = 0.0
 # The progress bar appears once a rerun has run this long (a short one just happens).
 SHOW_AFTER_S = 0.15
 BAR_EVERY_S = 0.1  # the bar moves at most this often (a repaint of the status bar each time)
+
+
+_DRIVERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Document -> its RerunDriver
+
+
+def before_a_tick(document, work: Callable[[], None]) -> bool:
+    """While `document`'s rerun streams in, run `work` (a view's deferred redraw, a bound
+    method, held weakly) at the start of a coming tick, not in the frame of the edit: the
+    tick then computes that much less, so the frame stays as long as any. False (nothing
+    queued) when no rerun is streaming in; the caller redraws its own way."""
+    driver = _DRIVERS.get(document)
+    if driver is None or not document.rerunning:
+        return False
+    driver.queue(work)
+    return True
 
 
 class StaleStep:
@@ -121,7 +142,8 @@ class RerunDriver(QObject):
         self._started = 0.0
         self._shown_at = 0.0
         self._tick_end = 0.0  # when the last tick (or the edit that started the rerun) ended
-        self._overhead = 0.0  # seconds a tick spends past its compute budget (announcing it)
+        self._overhead = 0.0  # seconds a tick spends past its compute budget (announcing it), recent max
+        self._gap = 0.0  # seconds between two ticks (paints, other events), recent max
         self.longest_tick = 0.0  # seconds, the longest advance of the last rerun (benchmarks)
         self._ticking = False
         self._landed = False  # an edit landed since the last tick
@@ -130,6 +152,8 @@ class RerunDriver(QObject):
         self.timer.setInterval(0)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
+        self._queued: list[weakref.WeakMethod] = []  # before_a_tick
+        _DRIVERS[document] = self
         self.progress = RerunProgress()
         self.progress.cancel_button.clicked.connect(self.cancel)
         self.progress.hide()
@@ -163,13 +187,29 @@ class RerunDriver(QObject):
         else:
             self.timer.stop()
             self.progress.hide()
+            self._run_queued()
+
+    def queue(self, work: Callable[[], None]) -> None:
+        ref = weakref.WeakMethod(work)
+        if ref not in self._queued:
+            self._queued.append(ref)
+
+    def _run_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for ref in queued:
+            work = ref()
+            if work is not None:
+                work()
 
     def _tick(self) -> None:
         doc = self.document
         if not doc.rerunning:
             self.timer.stop()
             self.progress.hide()
+            self._run_queued()
             return
+        if not self._landed:  # (the frame of an edit holds enough: the next one)
+            self._run_queued()
         start = time.perf_counter()
         budget = self.tick_budget(start)
         self._ticking = True
@@ -185,7 +225,7 @@ class RerunDriver(QObject):
             end = time.perf_counter()
             self.longest_tick = max(self.longest_tick, end - start)
             over = max(0.0, end - start - budget)
-            self._overhead = over if not self._overhead else 0.7 * self._overhead + 0.3 * over
+            self._overhead = max(over, RECENT_DECAY * self._overhead)
             self._tick_end = end
 
     def tick_budget(self, now: float) -> float:
@@ -193,9 +233,11 @@ class RerunDriver(QObject):
         the event loop did since the last tick (the paint) and the tick's own announcement."""
         if self._landed:
             self._landed = False
+            self._gap = self._overhead = 0.0  # (a new rerun: what the last one met is past)
             return LANDING_TICK
         spent = now - self._tick_end if self._tick_end else 0.0
-        return max(MIN_TICK, self.budget - spent - self._overhead)
+        self._gap = max(min(spent, self.budget), RECENT_DECAY * self._gap)
+        return max(MIN_TICK, self.budget - max(spent, self._gap) - self._overhead)
 
     def cancel(self) -> None:
         if self.document.rerunning:
