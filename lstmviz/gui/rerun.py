@@ -40,7 +40,8 @@ SHOW_AFTER_S = 0.15
 BAR_EVERY_S = 0.1  # the bar moves at most this often (a repaint of the status bar each time)
 
 
-_DRIVERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Document -> its RerunDriver
+# Document -> weakref to the RerunDriver of its window (weak both ways: neither keeps the other)
+_DRIVERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def before_a_tick(document, work: Callable[[], None]) -> bool:
@@ -48,7 +49,8 @@ def before_a_tick(document, work: Callable[[], None]) -> bool:
     method, held weakly) at the start of a coming tick, not in the frame of the edit: the
     tick then computes that much less, so the frame stays as long as any. False (nothing
     queued) when no rerun is streaming in; the caller redraws its own way."""
-    driver = _DRIVERS.get(document)
+    ref = _DRIVERS.get(document)
+    driver = ref() if ref is not None else None
     if driver is None or not document.rerunning:
         return False
     driver.queue(work)
@@ -153,7 +155,7 @@ class RerunDriver(QObject):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self._queued: list[weakref.WeakMethod] = []  # before_a_tick
-        _DRIVERS[document] = self
+        _DRIVERS[document] = weakref.ref(self)
         self.progress = RerunProgress()
         self.progress.cancel_button.clicked.connect(self.cancel)
         self.progress.hide()
