@@ -16,7 +16,8 @@ leading rows of the trace are runs of the new cell, the rest is the previous run
 `trace_progress(computed)` announces each step forward; `trace_changed` comes once the whole
 trace is the new cell's. Right after such a change is announced, its rows through the step on
 screen are computed (within `landing_budget`) and announced as a second transition, so the
-first paint after an edit shows the new values there. Off (scripts, the CLI, tests), every change computes its trace first.
+first paint after an edit shows the new values there. Off (scripts, the CLI, tests), every
+change computes its trace first.
 
 Views subscribe to the signals and change the Document only through its methods.
 """

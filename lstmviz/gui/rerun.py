@@ -1,8 +1,9 @@
 """The window's side of a rerun in steps (lstmviz.document.rerun): compute between frames.
 
 An edit on a long sequence lands in the Document at once; RerunDriver then calls
-`Document.advance_rerun` from a zero-interval timer, about FRAME_BUDGET seconds at a time, so
-Qt paints, steps, scrubs and hovers between the chunks and a further edit simply restarts the
+`Document.advance_rerun` from a zero-interval timer, each time for what is left of a
+FRAME_BUDGET frame after the paints and other events around it, so Qt paints, steps, scrubs
+and hovers between the chunks, no frame runs long, and a further edit simply restarts the
 rerun. The status bar shows a progress bar with Cancel (which undoes the edit) while it runs;
 no dialog is shown. StaleStep tells a view when the row of its current step has just been
 computed (or has become stale), which is when it must redraw.
