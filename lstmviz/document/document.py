@@ -14,7 +14,10 @@ installed at once and its trace computed afterwards, a few milliseconds per
 `advance_rerun()` call (lstmviz.document.rerun): meanwhile `state.computed` says how many
 leading rows of the trace are runs of the new cell, the rest is the previous run (stale), and
 `trace_progress(computed)` announces each step forward; `trace_changed` comes once the whole
-trace is the new cell's. Off (scripts, the CLI, tests), every change computes its trace first.
+trace is the new cell's. Right after such a change is announced, its rows through the step on
+screen are computed (within `landing_budget`) and announced as a second transition, so the
+first paint after an edit shows the new values there. Off (scripts, the CLI, tests), every
+change computes its trace first.
 
 Views subscribe to the signals and change the Document only through its methods.
 """
@@ -44,6 +47,10 @@ from lstmviz.errors import LstmvizError
 _KEEP = object()  # "leave this part of the state as it is"
 # Work (CellState.cost) below this is computed at once even when reruns stream: ~10 ms here.
 STREAM_COST_MIN = 4_000 * 4 * 8 * 9
+# Right after a streamed change lands, its rows up to the step on screen are computed if that
+# takes at most this long: the first paint after an edit then shows the new values there
+# (at t = 0: 64 rows, ~1 ms).
+LANDING_BUDGET_S = 0.004
 
 
 class Document:
@@ -76,6 +83,10 @@ class Document:
         self._pending_old: Snapshot | None = None
         self.stream_reruns = False
         self.stream_cost_min = STREAM_COST_MIN
+        self.landing_budget = LANDING_BUDGET_S
+        # True while a streamed change is announced whose rows through the step on screen are
+        # computed and announced right after (Document._land)
+        self.landing = False
         self._rerun: Rerun | None = None
         self._holds: set[object] = set()  # tokens of readers of the trace (hold_trace)
         self._complete_cell = cell  # the last cell whose run is whole: a failed rerun goes back
@@ -204,7 +215,31 @@ class Document:
         if dirty is None:
             dirty = old.dirty or computed_changed or trace is not None or fitting != old.interventions
         self._rerun = rerun
-        self._install(Snapshot(cell, view, shown, baseline, fitting, bool(dirty), computed))
+        self.landing = rerun is not None and computed_changed and self._lands(rerun, view.step)
+        try:
+            self._install(Snapshot(cell, view, shown, baseline, fitting, bool(dirty), computed))
+        finally:
+            landing, self.landing = self.landing, False
+        if landing:
+            self._land(rerun)
+
+    def _lands(self, rerun: Rerun, step: int) -> bool:
+        return (not self._batch_depth and self.landing_budget > 0 and step >= rerun.computed)
+
+    def _land(self, rerun: Rerun) -> None:
+        """Right after a streamed change is announced (with `landing` True: a view that shows
+        one step may wait for this): compute its rows through the step on screen, for at most
+        `landing_budget`, and announce them, a second whole transition, so the first paint
+        after an edit already shows the new values there."""
+        if rerun is not self._rerun or not self._state.stale(self.step):
+            self.trace_progress.emit(self.computed_steps)  # (a listener changed it meanwhile)
+            return
+        try:
+            rerun.advance(self.landing_budget, until=self.step + 1)
+        except LstmvizError:  # not computed: the first advance_rerun meets it again, goes back
+            self.trace_progress.emit(self.computed_steps)
+            return
+        self._installed_progress(rerun)
 
     def streams(self, cell: CellState) -> bool:
         """True when replace(cell) would install `cell` at once and rewrite the trace in
@@ -243,6 +278,9 @@ class Document:
             self._rerun = None
             self.replace(self._complete_cell)
             raise
+        return self._installed_progress(rerun)
+
+    def _installed_progress(self, rerun: Rerun) -> bool:
         state = self._state
         if rerun.done:
             self._rerun = None

@@ -810,7 +810,6 @@ class Inspector(QWidget):
             doc.selection_changed,
             doc.step_changed,
             doc.unit_changed,
-            doc.trace_changed,
             doc.option_changed,
             doc.source_changed,
         ):
@@ -818,18 +817,28 @@ class Inspector(QWidget):
         from lstmviz.gui.rerun import StaleStep
 
         self._stale_step = StaleStep(self, doc, self._changed)
+        bind(self, doc.trace_changed, self._trace_changed)
         # The page is laid out when the inspector is first shown (showEvent), at its real
         # width: laying it out now, at a default width, would cost a second layout at start-up.
 
     # -- Document -> view ----------------------------------------------------------------------
+    def _trace_changed(self, trace) -> None:
+        if not self._stale_step.caught_up(trace):  # (the end of a rerun in steps: shown already)
+            self._changed()
+
     def _changed(self, *args) -> None:
         self._stale = True
         self._sync_controls()
         if not self.isVisible() or self._pending.isActive():
             return
         wait = self._min_gap - (time.perf_counter() - self._last_end)
-        if wait <= 0:
+        if wait <= 0 and not self.document.rerunning:
             self.refresh()
+        elif wait <= 0:  # not in the frame of the edit or of the tick that announced it
+            from lstmviz.gui.rerun import before_a_tick
+
+            if not before_a_tick(self.document, self._refresh_if_stale):
+                self.refresh()
         else:
             self._pending.start(int(wait * 1000) + 1)
 

@@ -1,8 +1,9 @@
 """The window's side of a rerun in steps (lstmviz.document.rerun): compute between frames.
 
 An edit on a long sequence lands in the Document at once; RerunDriver then calls
-`Document.advance_rerun` from a zero-interval timer, about FRAME_BUDGET seconds at a time, so
-Qt paints, steps, scrubs and hovers between the chunks and a further edit simply restarts the
+`Document.advance_rerun` from a zero-interval timer, each time for what is left of a
+FRAME_BUDGET frame after the paints and other events around it, so Qt paints, steps, scrubs
+and hovers between the chunks, no frame runs long, and a further edit simply restarts the
 rerun. The status bar shows a progress bar with Cancel (which undoes the edit) while it runs;
 no dialog is shown. StaleStep tells a view when the row of its current step has just been
 computed (or has become stale), which is when it must redraw.
@@ -11,6 +12,7 @@ computed (or has become stale), which is when it must redraw.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -19,17 +21,48 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
 
-# Compute per timer tick: with the paint between ticks a frame stays under 33 ms, and the
-# rerun takes ~1.3x the engine's own time (the rest of a frame is ~5 ms of views).
-FRAME_BUDGET = 0.016
+# A frame while a rerun runs: the paint (and whatever else the event loop delivered between
+# two ticks) plus one tick of compute and its announcement. Each tick computes what is left of
+# this after the rest, so a frame that paints a lot computes less instead of running long (on
+# a machine twice as slow the paints double and the chunks shrink: ~25 ms, not 45).
+FRAME_BUDGET = 0.015
+# The rest of a frame is taken as the larger of the time since the last tick and what recent
+# gaps and announcements took, each remembered decaying by this much per tick: a paint can
+# come after the tick that caused it, in the same pass of the event loop (glib), and the
+# trace panels copy a plot's rows inside the announcement every few ticks.
+RECENT_DECAY = 0.85
+# The least a tick computes, whatever the frame spent painting: the rerun always moves on.
+MIN_TICK = 0.004
+# The first tick after an edit lands computes one small chunk only: that frame already holds
+# the edit's own handling and the paint of everything it changed (the one the user waits for).
+LANDING_TICK = 0.0
 # The progress bar appears once a rerun has run this long (a short one just happens).
 SHOW_AFTER_S = 0.15
 BAR_EVERY_S = 0.1  # the bar moves at most this often (a repaint of the status bar each time)
 
 
+# Document -> weakref to the RerunDriver of its window (weak both ways: neither keeps the other)
+_DRIVERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def before_a_tick(document, work: Callable[[], None]) -> bool:
+    """While `document`'s rerun streams in, run `work` (a view's deferred redraw, a bound
+    method, held weakly) at the start of a coming tick, not in the frame of the edit: the
+    tick then computes that much less, so the frame stays as long as any. False (nothing
+    queued) when no rerun is streaming in; the caller redraws its own way."""
+    ref = _DRIVERS.get(document)
+    driver = ref() if ref is not None else None
+    if driver is None or not document.rerunning:
+        return False
+    driver.queue(work)
+    return True
+
+
 class StaleStep:
     """Calls `changed()` when the current step's trace row turns from stale to computed (or
-    back, when an edit lands), so a view that shows one step redraws exactly then.
+    back, when an edit lands), so a view that shows one step redraws exactly then; and says
+    whether a new trace is only the end of a rerun in steps (`caught_up`), whose row at the
+    current step the view already shows.
 
     A plain object the view keeps (not a QObject child: a Python QObject parented to a
     QGraphicsView crashed PySide 6.11 while it painted the view's cached items)."""
@@ -38,18 +71,35 @@ class StaleStep:
         self.document = document
         self._changed = changed
         self.stale = document.stale()
+        self._cell = document.cell  # the cell whose values the view shows
+        self._ended = None  # the trace a rerun in steps ended with, while the view was fresh
         bind(owner, document.trace_progress, self._progress)
         bind(owner, document.step_changed, self._step)
-        bind(owner, document.trace_changed, self._step)
 
     def _progress(self, _computed: int) -> None:
-        now = self.document.stale()
-        if now != self.stale:
-            self.stale = now
-            self._changed()
+        doc = self.document
+        cell, now = doc.cell, doc.stale()
+        if doc.landing:  # its rows through this step are computed and announced next
+            return
+        if doc.rerunning:
+            self._ended = None
+            if now != self.stale or cell is not self._cell:  # (an edit landing changes the cell)
+                self.stale, self._cell = now, cell
+                self._changed()
+        else:  # a whole trace: trace_changed comes next, and the view asks caught_up
+            fresh = cell is self._cell and not self.stale
+            self._ended = doc.trace if fresh else None
 
     def _step(self, *_args) -> None:
         self.stale = self.document.stale()
+
+    def caught_up(self, trace) -> bool:
+        """`trace` (just announced by trace_changed) is the end of a rerun in steps of the
+        cell the view shows, whose row at the current step it already shows: nothing to redraw."""
+        ended, self._ended = self._ended, None
+        doc = self.document
+        self.stale, self._cell = doc.stale(), doc.cell
+        return trace is ended
 
 
 class RerunProgress(QWidget):
@@ -94,12 +144,19 @@ class RerunDriver(QObject):
         self._report = report
         self._started = 0.0
         self._shown_at = 0.0
+        self._tick_end = 0.0  # when the last tick (or the edit that started the rerun) ended
+        self._overhead = 0.0  # seconds a tick spends past its compute budget (announcing it), recent max
+        self._gap = 0.0  # seconds between two ticks (paints, other events), recent max
         self.longest_tick = 0.0  # seconds, the longest advance of the last rerun (benchmarks)
+        self._ticking = False
+        self._landed = False  # an edit landed since the last tick
         document.stream_reruns = True
         self.timer = QTimer(self)
         self.timer.setInterval(0)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
+        self._queued: list[weakref.WeakMethod] = []  # before_a_tick
+        _DRIVERS[document] = weakref.ref(self)
         self.progress = RerunProgress()
         self.progress.cancel_button.clicked.connect(self.cancel)
         self.progress.hide()
@@ -118,11 +175,14 @@ class RerunDriver(QObject):
     def _on_progress(self, computed: int) -> None:
         doc = self.document
         if doc.rerunning:
+            now = time.perf_counter()
             if not self.timer.isActive():
-                self._started = time.perf_counter()
+                self._started = now
                 self.longest_tick = 0.0
                 self.timer.start()
-            now = time.perf_counter()
+            if not self._ticking:  # an edit (re)started the rerun: its paint is in this frame
+                self._tick_end = now
+                self._landed = True
             if now - self._started >= SHOW_AFTER_S and now - self._shown_at >= BAR_EVERY_S:
                 self._shown_at = now
                 self.progress.show_progress(computed, doc.T)
@@ -130,23 +190,57 @@ class RerunDriver(QObject):
         else:
             self.timer.stop()
             self.progress.hide()
+            self._run_queued()
+
+    def queue(self, work: Callable[[], None]) -> None:
+        ref = weakref.WeakMethod(work)
+        if ref not in self._queued:
+            self._queued.append(ref)
+
+    def _run_queued(self) -> None:
+        queued, self._queued = self._queued, []
+        for ref in queued:
+            work = ref()
+            if work is not None:
+                work()
 
     def _tick(self) -> None:
         doc = self.document
         if not doc.rerunning:
             self.timer.stop()
             self.progress.hide()
+            self._run_queued()
             return
+        if not self._landed:  # (the frame of an edit holds enough: the next one)
+            self._run_queued()
         start = time.perf_counter()
+        budget = self.tick_budget(start)
+        self._ticking = True
         try:
-            doc.advance_rerun(self.budget)
+            doc.advance_rerun(budget)
         except LstmvizError as error:
             self._report(f"{error} — the change was undone")
         except BaseException:
             self.timer.stop()  # surfaced once, not at every tick
             raise
         finally:
-            self.longest_tick = max(self.longest_tick, time.perf_counter() - start)
+            self._ticking = False
+            end = time.perf_counter()
+            self.longest_tick = max(self.longest_tick, end - start)
+            over = max(0.0, end - start - budget)
+            self._overhead = max(over, RECENT_DECAY * self._overhead)
+            self._tick_end = end
+
+    def tick_budget(self, now: float) -> float:
+        """Seconds of compute for the tick starting `now`: what the frame has left after what
+        the event loop did since the last tick (the paint) and the tick's own announcement."""
+        if self._landed:
+            self._landed = False
+            self._gap = self._overhead = 0.0  # (a new rerun: what the last one met is past)
+            return LANDING_TICK
+        spent = now - self._tick_end if self._tick_end else 0.0
+        self._gap = max(min(spent, self.budget), RECENT_DECAY * self._gap)
+        return max(MIN_TICK, self.budget - max(spent, self._gap) - self._overhead)
 
     def cancel(self) -> None:
         if self.document.rerunning:

@@ -50,6 +50,7 @@ def cell():
 def test_a_weight_edit_lands_at_once_and_streams_in_from_step_0(cell):
     params, xs = cell
     doc = streaming_doc(params, xs)
+    doc.landing_budget = 0.0  # nothing computed before it lands (see the next tests)
     old_c = doc.trace.c.copy()
     progress, changed = record(doc.trace_progress), record(doc.trace_changed)
     edited = with_weight(params, "W_f", (0, 0), 2.5)
@@ -71,6 +72,41 @@ def test_a_weight_edit_lands_at_once_and_streams_in_from_step_0(cell):
     ref_c, ref_h = reference(edited, xs)
     assert np.abs(doc.trace.c - ref_c).max() < 1e-13
     assert np.abs(doc.trace.h - ref_h).max() < 1e-13
+
+
+def test_an_edit_lands_with_its_rows_through_the_step_on_screen_computed(cell):
+    params, xs = cell
+    doc = streaming_doc(params, xs)
+    doc.set_step(200)
+    old_c = doc.trace.c.copy()
+    progress, changed = record(doc.trace_progress), record(doc.trace_changed)
+    edited = with_weight(params, "W_f", (0, 0), 2.5)
+    doc.set_params(edited)
+    # it lands (nothing computed yet), then its rows through the step on screen are computed
+    # and announced before set_params returns
+    assert doc.rerunning and len(progress) == 2 and progress[0] == (0,) and changed == []
+    done = progress[1][0]
+    assert done == doc.computed_steps and 200 < done < T and not doc.stale()
+    ref_c, ref_h = reference(edited, xs)
+    assert np.abs(doc.trace.c[:done] - ref_c[:done]).max() < 1e-13
+    assert np.array_equal(doc.trace.c[done:], old_c[done:])  # the rest is the run before
+    assert not np.allclose(doc.trace.c[:done], old_c[:done])
+    doc.finish_rerun()
+    assert np.abs(doc.trace.h - ref_h).max() < 1e-13 and len(changed) == 1
+
+
+def test_a_landing_that_computes_the_whole_run_announces_a_new_trace(cell):
+    params, xs = cell
+    doc = streaming_doc(params, xs)
+    doc.landing_budget = 5.0  # time enough for all of it
+    doc.set_step(T - 1)
+    old = doc.trace
+    progress, changed = record(doc.trace_progress), record(doc.trace_changed)
+    edited = with_weight(params, "U_o", (1, 2), -1.5)
+    doc.set_params(edited)
+    assert not doc.rerunning and doc.state.complete and progress == [(0,), (T,)]
+    assert len(changed) == 1 and changed[0][0] is doc.trace and doc.trace is not old
+    assert np.abs(doc.trace.h - reference(edited, xs)[1]).max() < 1e-13
 
 
 def test_an_input_edit_reruns_from_its_step_only(cell):

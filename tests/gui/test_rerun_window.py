@@ -104,7 +104,10 @@ def test_an_input_edit_reruns_from_its_step_and_a_second_edit_restarts(qtbot, vi
     session.undo.submit(SetInputValue(doc, 25_000, 1, 4.0))
     assert doc.computed_steps == 25_000 and not doc.stale(24_999)
     session.undo.submit(SetWeight(doc, "b_i", (3,), 0.5))  # before it finished: from 0 again
-    assert doc.computed_steps == 0 and session.undo.stack.count() == 2
+    # (the rows through the step on screen, 0, are computed as it lands)
+    assert 0 < doc.computed_steps < 25_000 and not doc.stale() and session.undo.stack.count() == 2
+    done = doc.computed_steps
+    assert np.abs(doc.trace.h[:done] - reference_h(doc.params, doc.xs)[:done]).max() < 1e-12
     session.wait()
     assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
     assert not np.array_equal(doc.trace.h[:25_000], before)
@@ -161,3 +164,105 @@ def test_a_document_that_outlives_its_window_computes_its_changes_at_once(qtbot,
     doc.set_params(params)  # nobody runs reruns between frames now: computed at once
     assert not doc.rerunning
     assert np.abs(doc.trace.h - reference_h(params, doc.xs)).max() < 1e-12
+
+
+def test_the_step_on_screen_shows_the_edit_as_it_lands_and_the_end_redraws_nothing_there(
+        qtbot, viewer, monkeypatch):
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    doc.set_step(5)
+    qtbot.wait(300)  # (the inspector's throttle forgets its last refresh)
+    session.undo.submit(SetWeight(doc, "U_f", (1, 1), 2.0))
+    # before the event loop ran: step 5 is computed, the diagram shows the new c_5 there
+    assert doc.rerunning and not doc.stale() and window.diagram.stale_note == ""
+    c_ref, h_ref = step_loop(doc.params, doc.xs[:6])
+    column = window.diagram.column("c")
+    assert np.abs(np.array([column.value(k) for k in range(doc.n)]) - c_ref[5]).max() < 1e-12
+    # the inspector does not refresh inside the edit: it does so in a frame of its own
+    assert window.inspector._stale
+    qtbot.waitUntil(lambda: not window.inspector._stale)
+    assert "Rerunning the edited cell" not in window.inspector.browser.toPlainText()
+    # the end of the rerun: the diagram and inspector already show step 5 of the new run
+    redrawn = []
+    monkeypatch.setattr(window.diagram, "_refresh_values", lambda: redrawn.append("diagram"))
+    monkeypatch.setattr(window.inspector, "refresh", lambda: redrawn.append("inspector"))
+    ends = []
+    doc.trace_changed.connect(lambda trace: ends.append(trace))
+    session.wait()
+    assert len(ends) == 1 and redrawn == []
+    # a change computed at once (the rerun over) redraws them again
+    doc.set_step(6)
+    assert redrawn[:1] == ["diagram"]
+
+
+def test_a_rerun_that_fails_redraws_the_run_it_goes_back_to(qtbot, viewer):
+    window, doc = viewer.window, viewer.document
+    original = doc.params
+    big = np.zeros((8, 2))
+    big[:, 0] = 1e308
+    bad = original.replace(W_i=big, W_g=big, W_o=big, U_i=np.full((8, 8), -1.7e308))
+    doc.set_step(T - 1)
+    from lstmviz.edits import set_params
+
+    window.session.undo.submit(set_params(doc, bad))
+    window.session.wait()
+    assert np.array_equal(doc.params.U_i, original.U_i) and not doc.rerunning
+    h_ref = reference_h(original, doc.xs)
+    column = window.diagram.column("h")
+    assert np.abs(np.array([column.value(k) for k in range(doc.n)]) - h_ref[T - 1]).max() < 1e-12
+
+
+def test_a_tick_computes_what_the_frame_has_left_after_its_paint(qtbot, viewer):
+    from lstmviz.gui import rerun as driver_module
+
+    driver = viewer.window.session.rerun
+    driver._landed = False
+    driver._overhead = driver._gap = 0.0
+    driver._tick_end = 10.0
+    full = driver.tick_budget(10.0)  # nothing happened since the last tick
+    assert full == driver.budget
+    # a 5 ms paint since the last tick: the rest of the frame
+    assert driver.tick_budget(10.005) == pytest.approx(driver.budget - 0.005)
+    # and the next tick still expects one (a paint may follow the tick in the same pass)
+    assert driver.budget - 0.005 <= driver.tick_budget(10.0) < driver.budget
+    assert driver.tick_budget(10.050) == driver_module.MIN_TICK  # it always moves on
+    driver._overhead, driver._gap = 0.002, 0.0  # what announcing a chunk costs past its budget
+    assert driver.tick_budget(10.0) == pytest.approx(driver.budget - 0.002)
+    driver._landed = True  # the frame that paints an edit: one small chunk only
+    assert driver.tick_budget(10.0) == driver_module.LANDING_TICK
+    assert driver.tick_budget(10.0) == driver.budget  # a new rerun forgets the last one's
+
+
+def test_work_queued_before_a_tick_runs_in_a_frame_after_the_edit(qtbot, viewer):
+    from lstmviz.gui.rerun import before_a_tick
+
+    window, doc = viewer.window, viewer.document
+    driver = window.session.rerun
+
+    class View:
+        def __init__(self):
+            self.ran = []
+
+        def redraw(self):
+            self.ran.append((doc.computed_steps, doc.rerunning))
+
+    view = View()
+    assert not before_a_tick(doc, view.redraw)  # no rerun: the caller redraws its own way
+    window.session.undo.submit(SetWeight(doc, "W_o", (0, 1), 1.0))
+    assert before_a_tick(doc, view.redraw) and before_a_tick(doc, view.redraw)  # queued once
+    landed = doc.computed_steps
+    driver._tick()  # the frame of the edit: one small chunk, the queued work waits
+    assert view.ran == [] and doc.computed_steps > landed
+    driver._tick()
+    assert len(view.ran) == 1 and view.ran[0][1]
+    # queued when the rerun ends before another tick: it runs as the rerun ends
+    assert before_a_tick(doc, view.redraw)
+    doc.finish_rerun()
+    assert len(view.ran) == 2 and view.ran[1] == (T, False)
+    # a view that is gone is not called
+    gone = View()
+    window.session.undo.submit(SetWeight(doc, "W_o", (0, 1), 2.0))
+    assert before_a_tick(doc, gone.redraw)
+    del gone
+    window.session.wait()
+    assert not doc.rerunning

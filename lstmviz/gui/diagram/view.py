@@ -187,9 +187,10 @@ class CellDiagram(QGraphicsView):
 
     def _on_trace(self, trace) -> None:
         # (params_changed comes before the new trace: everything is redrawn from here)
+        caught_up = self._stale_step.caught_up(trace)
         if self._shape_of(self.document) != self._shape:
             self._rebuild()
-        else:
+        elif not caught_up:  # (the end of a rerun in steps changes nothing at this step)
             self._refresh_values()
 
     def _on_interventions(self, *_args) -> None:
