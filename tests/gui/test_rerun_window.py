@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QProgressBar, QToolButton
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
 from lstmviz.edits import SetInputValue, SetWeight
+from lstmviz.gui.inspector import MAX_GAP_S
 from tests.gui.editing_fixtures import last_message, user_dirs  # noqa: F401
 from tests.step_reference import step_loop
 
@@ -171,7 +172,9 @@ def test_the_step_on_screen_shows_the_edit_as_it_lands_and_the_end_redraws_nothi
     window, doc = viewer.window, viewer.document
     session = window.session
     doc.set_step(5)
-    qtbot.wait(300)  # (the inspector's throttle forgets its last refresh)
+    # the inspector's throttle forgets its last refresh (which set_step may have deferred)
+    qtbot.waitUntil(lambda: not window.inspector._stale)
+    qtbot.wait(int(MAX_GAP_S * 1000) + 100)
     session.undo.submit(SetWeight(doc, "U_f", (1, 1), 2.0))
     # before the event loop ran: step 5 is computed, the diagram shows the new c_5 there
     assert doc.rerunning and not doc.stale() and window.diagram.stale_note == ""

@@ -459,7 +459,7 @@ class TracePanels(QtWidgets.QWidget):
             if (plot.mode == "lines" and plot.lines.rows.shape[1] == doc.T
                     and self._plot_fresh.get(name, 0) < doc.T):
                 self._copy_rows(name, doc.T)
-                QtCore.QTimer.singleShot(0, self._catch_up_next)
+                QtCore.QTimer.singleShot(0, self, self._catch_up_next)  # (not after self is deleted)
                 return
         self._fit_y_ranges()
 
