@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstmviz.core.cell import layer_inputs, sequence_mask
-from lstmviz.core.kernels import Prepared, first_nan_row, prepare, resumable, resume
+from lstmviz.core.kernels import Prepared, first_nan_row, prepare, resumable, resume, z_block_rows
 from lstmviz.core.trace import Trace
 from lstmviz.document.state import CellState
 from lstmviz.errors import LstmvizError
@@ -101,6 +101,7 @@ class Rerun:
         `computed`. An overflow to NaN raises LstmvizError naming the step, as a whole run
         would."""
         T, params, trace = self.trace.T, self.cell.params, self.trace
+        block = z_block_rows(trace.n, trace.x.shape[1])
         deadline = time.perf_counter() + budget
         first = True
         lo_was = self.computed
@@ -118,6 +119,10 @@ class Rerun:
             first = False
             lo = self.computed
             hi = min(T, lo + min(max(rows, MIN_CHUNK), MAX_CHUNK))
+            if hi < T and (hi // block) * block > lo:
+                # end on a block of z (kernels.z_block_rows): a chunk ending inside one computes
+                # that block's input products whole, and the next chunk does so again
+                hi = (hi // block) * block
             self.last_rows = hi - lo
             resume(params, trace, lo, hi, self.prepared)
             spent = time.perf_counter() - now

@@ -221,3 +221,34 @@ def test_projected_and_masked_cells_stream_too():
     doc.finish_rerun()
     assert np.abs(doc.trace.c - reference(masked, more)[0]).max() < 1e-13
     assert doc.trace.mask[1005] and doc.trace.mask[7]
+
+
+def test_chunks_end_on_blocks_of_z_and_the_run_still_matches_the_reference(cell, monkeypatch):
+    """A chunk that ends inside a block of z computes that block's input products whole, and
+    the next chunk does it again: long chunks end on a block boundary (or at T)."""
+    import lstmviz.document.rerun as rerun_module
+    from lstmviz.core.kernels import z_block_rows
+
+    params, xs = cell
+    doc = streaming_doc(params, xs)
+    doc.landing_budget = 0.0
+    chunks = []
+    real_resume = rerun_module.resume
+
+    def resume(p, trace, lo, hi, prepared=None):
+        chunks.append((lo, hi))
+        return real_resume(p, trace, lo, hi, prepared)
+
+    monkeypatch.setattr(rerun_module, "resume", resume)
+    edited = with_weight(params, "U_o", (1, 2), -1.5)
+    doc.set_params(edited)
+    while doc.rerunning:
+        doc.advance_rerun(0.002)
+    block = z_block_rows(params.n, params.m)
+    long_chunks = [(lo, hi) for lo, hi in chunks if hi - lo >= block]
+    assert long_chunks, chunks  # the measured speed grows the chunks past a block
+    assert all(hi % block == 0 or hi == T for _, hi in long_chunks), chunks
+    assert chunks[0][0] == 0 and chunks[-1][1] == T
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))  # no row skipped or redone
+    c_ref, h_ref = reference(edited, xs)
+    assert np.abs(doc.trace.h - h_ref).max() < 1e-12 and np.abs(doc.trace.c - c_ref).max() < 1e-12
