@@ -526,32 +526,22 @@ def _fast_exp_rows(params, w: Prepared, trace: Trace, block, h_rows, lo: int, hi
         # 1 / (1 + e) for i, f, o and 2 / (1 + e) for g in one divide: 2 / x is exactly
         # 2 * (1 / x), so this is 2 sigmoid(2 z_g) - 1 to the bit, one call fewer.
         numerators = np.concatenate([one_s, np.full(n, 2.0, dtype=dtype)])
-        views = (z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t)
-        if W_hr is None:
-            for zt, at, gt, ift, gct, ct, ot, ht in zip(*views):
-                dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
-                add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
-                exp(zt, at)  # exp(-z), exp(-2 z_g)
-                add(at, ones, at)  # 1 + exp(-z)
-                divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
-                subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
-                vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
-                tanh(ct, tmp)  # tanh(c_t)
-                multiply(ot, tmp, ht)  # h_t = o * tanh(c_t)
-                h_prev = ht
-        else:
-            for zt, at, gt, ift, gct, ct, ot, rt, ht in zip(*views, trace.h[lo:hi]):
-                dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
-                add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
-                exp(zt, at)  # exp(-z), exp(-2 z_g)
-                add(at, ones, at)  # 1 + exp(-z)
-                divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
-                subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
-                vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
-                tanh(ct, tmp)  # tanh(c_t)
-                multiply(ot, tmp, rt)  # r_t = o * tanh(c_t)
+        # One loop for both kinds of cell (a per-step `if` costs ~0.1 us; exp1 is not the
+        # default, so it is not worth the two copies the default loop keeps).
+        h_out = trace.h[lo:hi] if W_hr is not None else r_t
+        for zt, at, gt, ift, gct, ct, ot, rt, ht in zip(z_t, a_t, g_t, if_t, gc_t, c_t, o_t, r_t, h_out):
+            dot(U, h_prev, buf)  # -U h_{t-1} (-2 U_g h_{t-1} for g)
+            add(zt, buf, zt)  # -z_t for i, f, o; -2 z_g for g
+            exp(zt, at)  # exp(-z), exp(-2 z_g)
+            add(at, ones, at)  # 1 + exp(-z)
+            divide(numerators, at, at)  # i, f, o = sigmoid(z); 2 sigmoid(2 z_g) for g
+            subtract(gt, one_g, gt)  # g = 2 sigmoid(2 z_g) - 1 = tanh(z_g)
+            vecdot(ift, gct, ct)  # c_t = i * g + f * c_{t-1}
+            tanh(ct, tmp)  # tanh(c_t)
+            multiply(ot, tmp, rt)  # r_t = o * tanh(c_t) (h_t itself without a projection)
+            if W_hr is not None:
                 dot(W_hr, rt, ht)  # h_t = W_hr r_t
-                h_prev = ht
+            h_prev = ht
         z[lo:hi, : 3 * n] *= dtype.type(-1.0)  # undo the folded signs and scales: exact
         z[lo:hi, 3 * n :] *= dtype.type(-0.5)
         _unscale_overflowed(params, trace, lo, hi)
