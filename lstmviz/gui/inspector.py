@@ -806,14 +806,11 @@ class Inspector(QWidget):
 
         doc = document
         # (not params_changed: the new trace arrives after it, with trace_changed)
-        for signal in (
-            doc.selection_changed,
-            doc.step_changed,
-            doc.unit_changed,
-            doc.option_changed,
-            doc.source_changed,
-        ):
-            bind(self, signal, self._changed)
+        # Steps come in streams (playback, scrubbing): those refreshes are throttled. A change
+        # made once (a file opened, a part or unit picked, an option) is shown at once.
+        bind(self, doc.step_changed, self._changed)
+        for signal in (doc.selection_changed, doc.unit_changed, doc.option_changed, doc.source_changed):
+            bind(self, signal, self._changed_at_once)
         from lstmviz.gui.rerun import StaleStep
 
         self._stale_step = StaleStep(self, doc, self._changed)
@@ -824,14 +821,17 @@ class Inspector(QWidget):
     # -- Document -> view ----------------------------------------------------------------------
     def _trace_changed(self, trace) -> None:
         if not self._stale_step.caught_up(trace):  # (the end of a rerun in steps: shown already)
-            self._changed()
+            self._changed_at_once()
 
-    def _changed(self, *args) -> None:
+    def _changed_at_once(self, *args) -> None:
+        self._changed(throttled=False)
+
+    def _changed(self, *args, throttled: bool = True) -> None:
         self._stale = True
         self._sync_controls()
-        if not self.isVisible() or self._pending.isActive():
+        if not self.isVisible() or (throttled and self._pending.isActive()):
             return
-        wait = self._min_gap - (time.perf_counter() - self._last_end)
+        wait = self._min_gap - (time.perf_counter() - self._last_end) if throttled else 0.0
         if wait <= 0 and not self.document.rerunning:
             self.refresh()
         elif wait <= 0:  # not in the frame of the edit or of the tick that announced it

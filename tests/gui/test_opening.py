@@ -298,3 +298,18 @@ def test_recovering_an_autosave_of_another_size(qtbot, user_dirs, model_7x5):  #
     assert_views_show(second.window, 2, 3, 40)
     for v in (first, second):
         v.window.session.prompt = False
+
+
+def test_the_inspector_shows_a_model_opened_right_after_it_refreshed(viewer, model_7x5):
+    """The inspector throttles refreshes while steps stream in; a file opened is not a stream:
+    its page describes the new cell at once, not up to 0.4 s later."""
+    window = viewer.window
+    window.inspector.refresh()  # just refreshed: a throttled refresh would now wait
+    assert "unit k = 0 of 2" in window.inspector.browser.toPlainText()
+    viewer.open(model_7x5, confirm=False)
+    text = window.inspector.browser.toPlainText()
+    assert "unit k = 0 of 7" in text and "of 2." not in text
+    window.inspector.refresh()
+    window.document.set_step(5)  # a step, by contrast, may wait for the throttle
+    window.document.set_unit(3)  # a unit picked is shown at once
+    assert "unit k = 3 of 7" in window.inspector.browser.toPlainText()
