@@ -158,6 +158,12 @@ class Document:
         return self._rerun is not None
 
     @property
+    def rerun_seconds_left(self) -> float | None:
+        """Seconds of compute the rerun in progress still needs (its speed so far); None when
+        none runs or it has not been timed yet."""
+        return None if self._rerun is None else self._rerun.seconds_left
+
+    @property
     def computed_steps(self) -> int:
         return self._state.computed_steps
 

@@ -71,7 +71,7 @@ class Rerun:
     trace: Trace
     computed: int
     rows_per_second: float = 0.0
-    last_rows: int = FIRST_CHUNK
+    last_rows: int = FIRST_CHUNK  # rows the last advance computed, in all its chunks
     prepared: Prepared | None = None  # the cell's weights as the loops want them, made once
 
     @classmethod
@@ -95,6 +95,14 @@ class Rerun:
     def done(self) -> bool:
         return self.computed >= self.trace.T
 
+    @property
+    def seconds_left(self) -> float | None:
+        """The compute still to do, in seconds at the speed measured so far (None before a
+        chunk has been timed)."""
+        if not self.rows_per_second:
+            return None
+        return (self.trace.T - self.computed) / self.rows_per_second
+
     def advance(self, budget: float, until: int | None = None) -> int:
         """Compute rows for about `budget` seconds (at least one chunk), stopping early once
         row `until` - 1 is computed (the step on screen: it is shown a frame sooner); the new
@@ -105,6 +113,9 @@ class Rerun:
         deadline = time.perf_counter() + budget
         first = True
         lo_was = self.computed
+        # a chunk grows to at most twice what the last advance computed: one advance is then
+        # one call (each ends on a z block and starts with the caches of the paint before it)
+        cap = 2 * max(self.last_rows, block)
         while self.computed < T:
             now = time.perf_counter()
             left = deadline - now
@@ -112,10 +123,10 @@ class Rerun:
                 break
             if not self.rows_per_second:
                 rows = FIRST_CHUNK
-            else:  # a little under the measured speed, and at most twice the last chunk
-                rows = min(int(0.9 * self.rows_per_second * max(left, 0.0)), 2 * self.last_rows)
-            if not first and rows < TAIL_ROWS:  # not worth another call: end a little early
-                break
+            else:  # a little under the measured speed
+                rows = min(int(0.9 * self.rows_per_second * max(left, 0.0)), cap)
+            if not first and rows < max(TAIL_ROWS, block // 2):
+                break  # not worth another call (and its z block): end a little early
             first = False
             lo = self.computed
             hi = min(T, lo + min(max(rows, MIN_CHUNK), MAX_CHUNK))
@@ -123,7 +134,6 @@ class Rerun:
                 # end on a block of z (kernels.z_block_rows): a chunk ending inside one computes
                 # that block's input products whole, and the next chunk does so again
                 hi = (hi // block) * block
-            self.last_rows = hi - lo
             resume(params, trace, lo, hi, self.prepared)
             spent = time.perf_counter() - now
             rate = (hi - lo) / max(spent, 1e-6)
@@ -136,4 +146,5 @@ class Rerun:
                     source=params.source or None,
                 )
             self.computed = hi
+        self.last_rows = max(MIN_CHUNK, self.computed - lo_was)
         return self.computed

@@ -211,10 +211,12 @@ class RerunDriver(QObject):
             self.progress.hide()
             self._run_queued()
             return
+        now = time.perf_counter()
         if not self._landed:  # (the frame of an edit holds enough: the next one)
             self._run_queued()
         start = time.perf_counter()
-        budget = self.tick_budget(start)
+        # the queued redraws are this frame's only (a one-off): not remembered as a gap
+        budget = self.tick_budget(now, queued=start - now)
         self._ticking = True
         try:
             doc.advance_rerun(budget)
@@ -231,16 +233,17 @@ class RerunDriver(QObject):
             self._overhead = max(over, RECENT_DECAY * self._overhead)
             self._tick_end = end
 
-    def tick_budget(self, now: float) -> float:
+    def tick_budget(self, now: float, queued: float = 0.0) -> float:
         """Seconds of compute for the tick starting `now`: what the frame has left after what
-        the event loop did since the last tick (the paint) and the tick's own announcement."""
+        the event loop did since the last tick (the paint), the redraws queued for this tick
+        (`queued` seconds, already spent) and the tick's own announcement."""
         if self._landed:
             self._landed = False
             self._gap = self._overhead = 0.0  # (a new rerun: what the last one met is past)
             return LANDING_TICK
         spent = now - self._tick_end if self._tick_end else 0.0
         self._gap = max(min(spent, self.budget), RECENT_DECAY * self._gap)
-        return max(MIN_TICK, self.budget - max(spent, self._gap) - self._overhead)
+        return max(MIN_TICK, self.budget - max(spent, self._gap) - queued - self._overhead)
 
     def cancel(self) -> None:
         if self.document.rerunning:

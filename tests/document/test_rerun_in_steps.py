@@ -243,7 +243,7 @@ def test_chunks_end_on_blocks_of_z_and_the_run_still_matches_the_reference(cell,
     edited = with_weight(params, "U_o", (1, 2), -1.5)
     doc.set_params(edited)
     while doc.rerunning:
-        doc.advance_rerun(0.002)
+        doc.advance_rerun(0.02)  # (a frame's worth: chunks of more than a block)
     block = z_block_rows(params.n, params.m)
     long_chunks = [(lo, hi) for lo, hi in chunks if hi - lo >= block]
     assert long_chunks, chunks  # the measured speed grows the chunks past a block

@@ -427,7 +427,11 @@ class TracePanels(QtWidgets.QWidget):
                 self._plot_fresh[name] = computed
         now = time.perf_counter()
         started = self._stale_shown is None and stale_from is not None
-        if started or stale_from is None or now - self._last_shade >= PROGRESS_REDRAW_S:
+        # a rerun that ends before the next redraw would be due is shown whole at its end
+        # (copying and repainting rows on the way would only make it end later)
+        left = doc.rerun_seconds_left
+        ending = stale_from is not None and left is not None and left < PROGRESS_REDRAW_S
+        if started or stale_from is None or (now - self._last_shade >= PROGRESS_REDRAW_S and not ending):
             self._last_shade = now
             self._stale_shown = stale_from
             for name in self._shown:
@@ -439,7 +443,7 @@ class TracePanels(QtWidgets.QWidget):
                 self._caught_up = doc.trace
             self._catch_up_next()
             return
-        if lines and now - self._last_redraw >= PROGRESS_REDRAW_S / len(lines):
+        if lines and not ending and now - self._last_redraw >= PROGRESS_REDRAW_S / len(lines):
             self._last_redraw = now
             self._copy_rows(min(lines, key=lambda name: self._plot_fresh.get(name, 0)), computed)
 
