@@ -16,10 +16,11 @@ import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QWidget
 
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
+from lstmviz.gui.status_progress import StatusProgress
 
 # A frame while a rerun runs: the paint (and whatever else the event loop delivered between
 # two ticks) plus one tick of compute and its announcement. Each tick computes what is left of
@@ -102,34 +103,19 @@ class StaleStep:
         return trace is ended
 
 
-class RerunProgress(QWidget):
+class RerunProgress(StatusProgress):
     """The status bar's "Rerunning the cell" bar with Cancel."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(
+            "Rerunning the cell",
+            "The edited cell is being run over the sequence; the parts of the trace not reached "
+            "yet still show the run before the edit (shaded in the traces)",
+            "Stop this rerun and undo the change that started it", name="rerun", parent=parent)
         self.setObjectName("rerunProgress")
-        self.label = QLabel("Rerunning the cell")
-        self.bar = QProgressBar()
-        self.bar.setObjectName("rerunBar")
-        self.bar.setRange(0, 1000)
-        self.bar.setFixedWidth(160)
-        self.bar.setTextVisible(True)
-        self.cancel_button = QToolButton()
-        self.cancel_button.setObjectName("rerunCancel")
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setToolTip("Stop this rerun and undo the change that started it")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 4, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.cancel_button)
-        self.setToolTip("The edited cell is being run over the sequence; the parts of the trace "
-                        "not reached yet still show the run before the edit (shaded in the traces)")
 
     def show_progress(self, computed: int, T: int) -> None:
-        self.bar.setValue(int(1000 * computed / max(T, 1)))
-        self.bar.setFormat(f"step {computed:,} of {T:,}".replace(",", " "))
+        self.show_steps(computed, T)
 
 
 class RerunDriver(QObject):

@@ -90,6 +90,19 @@ class Job(QObject):
         self._widget: QWidget | None = None
         self.show_after_ms = SHOW_PROGRESS_AFTER_MS
         self.last_dialog_shown = False
+        self._status = None  # a StatusProgress in the window's status line, instead of a dialog
+        self._status_label = ""
+
+    def show_progress_in(self, status_bar, label: str, tooltip: str) -> None:
+        """Show this job's progress (and Cancel) in `status_bar` instead of a modal dialog:
+        for work the window stays usable through (a trace computed in the background)."""
+        from lstmviz.gui.status_progress import StatusProgress
+
+        self._status = StatusProgress(label, tooltip, "Stop this and leave everything as it was",
+                                      name=f"{self.name}Progress")
+        self._status.cancel_button.clicked.connect(self._user_cancelled)
+        self._status.hide()
+        status_bar.addPermanentWidget(self._status)
 
     @property
     def busy(self) -> bool:
@@ -186,6 +199,12 @@ class Job(QObject):
     def _show_progress(self) -> None:
         if not self.busy or self._dialog is not None:
             return
+        if self._status is not None:
+            self._status.label.setText(self._label)
+            self._status.show()
+            self._update_progress()
+            self._poll.start()
+            return
         dialog = QProgressDialog(self._label, "Cancel", 0, 0, self._widget)
         dialog.setWindowTitle("lstmviz")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -201,6 +220,8 @@ class Job(QObject):
         self._poll.start()
 
     def _update_progress(self) -> None:
+        if self._status is not None and self._status.isVisible():
+            self._status.show_fraction(self._fraction)
         if self._dialog is None:
             return
         if self._fraction is None:
@@ -215,6 +236,8 @@ class Job(QObject):
     def _close_dialog(self) -> None:
         self._show_timer.stop()
         self._poll.stop()
+        if self._status is not None:
+            self._status.hide()
         dialog, self._dialog = self._dialog, None
         if dialog is not None:
             dialog.canceled.disconnect(self._user_cancelled)

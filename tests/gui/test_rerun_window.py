@@ -8,7 +8,7 @@ Numbers are checked against a plain loop over lstmviz.core.cell.step().
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QProgressBar, QToolButton
+from PySide6.QtWidgets import QApplication, QProgressBar, QToolButton, QWidget
 
 from lstmviz.core.params import LSTMParams
 from lstmviz.document import Document
@@ -269,3 +269,33 @@ def test_work_queued_before_a_tick_runs_in_a_frame_after_the_edit(qtbot, viewer)
     del gone
     window.session.wait()
     assert not doc.rerunning
+
+
+def test_with_what_if_on_an_edit_runs_in_the_background_with_the_status_bar_not_a_dialog(qtbot, viewer):
+    """What-if reruns from the whole baseline, so the edit cannot stream in: its trace is
+    computed in the background, with progress and Cancel in the status line (no dialog),
+    and the window keeps its state until the new trace lands whole."""
+    from lstmviz.core.analysis import ClampGate
+
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    doc.set_interventions([ClampGate("f", 1.0, units=(0,))])
+    session.undo.job.show_after_ms = 0
+    before = doc.params.W_i.copy()
+    assert session.undo.submit(SetWeight(doc, "W_i", (1, 0), 2.5))
+    bar = window.findChild(QProgressBar, "traceProgressBar")
+    cancel = window.findChild(QToolButton, "traceProgressCancel")
+    qtbot.waitUntil(lambda: bar.isVisible(), timeout=3000)
+    assert QApplication.activeModalWidget() is None and session.undo.job.dialog is None
+    assert "running the cell" in window.findChild(QWidget, "traceProgress").label.text()
+    assert np.array_equal(doc.params.W_i, before)  # nothing lands before its trace
+    doc.set_step(123)  # the window keeps working meanwhile
+    assert doc.step == 123
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert not session.undo.job.busy and not bar.isVisible()
+    assert np.array_equal(doc.params.W_i, before) and session.undo.stack.count() == 0
+    # and when it is left to finish, the edit lands with its what-if trace
+    assert session.undo.submit(SetWeight(doc, "W_i", (1, 0), 2.5))
+    session.undo.job.wait()
+    assert doc.params.W_i[1, 0] == 2.5 and not bar.isVisible()
+    assert np.all(doc.trace.f[:, 0] == 1.0)

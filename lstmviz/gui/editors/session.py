@@ -62,6 +62,12 @@ class Session(QObject):
 
         # edits on long sequences land at once and their trace streams in between frames
         self.rerun = RerunDriver(document, window, cancel=self.undo.cancel_rerun, report=self.error)
+        status = getattr(window, "statusBar", None)
+        if callable(status):  # an edit that cannot stream (what-if on...): still no dialog
+            self.undo.job.show_progress_in(
+                status(), "Running the cell",
+                "The edited cell is being run over the sequence in the background; the window "
+                "shows the run before the edit until it is done")
         self._exporter: Exporter | None = None  # made on first use (see `exporter`)
         self.loader = Job(self, "load")
         self.saver = Job(self, "save")
