@@ -277,9 +277,11 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
     rows.append(sep)
     sum_text = " + ".join(p if not p.startswith("−") else f"({p})" for p in parts)
     z_sum = u.z if u.z_sum is None else u.z_sum
+    # the sum spans the first two columns: alone in the second it widened it past the dock
+    # (the values column then sat beyond the right edge on every row)
     rows.append(
-        f"<tr><td style='font-size:15px'><b>z<sub>{g}</sub>[{k}]</b></td>"
-        f"<td class='num' style='padding-left:12px'>{sum_text}</td>"
+        f"<tr><td colspan='2' style='white-space:nowrap'><span style='font-size:15px'><b>z<sub>{g}</sub>[{k}]"
+        f"</b></span>&nbsp;&nbsp;&nbsp;{sum_text}</td>"
         f"<td class='num' style='font-size:15px'><b>= {num(z_sum)}</b></td></tr>"
     )
     if u.clip is not None:  # ONNX clip: the activation sees z bounded to [-clip, clip]
