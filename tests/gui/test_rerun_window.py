@@ -299,3 +299,22 @@ def test_with_what_if_on_an_edit_runs_in_the_background_with_the_status_bar_not_
     session.undo.job.wait()
     assert doc.params.W_i[1, 0] == 2.5 and not bar.isVisible()
     assert np.all(doc.trace.f[:, 0] == 1.0)
+
+
+def test_opening_a_model_of_another_size_mid_rerun_reloads_the_plots(qtbot, viewer):
+    """A rerun ended by a model of another size: the plots' catch-up must not copy the new
+    trace's rows by the old units (an IndexError in the panels, seen by a new user)."""
+    from pathlib import Path
+
+    window, doc = viewer.window, viewer.document
+    assert window.session.undo.submit(SetWeight(doc, "W_f", (0, 0), 3.0))
+    qtbot.waitUntil(lambda: doc.computed_steps > 0)
+    assert doc.rerunning
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "torch" / "cellnet.pt"
+    viewer.open(fixture, confirm=False)
+    qtbot.wait(300)
+    assert doc.n == 4 and not doc.rerunning
+    lines = window.traces.plot("h").lines
+    assert max(lines.labels) < 4
+    expected = doc.trace.quantity("h")[:, list(lines.labels)].T.astype(np.float32)
+    assert np.array_equal(lines.rows, expected)

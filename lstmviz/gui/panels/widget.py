@@ -449,6 +449,10 @@ class TracePanels(QtWidgets.QWidget):
 
     def _copy_rows(self, name: str, computed: int) -> None:
         plot, lo = self._plots[name], self._plot_fresh.get(name, 0)
+        labels = plot.lines.labels
+        if labels and max(labels) >= self.document.trace.quantity(name).shape[1]:
+            # a rerun ended by a model of another size: its trace_changed reloads every plot
+            return
         if computed > lo:
             block = trace_rows_between(self.document.trace, name, plot.lines.labels, lo, computed)
             plot.lines.update_columns(lo, block)
