@@ -20,7 +20,7 @@ import numpy as np
 from lstmviz.core.cell import check_sequence, cut_to_sequence_length, run
 from lstmviz.core.params import GATES, PEEPHOLES, WEIGHT_KEYS, LSTMParams
 from lstmviz.core.trace import Trace
-from lstmviz.document import CellState, kept_initial_state
+from lstmviz.document import CellState, ComputedRun, kept_initial_state
 from lstmviz.errors import LstmvizError
 
 
@@ -32,6 +32,42 @@ def compute_trace(state: CellState, progress=None) -> Trace:
     """The trace a state leads to (safe to call from a worker thread). progress(fraction)
     returning False stops the run (lstmviz.core.cell.RunCancelled)."""
     return run(state.params, state.xs, h0=state.h0, c0=state.c0, progress=progress)
+
+
+def fitting_interventions(interventions, n: int, T: int) -> tuple:
+    """The what-if interventions that still fit a cell of n units over T steps (the Document
+    drops the others, or refuses them when they were asked for)."""
+    fitting = []
+    for iv in interventions:
+        try:
+            iv.validate(n, T)
+        except LstmvizError:
+            continue
+        fitting.append(iv)
+    return tuple(fitting)
+
+
+def compute_landing(state: CellState, interventions=(), progress=None, baseline: Trace | None = None
+                    ) -> Trace | ComputedRun:
+    """Everything installing `state` with these what-if `interventions` needs, computed here
+    (a worker thread) so that Document.replace only installs it: the run (`baseline`, when
+    it is the state's run already) and, with interventions, their replay. Without
+    interventions the run itself."""
+    fitting = fitting_interventions(interventions, state.n, state.T)
+    if not fitting:
+        return baseline if baseline is not None else compute_trace(state, progress)
+    from lstmviz.core.analysis.whatif import rerun
+
+    # The replay is the general loop with hooks, about twice the fast run's time per step.
+    share = 0.0 if baseline is not None else 1 / 3
+
+    def scaled(lo: float, width: float):
+        return None if progress is None else (lambda fraction: progress(lo + width * fraction))
+
+    if baseline is None:
+        baseline = compute_trace(state, scaled(0.0, share))
+    shown = rerun(state.params, baseline, fitting, progress=scaled(share, 1.0 - share))
+    return ComputedRun(baseline, fitting, shown)
 
 
 def apply_state(doc, state: CellState, trace: Trace | None = None) -> None:
@@ -48,6 +84,11 @@ class Edit(ABC):
 
     @abstractmethod
     def before(self, doc) -> CellState: ...
+
+    def interventions(self, doc, forward: bool) -> tuple:
+        """The what-if interventions in force once this edit lands (forward) or is undone:
+        most edits keep the Document's."""
+        return tuple(doc.interventions)
 
     def land(self, doc, state: CellState, trace: Trace | None, forward: bool) -> None:
         """Put the state this edit computed (after() when forward, else before()) into the

@@ -284,12 +284,13 @@ def refuse_nan(trace: Trace, params: LSTMParams, lo: int = 0, hi: int | None = N
 
 
 def run_with_hooks(params: LSTMParams, xs, h0, c0, hooks: StepHooks, dtype=np.float64,
-                   mask: np.ndarray | None = None) -> Trace:
+                   mask: np.ndarray | None = None, progress: Progress | None = None) -> Trace:
     """Run exactly this cell (the general loop) with the hooks applied; no upstream layers.
 
-    mask: the masked steps (a recorded trace's own trace.mask), else computed from xs."""
+    mask: the masked steps (a recorded trace's own trace.mask), else computed from xs;
+    progress as for run()."""
     dtype, x, h_init, c_init, mask = _prepare(params, xs, h0, c0, dtype, mask)
     with blas_threads(params.n), np.errstate(over="ignore", invalid="ignore"):
-        trace = kernels.run_general(params, x, h_init, c_init, dtype, hooks, mask=mask)
+        trace = kernels.run_general(params, x, h_init, c_init, dtype, hooks, progress=progress, mask=mask)
     refuse_nan(trace, params)
     return trace

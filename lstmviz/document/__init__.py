@@ -14,11 +14,12 @@ from lstmviz.document.document import Document, kept_initial_state
 from lstmviz.document.state import (
     DEFAULT_OPTIONS,
     CellState,
+    ComputedRun,
     Snapshot,
     Sources,
     ViewOptions,
     ViewState,
 )
 
-__all__ = ["DEFAULT_OPTIONS", "CellState", "Document", "Snapshot", "Sources", "ViewOptions", "ViewState",
-           "kept_initial_state"]
+__all__ = ["DEFAULT_OPTIONS", "CellState", "ComputedRun", "Document", "Snapshot", "Sources", "ViewOptions",
+           "ViewState", "kept_initial_state"]

@@ -36,6 +36,7 @@ from lstmviz.document.rerun import Rerun, plan
 from lstmviz.document.signals import Signal
 from lstmviz.document.state import (
     CellState,
+    ComputedRun,
     Snapshot,
     Sources,
     ViewOptions,
@@ -173,14 +174,20 @@ class Document:
 
     # -- the one transition ----------------------------------------------------------------
     def replace(self, cell: CellState | None = None, *, view: ViewState | None = None,
-                trace: Trace | None = None, interventions=_KEEP, dirty: bool | None = None) -> None:
+                trace: Trace | ComputedRun | None = None, interventions=_KEEP,
+                dirty: bool | None = None) -> None:
         """Install a new state at once. `cell` None keeps the cell; `trace`, when given, is
-        run(cell) computed elsewhere (a background thread), else it runs here when the cell
+        run(cell) computed elsewhere (a background thread), or a ComputedRun holding it and its
+        what-if replay (used when its interventions are the ones installed), else it runs here when the cell
         changed (or, with stream_reruns, is rewritten in steps afterwards). `view` None keeps
         the view (fitted to the new sizes). The what-if `interventions` that no longer fit are
         dropped. A changed cell marks the document unsaved unless `dirty` says otherwise. On
         any error nothing changes."""
-        if self._rerun is not None and interventions is not _KEEP and tuple(interventions):
+        computed_run = trace if isinstance(trace, ComputedRun) else None
+        if computed_run is not None:
+            trace = computed_run.trace
+        if (self._rerun is not None and trace is None and interventions is not _KEEP
+                and tuple(interventions)):
             self.finish_rerun()  # what-if reruns from the whole baseline
         old = self._state
         cell = old.cell if cell is None else cell.check(old.cell)
@@ -215,6 +222,9 @@ class Document:
             shown = baseline
         elif fitting == old.interventions and baseline is old.baseline_trace:
             shown = old.trace
+        elif (computed_run is not None and computed_run.shown is not None
+              and computed_run.interventions == fitting):
+            shown = computed_run.shown
         else:
             shown = _rerun(cell.params, baseline, fitting)
         view = (old.view if view is None else view).fitted(cell.n, shown.T)

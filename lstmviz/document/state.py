@@ -5,6 +5,7 @@
     ViewOptions  the typed view options (one definition: the panels and the inspector read it)
     ViewState    step, selection, unit, units, options
     Snapshot     all of it plus the derived trace: what `Document.state_changed` hands over
+    ComputedRun  a run and its what-if replay computed elsewhere, for Document.replace
 
 Every change to a Document is a new Snapshot built and checked completely before it is
 installed (lstmviz.document.document), so the records are never half-changed. Undoable edits
@@ -190,6 +191,17 @@ class ViewState:
         if (step, unit, units) == (self.step, self.unit, self.units):
             return self
         return dataclasses.replace(self, step=step, unit=unit, units=units)
+
+
+@dataclass(frozen=True, eq=False)
+class ComputedRun:
+    """A cell's run and its what-if replay, computed off the GUI thread (lstmviz.edits.
+    compute_landing) so that installing them is only installing: `shown` is
+    whatif.rerun(cell.params, trace, interventions), None when there are no interventions."""
+
+    trace: Trace
+    interventions: tuple = ()
+    shown: Trace | None = None
 
 
 @dataclass(frozen=True)

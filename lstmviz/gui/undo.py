@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from lstmviz.document import CellState
-from lstmviz.edits import Edit, compute_trace
+from lstmviz.edits import Edit, compute_landing, fitting_interventions
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
 from lstmviz.gui.workers import Job, describe_error
@@ -87,6 +87,8 @@ class UndoController(QObject):
         self.stack.canRedoChanged.connect(self._update_actions)
         self.stack.indexChanged.connect(self._update_actions)
         self.job.busy_changed.connect(self._update_actions)
+        self._held: Callable[[], None] | None = None  # Document.hold_trace's release, while the Job reads
+        self.job.busy_changed.connect(self._release_hold)
         self._applying = False
         self._forgetting = False
         self._streaming: tuple[QUndoCommand, bool] | None = None  # (command, forward) rerunning
@@ -105,10 +107,14 @@ class UndoController(QObject):
         """Check the edit, compute its trace (unless `trace` is it, computed elsewhere), then
         push it. False (and a message) when the edit is refused; the Document is unchanged
         then."""
+        if self.job.busy:  # its edit is not on the stack yet: this one would be made without it
+            self.report("Still computing the last change: wait for it, or Cancel it in the status line")
+            return False
         try:
             if not isinstance(edit, Edit):
                 edit = edit()
             state = edit.after(self.document)
+            interventions = edit.interventions(self.document, True)
         except LstmvizError as error:
             self.report(str(error))
             return False
@@ -127,7 +133,7 @@ class UndoController(QObject):
                 self.report(str(error))
                 return False
             return True
-        return self._with_trace(state, land, f"{edit.text}: running the cell")
+        return self._with_trace(state, interventions, land, f"{edit.text}: running the cell")
 
     def undo(self) -> bool:
         return self._step(back=True)
@@ -143,6 +149,7 @@ class UndoController(QObject):
         command = self.stack.command(index - 1 if back else index)
         try:
             state = command.edit.before(self.document) if back else command.edit.after(self.document)
+            interventions = command.edit.interventions(self.document, not back)
         except LstmvizError as error:
             self.report(str(error))
             return False
@@ -154,7 +161,7 @@ class UndoController(QObject):
                 self._note_streaming(command, not back)
 
         verb = "Undo" if back else "Redo"
-        return self._with_trace(state, land, f"{verb} {command.text()}: running the cell")
+        return self._with_trace(state, interventions, land, f"{verb} {command.text()}: running the cell")
 
     def _note_streaming(self, command, forward: bool) -> None:
         self._streaming = (command, forward) if self.document.rerunning else None
@@ -177,28 +184,45 @@ class UndoController(QObject):
                 return
         doc.cancel_rerun()
 
-    def _with_trace(self, state: CellState, land: Callable, label: str) -> bool:
-        if self.document.streams(state):
+    def _with_trace(self, state: CellState, interventions: tuple, land: Callable, label: str) -> bool:
+        """land(what Document.replace needs for `state`): None when the Document streams the
+        rerun itself, else the run (and with what-if on, its replay: a ComputedRun), computed
+        here when quick, else in the background Job (progress and Cancel in the status line)."""
+        doc = self.document
+        interventions = fitting_interventions(interventions, state.n, state.T)
+        if not interventions and doc.streams(state):
             land(None)  # lands now; the Document reruns in steps (lstmviz.gui.rerun)
             return True
-        if state.cost() <= self.sync_cost_limit:
+        # The Document's own run serves when the state computes the same cell (a what-if edit).
+        same = not doc.rerunning and _same_run(doc.cell, state)
+        baseline = doc.baseline_trace if same else None
+        cost = (0 if same else state.cost()) + (2 * state.cost() if interventions else 0)
+        if cost <= self.sync_cost_limit:
             try:
-                trace = compute_trace(state)
+                computed = compute_landing(state, interventions, baseline=baseline)
             except LstmvizError as error:
                 self.report(str(error))
                 return False
             except MemoryError as error:
                 self.report(describe_error(error))
                 return False
-            land(trace)
+            land(computed)
             return True
+        if baseline is not None:  # read in the worker: nothing may rewrite it in place meanwhile
+            self._release_hold()
+            self._held = doc.hold_trace()
         steps = f"{state.T:,}".replace(",", " ")
         self.job.start(
-            lambda progress: compute_trace(state, progress), land,
+            lambda progress: compute_landing(state, interventions, progress, baseline), land,
             lambda error: self.report(describe_error(error)),
             label=f"{label} over {steps} steps…", parent=self.widget,
         )
         return True
+
+    def _release_hold(self, busy: bool = False) -> None:
+        if not busy and self._held is not None:
+            held, self._held = self._held, None
+            held()
 
     # -- clean state = saved ------------------------------------------------------------------
     def set_saved(self) -> None:
@@ -242,3 +266,8 @@ class UndoController(QObject):
         undo_text, redo_text = self.stack.undoText(), self.stack.redoText()
         self.undo_action.setText(f"&Undo {undo_text}" if undo_text else "&Undo")
         self.redo_action.setText(f"&Redo {redo_text}" if redo_text else "&Redo")
+
+
+def _same_run(a: CellState, b: CellState) -> bool:
+    """The two states compute the same trace (the same arrays: how the Document tells)."""
+    return a.params is b.params and a.xs is b.xs and a.h0 is b.h0 and a.c0 is b.c0

@@ -147,16 +147,24 @@ def test_long_traces_run_in_the_background_with_progress_and_cancel(qtbot, user_
     assert big.xs[10, 0] == 0.0 and controller.stack.index() == 0
 
 
-def test_a_newer_edit_supersedes_a_pending_one(qtbot, user_dirs):  # noqa: F811
+def test_an_edit_made_while_one_is_computed_is_refused_not_lost(qtbot, user_dirs):  # noqa: F811
+    """The second edit is made against the Document as it is, without the pending first one:
+    it would silently drop the first (it used to supersede it). It is refused with a message;
+    the first lands."""
     big = Document(LSTMParams.random(2, 1, seed=0), np.zeros((30_000, 1)))
-    controller = UndoController(big)
+    messages = []
+    controller = UndoController(big, report=messages.append)
     controller.sync_cost_limit = 0
-    controller.submit(SetInputValue(big, 1, 0, 1.0))
-    controller.submit(SetInputValue(big, 2, 0, 2.0))
+    assert controller.submit(SetInputValue(big, 1, 0, 1.0))
+    assert not controller.submit(SetInputValue(big, 2, 0, 2.0))
+    assert messages and "Still computing" in messages[-1]
     controller.job.wait()
     qtbot.wait(50)
-    assert big.xs[1, 0] == 0.0 and big.xs[2, 0] == 2.0
+    assert big.xs[1, 0] == 1.0 and big.xs[2, 0] == 0.0
     assert controller.stack.count() == 1
+    assert controller.submit(SetInputValue(big, 2, 0, 2.0))  # once it landed, the next one goes
+    controller.job.wait()
+    assert big.xs[1, 0] == 1.0 and big.xs[2, 0] == 2.0 and controller.stack.count() == 2
 
 
 def test_changes_made_elsewhere_drop_the_history(doc, undo):  # noqa: F811

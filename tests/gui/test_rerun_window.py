@@ -318,3 +318,70 @@ def test_opening_a_model_of_another_size_mid_rerun_reloads_the_plots(qtbot, view
     assert max(lines.labels) < 4
     expected = doc.trace.quantity("h")[:, list(lines.labels)].T.astype(np.float32)
     assert np.array_equal(lines.rows, expected)
+
+
+def clamped_forget_loop(params, xs, unit: int):
+    """h of every step with f_t of `unit` forced to 1: a plain NumPy loop over the equations."""
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    h, c, hs = np.zeros(params.n), np.zeros(params.n), []
+    for x in xs:
+        i, f, g, o = (params.W(k) @ x + params.U(k) @ h + params.b(k) for k in "ifgo")
+        i, f, g, o = sig(i), sig(f), np.tanh(g), sig(o)
+        f[unit] = 1.0
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+    return np.array(hs)
+
+
+def test_turning_what_if_on_and_editing_with_it_on_replay_in_the_background(qtbot, viewer, monkeypatch):
+    """Seen at T = 100 000: turning what-if on froze the window 3 s, and an edit with what-if
+    on landed and then replayed the what-if on the GUI thread (2.8 s). Both now compute the
+    replay in the background Job (status-line progress, no dialog) and only install it."""
+    import lstmviz.document.document as document_module
+    from lstmviz.core.analysis import ClampGate
+    from lstmviz.gui.analysis.interventions import add_intervention, clear_interventions
+
+    def no_replay_here(*_args):
+        raise AssertionError("the what-if replay ran on the GUI thread")
+
+    monkeypatch.setattr(document_module, "_rerun", no_replay_here)
+    window, doc = viewer.window, viewer.document
+    undo = window.session.undo
+    undo.job.show_after_ms = 0
+    clamp = ClampGate("f", 1.0, units=(0,))
+    plain = doc.trace
+    assert undo.submit(add_intervention(doc, clamp))
+    assert undo.job.busy and doc.interventions == () and doc.trace is plain  # nothing landed yet
+    bar = window.findChild(QProgressBar, "traceProgressBar")
+    qtbot.waitUntil(lambda: bar.isVisible(), timeout=3000)
+    assert QApplication.activeModalWidget() is None
+    # a second change while the first is computed is refused, not made without the first
+    assert not undo.submit(SetWeight(doc, "W_i", (1, 0), 2.5))
+    assert "Still computing" in last_message()
+    assert undo.job.wait()
+    assert doc.interventions == (clamp,) and doc.baseline_trace is plain
+    assert np.all(doc.trace.f[:, 0] == 1.0)
+    np.testing.assert_allclose(doc.trace.h[:2000], clamped_forget_loop(doc.params, doc.xs[:2000], 0),
+                               atol=1e-12)
+
+    # an edit with what-if on: its run and its replay both come from the Job
+    assert undo.submit(SetWeight(doc, "W_i", (1, 0), 2.5))
+    assert doc.params.W_i[1, 0] != 2.5
+    assert undo.job.wait()
+    assert doc.params.W_i[1, 0] == 2.5 and doc.interventions == (clamp,)
+    np.testing.assert_allclose(doc.trace.h[-300:], clamped_forget_loop(doc.params, doc.xs, 0)[-300:],
+                               atol=1e-12)
+    np.testing.assert_allclose(doc.baseline_trace.h[:2000], reference_h(doc.params, doc.xs[:2000]),
+                               atol=1e-12)
+
+    # undo twice: back to the plain run of the first weights, without rerunning anything here
+    assert undo.undo() and undo.job.wait()
+    assert doc.params.W_i[1, 0] != 2.5 and doc.interventions == (clamp,)
+    assert undo.undo() and undo.job.wait()
+    assert doc.interventions == ()
+    np.testing.assert_allclose(doc.trace.h[:2000], reference_h(doc.params, doc.xs[:2000]), atol=1e-12)
+    # clearing the what-if needs no run at all: the baseline is installed as it is
+    assert undo.redo() and undo.job.wait()
+    assert undo.submit(clear_interventions(doc)) and not undo.job.busy
+    assert doc.interventions == () and doc.trace is doc.baseline_trace

@@ -202,12 +202,13 @@ def interventions_from_list(items) -> tuple[Intervention, ...]:
     return tuple(intervention_from_dict(item) for item in items)
 
 
-def rerun(params: LSTMParams, trace: Trace, interventions=()) -> Trace:
+def rerun(params: LSTMParams, trace: Trace, interventions=(), progress=None) -> Trace:
     """Replay the cell on trace.x from trace.h0, trace.c0 with the interventions applied.
 
     Returns a new Trace (same dtype, gate_order 'ifgo'); with no interventions it equals
     lstmviz.core.cell.run on the same inputs (to rounding). Correctness over speed: a general
-    loop, about 0.2 s for T = 10 000, n = 64 (scripts/bench_analysis.py).
+    loop, about 0.2 s for T = 10 000, n = 64 (scripts/bench_analysis.py). progress(fraction)
+    as for lstmviz.core.cell.run (False stops it: RunCancelled).
     """
     from lstmviz.core.analysis.gradients import check_compatible
 
@@ -232,7 +233,7 @@ def rerun(params: LSTMParams, trace: Trace, interventions=()) -> Trace:
     # trace.x is already what this cell reads (upstream layers applied, reversed if backward).
     return run_with_hooks(
         params, trace.x, trace.h0, trace.c0, StepHooks(tuple(bias), tuple(clamps), tuple(zeros)),
-        dtype=trace.dtype, mask=trace.mask,
+        dtype=trace.dtype, mask=trace.mask, progress=progress,
     )
 
 

@@ -1,10 +1,10 @@
 """Undoable what-if interventions, as plain edit objects in the style of lstmviz/edits.py.
 
-An edit holds the Document's interventions before and after; `do` / `undo` go through
-Document.set_interventions (which reruns the trace). The model state does not change, so
-`after` / `before` are the Document's current state: the window's UndoController can treat an
-intervention like any other edit (lstmviz.gui.analysis.whatif.push_edit puts it on its stack).
-No Qt here.
+An edit holds the Document's interventions before and after (`interventions(doc, forward)`);
+the model state does not change, so `after` / `before` are the Document's current state. The
+window's UndoController treats it like any other edit: it computes the replay in the
+background (lstmviz.edits.compute_landing) and `land` installs it; `do` / `undo` without a
+computed trace rerun on the spot. No Qt here.
 """
 
 from __future__ import annotations
@@ -36,11 +36,19 @@ class SetInterventions(Edit):
     def before(self, doc) -> CellState:
         return current_state(doc)
 
+    def interventions(self, doc, forward: bool) -> tuple:
+        return self.new if forward else self.old
+
+    def land(self, doc, state, trace, forward: bool) -> None:
+        """`trace`: the run and the replay the window's UndoController computed (None: here)."""
+        doc.replace(None if trace is None else state, trace=trace,
+                    interventions=self.interventions(doc, forward), dirty=True)
+
     def do(self, doc, trace=None) -> None:
-        doc.set_interventions(self.new)
+        self.land(doc, None, trace, True)
 
     def undo(self, doc, trace=None) -> None:
-        doc.set_interventions(self.old)
+        self.land(doc, None, trace, False)
 
 
 def add_intervention(doc, intervention) -> SetInterventions:

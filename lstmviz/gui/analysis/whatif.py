@@ -2,11 +2,12 @@
 
 Left, the interventions: quick buttons for the selected unit (f = 1, f = 0, i = 0, zero it),
 a form for any gate, value, units and steps, and the list of what is on now. Every change is
-one undoable edit (Edit > Undo, or the buttons here) through Document.set_interventions,
-which reruns the trace (lstmviz.core.analysis.whatif.rerun); the Document keeps the run
-without them as `baseline_trace`. Right, for the chosen quantity: the selected unit before
-(dashed grey) and after (its color), their difference, and the difference for every unit as a
-heatmap; the steps an intervention covers are shaded. Click a plot to move the step.
+one undoable edit (Edit > Undo, or the buttons here) on the window's UndoController, which
+reruns the trace (lstmviz.core.analysis.whatif.rerun; in the background on a long one, progress
+in the status line); the Document keeps the run without them as `baseline_trace`. Right, for
+the chosen quantity: the selected unit before (dashed grey) and after (its color), their
+difference, and the difference for every unit as a heatmap; the steps an intervention covers
+are shaded. Click a plot to move the step.
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, ClickViewBox, new_plot, pen, unit_rgb
 from lstmviz.gui.analysis.data import intervention_spans, overlay, parse_units
 from lstmviz.gui.analysis.interventions import (
-    SetInterventions,
     add_intervention,
     clear_interventions,
     remove_intervention,
 )
 from lstmviz.gui.spinbox import DoubleSpinBox, SpinBox
-from lstmviz.gui.undo import EditCommand, UndoController
+from lstmviz.gui.undo import UndoController
 
 QUANTITIES = (("h", "h_t  hidden state"), ("c", "c_t  cell state"), ("f", "f_t  forget gate"),
               ("i", "i_t  input gate"), ("g", "g_t  candidate"), ("o", "o_t  output gate"))
@@ -38,44 +38,6 @@ SPAN_BRUSH = (255, 210, 80, 38)
 
 def num(value: float, digits: int = 3) -> str:
     return format_number(value, digits)
-
-
-# -- the undo stack ---------------------------------------------------------------------------------
-class InterventionCommand(EditCommand):
-    """A what-if edit on the window's QUndoStack: redo/undo set the Document's interventions.
-
-    The UndoController treats it like any edit (it hands a ready state and trace via
-    `prepare`); the model does not change, so that state is ignored here.
-    """
-
-    def __init__(self, edit: SetInterventions, document, controller: UndoController):
-        super().__init__(edit, document, controller)
-        self._report = controller.report
-
-    def prepare(self, state, trace) -> None:
-        pass  # the controller computed the (unchanged) model's trace: nothing to hold on to
-
-    def _apply_edit(self, forward: bool) -> None:
-        try:
-            (self.edit.do if forward else self.edit.undo)(self.document)
-        except LstmvizError as error:
-            self._report(str(error))
-
-    def redo(self) -> None:
-        self._apply_edit(True)
-
-    def undo(self) -> None:
-        self._apply_edit(False)
-
-
-def push_edit(controller: UndoController, edit: SetInterventions) -> bool:
-    """Apply a what-if edit by pushing it on the controller's stack (undoable)."""
-    if controller.job.busy:
-        controller.report("Wait for the running computation to finish")
-        return False
-    controller.stack.push(InterventionCommand(edit, controller.document, controller))
-    controller.edit_applied.emit(edit.text)
-    return True
 
 
 # -- the view -----------------------------------------------------------------------------------------
@@ -365,7 +327,7 @@ class WhatIfView(AnalysisView):
         except LstmvizError as error:
             self.report(str(error))
             return False
-        return push_edit(self.undo, edit)
+        return self.undo.submit(edit)  # the replay runs in the background on a long trace
 
     def _undo_state(self) -> None:
         pairs = ((self.undo_button, self.undo.undo_action), (self.redo_button, self.undo.redo_action))
