@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lstmviz.edits import compute_trace
 from lstmviz.errors import LstmvizError
 from lstmviz.gui import settings as prefs
 from lstmviz.gui.editors.messages import show_error
@@ -526,18 +527,27 @@ class Exporter(QObject):
             status().showMessage(f"Wrote {path}", 8000)
 
     def export_traces(self, options: TraceExportOptions, synchronous: bool = False) -> int:
-        # held: no rerun rewrites it in place while the thread writes it (Document.hold_trace)
-        release = self.document.hold_trace()
-        trace = self.document.trace
+        doc = self.document
+        if doc.rerunning:
+            # Finishing the rerun here would hold the GUI thread (0.8 s at T = 100 000): the
+            # worker runs the cell itself (the same bits, lstmviz.core.kernels) and writes that.
+            cell, trace, release = doc.cell, None, lambda: None
+        else:
+            # held: no later edit rewrites it in place while the thread writes it
+            cell, trace, release = None, doc.trace, doc.hold_trace()
 
         def work(progress):
             try:
-                write_trace_export(trace, options, progress)
+                if trace is None:
+                    whole = compute_trace(cell, lambda fraction: progress(fraction / 2))
+                    write_trace_export(whole, options, lambda fraction: progress(0.5 + fraction / 2))
+                else:
+                    write_trace_export(trace, options, progress)
             finally:
                 release()
             return options.path
 
-        steps = trace.T if options.steps is None else options.steps[1] - options.steps[0]
+        steps = doc.T if options.steps is None else options.steps[1] - options.steps[0]
         label = f"Writing {steps:,} steps to {Path(options.path).name}…".replace(",", " ")
         return self.job.start(work, self._done, self._error, label=label, parent=self.window,
                               synchronous=synchronous)

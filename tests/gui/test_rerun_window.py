@@ -385,3 +385,25 @@ def test_turning_what_if_on_and_editing_with_it_on_replay_in_the_background(qtbo
     assert undo.redo() and undo.job.wait()
     assert undo.submit(clear_interventions(doc)) and not undo.job.busy
     assert doc.interventions == () and doc.trace is doc.baseline_trace
+
+
+def test_exporting_mid_rerun_writes_the_new_cell_without_finishing_the_rerun_here(qtbot, viewer, tmp_path):
+    """Export used to finish the rerun on the GUI thread first (0.8 s at T = 100 000): the
+    worker runs the cell itself now, and the file holds the edited cell's numbers."""
+    from lstmviz.gui.export import TraceExportOptions
+
+    window, doc = viewer.window, viewer.document
+    session = window.session
+    assert session.undo.submit(SetWeight(doc, "W_f", (0, 0), 2.0))
+    assert doc.rerunning
+    target = tmp_path / "mid.npz"
+    session.exporter.export_traces(TraceExportOptions(str(target), "npz"))
+    assert doc.rerunning  # not finished here
+    assert session.exporter.job.wait()
+    with np.load(target) as data:
+        assert data["h"].shape == (T, doc.n)
+        np.testing.assert_allclose(data["h"][-500:], reference_h(doc.params, doc.xs)[-500:], atol=1e-12)
+    session.wait()
+    assert not doc.rerunning
+    with np.load(target) as data:
+        np.testing.assert_array_equal(data["h"], doc.trace.h)  # the streamed rerun: the same bits
