@@ -67,9 +67,7 @@ class TracePanels(QtWidgets.QWidget):
         # a rerun in steps (lstmviz.gui.rerun): a plot's lines hold the cell's rows up to here
         self._plot_fresh: dict[str, int] = {}
         self._last_redraw = 0.0
-        self._last_shade = 0.0
         self._caught_up = None  # the trace whose trace_changed needs no reload
-        self._stale_shown: int | None = None  # where the stale shade starts (None: no shade)
         self._highlight: str | None = None
 
         self.toolbar = PanelsToolbar()
@@ -291,10 +289,15 @@ class TracePanels(QtWidgets.QWidget):
     def _load_trace(self) -> None:
         self._load_trace_now()
         self._plot_fresh = {name: self.document.computed_steps for name in self._shown}
-        self._stale_shown = self.document.computed_steps if self.document.rerunning else None
-        stale_from = self.document.computed_steps if self.document.rerunning else None
         for name in self._shown:
-            self._plots[name].set_stale_from(stale_from)
+            self._shade(name)
+
+    def _shade(self, name: str) -> None:
+        """Shade the steps plot `name` still shows from the run before an edit: from the
+        rows it holds of the new run on (each plot's lines are copied in their own turn,
+        and a heatmap only at the end of the rerun)."""
+        fresh = self._plot_fresh.get(name, 0)
+        self._plots[name].set_stale_from(None if fresh >= self.document.T else fresh)
 
     def _load_trace_now(self) -> None:
         doc = self.document
@@ -416,33 +419,27 @@ class TracePanels(QtWidgets.QWidget):
         self._load_trace()
 
     def _on_trace_progress(self, computed: int) -> None:
-        """A rerun in steps: shade what it has not reached, and copy the rows it has computed
-        into the lines, one plot per frame a few times a second (a redraw of every plot at
-        once would be a frame of ~40 ms at T = 100 000), so the end of the rerun needs no
-        reload. Heatmaps are reloaded once, at the end."""
+        """A rerun in steps: copy the rows it has computed into the lines, one plot per frame
+        a few times a second (a redraw of every plot at once would be a frame of ~40 ms at
+        T = 100 000), so the end of the rerun needs no reload; each plot shades the steps it
+        does not hold yet. Heatmaps are reloaded once, at the end."""
         doc = self.document
-        stale_from = computed if doc.rerunning else None
         for name in self._shown:
-            if self._plot_fresh.get(name, 0) > computed:  # a restart: stale from here again
+            if self._plot_fresh.get(name, 0) > computed:  # a (re)start: stale from here again
                 self._plot_fresh[name] = computed
+                self._shade(name)
         now = time.perf_counter()
-        started = self._stale_shown is None and stale_from is not None
-        # a rerun that ends before the next redraw would be due is shown whole at its end
-        # (copying and repainting rows on the way would only make it end later)
-        left = doc.rerun_seconds_left
-        ending = stale_from is not None and left is not None and left < PROGRESS_REDRAW_S
-        if started or stale_from is None or (now - self._last_shade >= PROGRESS_REDRAW_S and not ending):
-            self._last_shade = now
-            self._stale_shown = stale_from
-            for name in self._shown:
-                self._plots[name].set_stale_from(stale_from)
         lines = [name for name in self._shown if self._plots[name].mode == "lines"
                  and self._plots[name].lines.rows.shape[1] == doc.T]
-        if stale_from is None:  # done: the rest catch up one plot per frame, then no reload
+        if not doc.rerunning:  # done: the rest catch up one plot per frame, then no reload
             if len(lines) == len(self._shown):
                 self._caught_up = doc.trace
             self._catch_up_next()
             return
+        # a rerun that ends before the next redraw would be due is shown whole at its end
+        # (copying and repainting rows on the way would only make it end later)
+        left = doc.rerun_seconds_left
+        ending = left is not None and left < PROGRESS_REDRAW_S
         if lines and not ending and now - self._last_redraw >= PROGRESS_REDRAW_S / len(lines):
             self._last_redraw = now
             self._copy_rows(min(lines, key=lambda name: self._plot_fresh.get(name, 0)), computed)
@@ -457,6 +454,7 @@ class TracePanels(QtWidgets.QWidget):
             block = trace_rows_between(self.document.trace, name, plot.lines.labels, lo, computed)
             plot.lines.update_columns(lo, block)
         self._plot_fresh[name] = computed
+        self._shade(name)
 
     def _catch_up_next(self) -> None:
         doc = self.document
