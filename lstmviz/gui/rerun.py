@@ -169,7 +169,10 @@ class RerunDriver(QObject):
             if not self._ticking:  # an edit (re)started the rerun: its paint is in this frame
                 self._tick_end = now
                 self._landed = True
-            if now - self._started >= SHOW_AFTER_S and now - self._shown_at >= BAR_EVERY_S:
+            left = doc.rerun_seconds_left
+            ends_soon = left is not None and left < BAR_EVERY_S and not self.progress.isVisible()
+            if (now - self._started >= SHOW_AFTER_S and now - self._shown_at >= BAR_EVERY_S
+                    and not ends_soon):  # (a bar shown only to be hidden costs two relayouts)
                 self._shown_at = now
                 self.progress.show_progress(computed, doc.T)
                 self.progress.show()

@@ -44,7 +44,16 @@ def status_widgets(window):
     return bar, cancel
 
 
-def test_a_weight_edit_lands_at_once_and_streams_in(qtbot, viewer):
+def always_show_the_bar(monkeypatch) -> None:
+    """The status-line bar at once, even for a rerun about to end (which skips it)."""
+    import lstmviz.gui.rerun as rerun_module
+
+    monkeypatch.setattr(rerun_module, "SHOW_AFTER_S", 0.0)
+    monkeypatch.setattr(rerun_module, "BAR_EVERY_S", 0.0)
+
+
+def test_a_weight_edit_lands_at_once_and_streams_in(qtbot, viewer, monkeypatch):
+    always_show_the_bar(monkeypatch)
     window, doc = viewer.window, viewer.document
     session = window.session
     doc.set_step(30_000)
@@ -82,7 +91,8 @@ def test_a_weight_edit_lands_at_once_and_streams_in(qtbot, viewer):
     assert session.rerun.longest_tick < 1.0  # one tick is a chunk, never the whole run
 
 
-def test_cancel_undoes_the_edit_and_redo_brings_it_back(qtbot, viewer):
+def test_cancel_undoes_the_edit_and_redo_brings_it_back(qtbot, viewer, monkeypatch):
+    always_show_the_bar(monkeypatch)
     window, doc = viewer.window, viewer.document
     session = window.session
     original = doc.params

@@ -292,6 +292,13 @@ class TracePanels(QtWidgets.QWidget):
         for name in self._shown:
             self._shade(name)
 
+    @property
+    def catching_up(self) -> bool:
+        """True while some plot does not hold the whole current trace yet (a rerun in steps
+        streams in, or its last rows are still being copied, one plot per frame)."""
+        T = self.document.T
+        return self.document.rerunning or any(self._plot_fresh.get(name, 0) < T for name in self._shown)
+
     def _shade(self, name: str) -> None:
         """Shade the steps plot `name` still shows from the run before an edit: from the
         rows it holds of the new run on (each plot's lines are copied in their own turn,
