@@ -441,3 +441,22 @@ def test_the_lines_scroll_with_the_follow_window(panels, qtbot):
         peak, covered = _line_pixels(widget, "c", unit_color(0))
         assert peak == pytest.approx(expected, abs=3.0), step
         assert covered > 0.97, step  # the line runs across the whole plot, new steps too
+
+
+@pytest.mark.parametrize("T", [1, 2047, 2048, 5000])
+def test_trace_rows_are_the_chosen_columns_transposed_in_float32(T):
+    """The blocked gather (GATHER_ROWS rows at a time) against a column-by-column copy."""
+    from lstmviz.core.cell import run
+    from lstmviz.gui.panels.data import trace_rows, trace_rows_between
+
+    params = LSTMParams.random(5, 3, seed=2)
+    trace = run(params, np.random.default_rng(2).normal(size=(T, 3)))
+    for name, rows in (("h", [4, 0, 2]), ("f", [1]), ("x", None), ("c", [])):
+        values = trace.quantity(name)
+        columns = range(values.shape[1]) if rows is None else rows
+        expected = np.array([values[:, u] for u in columns], dtype=np.float32).reshape(len(columns), T)
+        got = trace_rows(trace, name, rows)
+        assert got.dtype == np.float32 and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, expected)
+        lo, hi = T // 3, T - T // 4
+        np.testing.assert_array_equal(trace_rows_between(trace, name, rows, lo, hi), expected[:, lo:hi])
