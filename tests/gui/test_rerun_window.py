@@ -453,3 +453,27 @@ def test_every_unshaded_step_of_a_plot_shows_the_new_run_while_it_streams_in(qtb
     assert checked > 3  # the check ran while rows streamed in
     assert not np.array_equal(old_h, doc.trace.h)
     viewer.close()
+
+
+def test_a_new_trace_of_the_same_shape_reloads_the_plots_one_per_frame(qtbot, viewer):
+    """Turning what-if on at T = 100 000 reloaded every plot in one ~70 ms frame; a new trace
+    of the same shape is now copied in one plot per frame, each shaded whole until then."""
+    from lstmviz.core.analysis import ClampGate
+
+    window, doc = viewer.window, viewer.document
+    traces = window.traces
+    lines = [name for name in traces.shown if traces.plot(name).mode == "lines"]
+    assert len(lines) >= 3
+    doc.set_interventions([ClampGate("f", 1.0, units=(0,))])
+    waiting = [name for name in lines if traces.plot(name).stale_mask.isVisible()]
+    assert len(waiting) >= len(lines) - 1  # at most one copied in the frame of the change
+    for name in waiting:  # shaded from step 0: none of the old trace is shown as the new one
+        assert traces.plot(name).stale_mask._edge == -0.5
+    qtbot.waitUntil(lambda: not traces.catching_up, timeout=3000)
+    for name in lines:
+        plot = traces.plot(name)
+        assert not plot.stale_mask.isVisible()
+        expected = doc.trace.quantity(name)[:, list(plot.lines.labels)].T.astype(np.float32)
+        assert np.array_equal(plot.lines.rows, expected), name
+    f_lines = traces.plot("f").lines
+    assert 0 in f_lines.labels and np.all(f_lines.rows[f_lines.labels.index(0)] == 1.0)  # the clamp

@@ -50,6 +50,8 @@ UNIT_LINES_CAP = 64  # ... nor more units than this (a heatmap shows them all)
 PLOT_MIN_HEIGHT = 84
 # During a rerun in steps the lines and the shade are redrawn this often (rows copied then).
 PROGRESS_REDRAW_S = 0.2
+# From this many steps a new trace of the same shape is copied into the plots one per frame.
+RELOAD_IN_TURNS_FROM_T = 20_000
 FIGURE_WIDTH = 1100  # "Export picture" of the traces: at least this wide ...
 FIGURE_PLOT_HEIGHT = 170  # ... and this tall per plot, whatever the dock shows on screen
 
@@ -349,15 +351,8 @@ class TracePanels(QtWidgets.QWidget):
         per_unit = plot.quantity.per_unit
         fixed = fixed_range(name, params.recurrent_activation, params.cell_activation) if per_unit else None
         if self._mode(name) == "lines":
-            if per_unit:
-                labels = plotted_units(doc.units, doc.unit, doc.n)
-                width = trace.quantity(name).shape[1]
-                if width < doc.n:  # h of a projected (LSTMP) cell has p < n entries
-                    labels = tuple(k for k in labels if k < width) or (min(doc.unit, width - 1),)
-                colors = [unit_color(k) for k in labels]
-            else:
-                labels = tuple(range(min(doc.m, INPUT_LINES_CAP)))
-                colors = [input_color(j) for j in labels]
+            labels = self._labels(name, trace)
+            colors = [(unit_color if per_unit else input_color)(k) for k in labels]
             rows = trace_rows(trace, name, labels)
             plot.show_lines(rows, labels, colors, fixed or data_range(rows))
             if per_unit:
@@ -423,7 +418,39 @@ class TracePanels(QtWidgets.QWidget):
         self.units.set_n(doc.n)
         self.units.set_units(doc.units)
         self.units.set_focus(doc.unit)
-        self._load_trace()
+        if not self._reload_in_turns(trace):
+            self._load_trace()
+
+    def _reload_in_turns(self, trace) -> bool:
+        """A whole new trace of the same shape on a long sequence (what-if turned on or off,
+        an edit computed in the background): copy it into the lines one plot per frame, as
+        at the end of a rerun, each plot shaded until its turn, instead of one frame that
+        reloads every plot (~70 ms at T = 100 000). False (reload at once) otherwise."""
+        doc = self.document
+        if doc.rerunning or doc.T < RELOAD_IN_TURNS_FROM_T or doc.T != self._T:
+            return False
+        for name in self._shown:
+            plot = self._plots[name]
+            if plot.mode != "lines" or self._mode(name) != "lines" or plot.lines.rows.shape[1] != doc.T:
+                return False
+            if plot.lines.labels != self._labels(name, trace):
+                return False
+        for name in self._shown:
+            self._plot_fresh[name] = 0
+            self._shade(name)
+        self._catch_up_next()
+        return True
+
+    def _labels(self, name: str, trace) -> tuple[int, ...]:
+        """The units (inputs, for x) plot `name` draws as lines."""
+        doc = self.document
+        if not self._plots[name].quantity.per_unit:
+            return tuple(range(min(doc.m, INPUT_LINES_CAP)))
+        labels = plotted_units(doc.units, doc.unit, doc.n)
+        width = trace.quantity(name).shape[1]
+        if width < doc.n:  # h of a projected (LSTMP) cell has p < n entries
+            labels = tuple(k for k in labels if k < width) or (min(doc.unit, width - 1),)
+        return labels
 
     def _on_trace_progress(self, computed: int) -> None:
         """A rerun in steps: copy the rows it has computed into the lines, one plot per frame
