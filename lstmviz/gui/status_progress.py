@@ -4,7 +4,10 @@ window usable: a rerun in steps (lstmviz.gui.rerun) and a trace computed in the 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+LABEL_MAX_PX = 340
 
 
 class StatusProgress(QWidget):
@@ -31,6 +34,13 @@ class StatusProgress(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
         self.setToolTip(tooltip)
+
+    def set_label(self, text: str) -> None:
+        """The label, elided to LABEL_MAX_PX (the status line's hint keeps its room at
+        1280 px); the whole of it in the label's tooltip."""
+        metrics = self.label.fontMetrics()
+        self.label.setText(metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, LABEL_MAX_PX))
+        self.label.setToolTip(text)
 
     def show_steps(self, computed: int, T: int) -> None:
         self.bar.setRange(0, 1000)

@@ -78,6 +78,8 @@ class UndoController(QObject):
         self.job = Job(self, "trace")
         self.sync_cost_limit = SYNC_COST_LIMIT
         self._report = report
+        # a passing notice (the status line) rather than a message box, when the window has one
+        self.notify: Callable[[str], None] | None = None
         self.widget = widget
         self.undo_action = self._make_action("&Undo", QKeySequence.StandardKey.Undo, self.undo)
         self.redo_action = self._make_action("&Redo", QKeySequence.StandardKey.Redo, self.redo)
@@ -108,7 +110,8 @@ class UndoController(QObject):
         push it. False (and a message) when the edit is refused; the Document is unchanged
         then."""
         if self.job.busy:  # its edit is not on the stack yet: this one would be made without it
-            self.report("Still computing the last change: wait for it, or Cancel it in the status line")
+            message = "Still computing the last change: wait for it, or Cancel it in the status line"
+            (self.notify or self.report)(message)
             return False
         try:
             if not isinstance(edit, Edit):

@@ -47,9 +47,15 @@ class _Task(QRunnable):
         except BaseException as error:  # noqa: BLE001 - handed to the GUI thread
             if not isinstance(error, (LstmvizError, Cancelled)):
                 error.lstmviz_traceback = traceback.format_exc()
-            self.bridge.finished.emit(self.generation, False, error)
+            self._deliver(False, error)
         else:
-            self.bridge.finished.emit(self.generation, True, result)
+            self._deliver(True, result)
+
+    def _deliver(self, ok: bool, value) -> None:
+        try:
+            self.bridge.finished.emit(self.generation, ok, value)
+        except RuntimeError:  # the bridge was deleted: the app is exiting, nobody waits for it
+            pass
 
 
 def describe_error(error: BaseException) -> str:
@@ -200,7 +206,7 @@ class Job(QObject):
         if not self.busy or self._dialog is not None:
             return
         if self._status is not None:
-            self._status.label.setText(self._label)
+            self._status.set_label(self._label)
             self._status.show()
             self._update_progress()
             self._poll.start()

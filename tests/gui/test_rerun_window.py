@@ -369,7 +369,8 @@ def test_turning_what_if_on_and_editing_with_it_on_replay_in_the_background(qtbo
     assert QApplication.activeModalWidget() is None
     # a second change while the first is computed is refused, not made without the first
     assert not undo.submit(SetWeight(doc, "W_i", (1, 0), 2.5))
-    assert "Still computing" in last_message()
+    assert "Still computing" in window.statusBar().currentMessage()  # a notice, not a dialog
+    assert QApplication.activeModalWidget() is None
     assert undo.job.wait()
     assert doc.interventions == (clamp,) and doc.baseline_trace is plain
     assert np.all(doc.trace.f[:, 0] == 1.0)

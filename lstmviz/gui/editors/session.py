@@ -64,6 +64,7 @@ class Session(QObject):
         self.rerun = RerunDriver(document, window, cancel=self.undo.cancel_rerun, report=self.error)
         status = getattr(window, "statusBar", None)
         if callable(status):  # an edit that cannot stream (what-if on...): still no dialog
+            self.undo.notify = lambda message: status().showMessage(message, 8000)
             self.undo.job.show_progress_in(
                 status(), "Running the cell",
                 "The edited cell is being run over the sequence in the background; the window "
