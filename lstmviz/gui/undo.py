@@ -4,8 +4,9 @@ An edit (lstmviz/edits.py) is first turned into the state it leads to and that s
 trace — checked and computed before anything changes, synchronously when it is quick. On a
 long sequence the window's Document reruns in steps (lstmviz.document.rerun): the edit is
 pushed at once and its trace streams in between frames (lstmviz.gui.rerun); where that
-cannot be (what-if on, another layout) the trace is computed in a background Job (progress
-and Cancel after half a second) first. Only then is it pushed; the QUndoCommand just hands
+cannot be (what-if on, another layout) the trace, and with what-if on its replay, are
+computed in a background Job (progress and Cancel in the status line after half a second)
+first; a further edit meanwhile is refused with a notice. Only then is it pushed; the QUndoCommand just hands
 the ready state and trace to the Document, so a push can never half-fail. Undo and redo go
 the same way (the Edit menu's actions call UndoController.undo()/redo(), not the stack).
 
