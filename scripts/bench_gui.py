@@ -12,8 +12,10 @@ Targets (issue 5): (a) step update at T=100 000, n=64, m=32, median <= 16 ms (ai
 (b) edit one weight, rerun, repaint at T=10 000, n=64, median <= 50 ms; (c) start-up to the
 first painted window <= 1.5x a bare PySide6 + pyqtgraph window (subprocesses, same run);
 (d) playback holds 60 fps at T=100 000.
+(f) with what-if on (nothing streams: the background Job computes the run and its replay), the
+longest frame over turning it on, an edit, and undoing both, at T=100 000.
 Prints a table, then one JSON line: step_update_ms, edit_redraw_ms, startup_ratio, playback_fps,
-edit_first_paint_ms, rerun_max_frame_ms.
+edit_first_paint_ms, rerun_max_frame_ms, whatif_max_frame_ms.
 """
 
 from __future__ import annotations
@@ -414,6 +416,36 @@ def measure_streamed_edit(counter, T: int, n: int = 64, m: int = 32, repeats: in
     return statistics.median(firsts), worst, statistics.median(ratios)
 
 
+def measure_whatif_edits(counter, T: int = 100_000, n: int = 64, m: int = 32):
+    """With what-if on, nothing streams: what-if turned on, an edit made with it on, both
+    undone, each computed in the background Job and landed whole. Drive the event loop by
+    hand until the Job is done and every plot holds the new trace: (the longest frame over
+    all four, in s; the seconds of each)."""
+    from lstmviz.core.analysis import ClampGate
+    from lstmviz.edits import SetWeight
+    from lstmviz.gui.analysis.interventions import add_intervention
+
+    doc = make_document(T, n, m, seed=4)
+    window, _, _ = open_window(counter, doc, False)
+    window.install_editors()
+    undo, traces, app = window.session.undo, window.traces, counter.app
+    worst, seconds = 0.0, []
+    actions = (lambda: undo.submit(add_intervention(doc, ClampGate("f", 1.0, units=(0,)))),
+               lambda: undo.submit(SetWeight(doc, "W_f", (0, 0), 2.0)), undo.undo, undo.undo)
+    for action in actions:
+        start = last = time.perf_counter()
+        action()
+        while undo.job.busy or doc.rerunning or traces.catching_up:
+            app.processEvents()
+            now = time.perf_counter()
+            worst, last = max(worst, now - last), now
+        counter.settle()
+        worst = max(worst, time.perf_counter() - last)
+        seconds.append(time.perf_counter() - start)
+    close_window(counter, window)
+    return worst, seconds
+
+
 def find_panels(window):
     from lstmviz.gui.panels import TracePanels
 
@@ -557,6 +589,11 @@ def main() -> int:
                      f"{first_s * 1e3:7.1f}",
                      f"longest frame {worst_s * 1e3:.1f} ms; whole rerun {ratio_s:.2f}x the engine's"))
 
+    # (f) what-if on at T = 100 000: nothing streams, the Job computes run and replay
+    whatif_worst, whatif_s = measure_whatif_edits(counter)
+    rows.append(("(f) what-if on / edit / undo / undo, T=100k: longest frame (ms)",
+                 f"{whatif_worst * 1e3:7.1f}", "each took " + ", ".join(f"{s:.1f}" for s in whatif_s) + " s"))
+
     # (c) start-up to the first painted window, in fresh processes, alternating
     bare, app_times = [], []
     _time_child("bare")  # warm-up: the disk cache, and the bytecode of both children
@@ -579,6 +616,7 @@ def main() -> int:
         "playback_fps": round(min(fps.values()), 1),
         "edit_first_paint_ms": round(stream[10_000][0] * 1e3, 2),
         "rerun_max_frame_ms": round(max(w for _, w in stream.values()) * 1e3, 2),
+        "whatif_max_frame_ms": round(whatif_worst * 1e3, 2),
     }))
     return 0
 
