@@ -112,6 +112,7 @@ class UndoController(QObject):
         then."""
         if self.job.busy:  # its edit is not on the stack yet: this one would be made without it
             message = "Still computing the last change: wait for it, or Cancel it in the status line"
+            self.job.show_progress_now()  # the Cancel the notice speaks of
             (self.notify or self.report)(message)
             return False
         try:

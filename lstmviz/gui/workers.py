@@ -110,6 +110,12 @@ class Job(QObject):
         self._status.hide()
         status_bar.addPermanentWidget(self._status)
 
+    def show_progress_now(self) -> None:
+        """Show the progress (and Cancel) of the running work at once, not after show_after_ms."""
+        if self.busy and self._status is not None:
+            self._show_timer.stop()
+            self._show_progress()
+
     @property
     def busy(self) -> bool:
         return bool(self._handlers)

@@ -359,16 +359,17 @@ def test_turning_what_if_on_and_editing_with_it_on_replay_in_the_background(qtbo
     monkeypatch.setattr(document_module, "_rerun", no_replay_here)
     window, doc = viewer.window, viewer.document
     undo = window.session.undo
-    undo.job.show_after_ms = 0
+    undo.job.show_after_ms = 60_000
     clamp = ClampGate("f", 1.0, units=(0,))
     plain = doc.trace
     assert undo.submit(add_intervention(doc, clamp))
     assert undo.job.busy and doc.interventions == () and doc.trace is plain  # nothing landed yet
     bar = window.findChild(QProgressBar, "traceProgressBar")
-    qtbot.waitUntil(lambda: bar.isVisible(), timeout=3000)
-    assert QApplication.activeModalWidget() is None
-    # a second change while the first is computed is refused, not made without the first
+    assert not bar.isVisible()
+    # a second change while the first is computed is refused, not made without the first, and
+    # the first one's progress and Cancel show at once
     assert not undo.submit(SetWeight(doc, "W_i", (1, 0), 2.5))
+    assert bar.isVisible() and QApplication.activeModalWidget() is None
     assert "Still computing" in window.statusBar().currentMessage()  # a notice, not a dialog
     assert QApplication.activeModalWidget() is None
     assert undo.job.wait()
