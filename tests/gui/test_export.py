@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QApplication, QProgressBar, QToolButton, QWidget
 
 from lstmviz.cli import main as cli_main
 from lstmviz.core.params import LSTMParams
@@ -209,10 +209,15 @@ def test_a_slow_export_shows_progress_and_cancels(qtbot, user_dirs, tmp_path):
         target = tmp_path / "big.csv"
         target.write_text("keep me\n")
         session.exporter.export_traces(TraceExportOptions(str(target), "csv", "long", True))
-        qtbot.waitUntil(lambda: session.exporter.job.dialog is not None, timeout=5000)
-        dialog = session.exporter.job.dialog
-        assert "Writing 30 000 steps to big.csv" in dialog.labelText()
-        cancel = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Cancel")
+        # in the status line, not a dialog: the window stays usable while the file is written
+        bar = window.findChild(QProgressBar, "exportProgressBar")
+        qtbot.waitUntil(lambda: bar.isVisible(), timeout=5000)
+        assert session.exporter.job.dialog is None and QApplication.activeModalWidget() is None
+        label = window.findChild(QWidget, "exportProgress").label
+        assert "Writing 30 000 steps to big.csv" in label.toolTip()
+        big.set_step(77)  # the window works meanwhile
+        assert big.step == 77
+        cancel = window.findChild(QToolButton, "exportProgressCancel")
         qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
         assert not session.exporter.job.busy
         qtbot.wait(300)

@@ -159,6 +159,12 @@ class Session(QObject):
             from lstmviz.gui.export import Exporter
 
             self._exporter = Exporter(self.document, self.window, self)
+            status = getattr(self.window, "statusBar", None)
+            if callable(status):  # a long CSV takes a while: the window stays usable meanwhile
+                self._exporter.job.show_progress_in(
+                    status(), "Exporting",
+                    "The file is written in the background from the trace as it was when the "
+                    "export started; later edits do not change it")
         return self._exporter
 
     @property
