@@ -49,16 +49,26 @@ class OpeningEdit(Edit):
     def before(self, doc):
         return self._before.cell
 
+    def _asked(self, forward: bool):
+        """The what-if interventions this step installs explicitly, None to keep the Document's."""
+        if not forward:
+            return self._before.interventions
+        o = self.opened
+        return () if o.interventions is None and o.kind == "preset" else o.interventions
+
+    def interventions(self, doc, forward: bool) -> tuple:
+        asked = self._asked(forward)  # (so their replay is computed in the background too)
+        return tuple(doc.interventions) if asked is None else tuple(asked)
+
     def land(self, doc, state, trace, forward: bool) -> None:
+        interventions = self._asked(forward)
+        kwargs = {} if interventions is None else {"interventions": interventions}
         if forward:
             o = self.opened
-            interventions = () if o.interventions is None and o.kind == "preset" else o.interventions
-            kwargs = {} if interventions is None else {"interventions": interventions}
             dirty = o.dirty if o.view is not None else None
             doc.replace(state, view=o.view, trace=trace, dirty=dirty, **kwargs)
         else:
-            b = self._before
-            doc.replace(state, view=b.view, trace=trace, interventions=b.interventions, dirty=True)
+            doc.replace(state, view=self._before.view, trace=trace, dirty=True, **kwargs)
 
 
 class Questions:
@@ -320,12 +330,16 @@ class WindowController(QObject):
         if confirm and not self.session.confirm_discard("open another document"):
             self._queue = []
             return False
-        from lstmviz.edits import compute_trace
+        from lstmviz.edits import compute_landing
         from lstmviz.io.document_file import read_document
+
+        current = tuple(self.document.interventions)
 
         def work(progress):
             opened = opening.open_document(read_document(path), path)
-            return opened, compute_trace(opened.cell, progress)
+            # the document's own what-if replayed here too, not on the GUI thread as it lands
+            wanted = current if opened.interventions is None else opened.interventions
+            return opened, compute_landing(opened.cell, wanted, progress)
 
         def done(result) -> None:
             opened, trace = result

@@ -479,3 +479,47 @@ def test_a_new_trace_of_the_same_shape_reloads_the_plots_one_per_frame(qtbot, vi
         assert np.array_equal(plot.lines.rows, expected), name
     f_lines = traces.plot("f").lines
     assert 0 in f_lines.labels and np.all(f_lines.rows[f_lines.labels.index(0)] == 1.0)  # the clamp
+
+
+def test_what_if_coming_back_with_an_undo_or_a_document_is_replayed_in_the_background(
+        qtbot, viewer, tmp_path, monkeypatch):
+    """Found by a new-user helper at T = 100 000: undoing File > Open or a preset, or opening
+    a .lstmviz saved with what-if on, replayed the what-if on the GUI thread as it landed
+    (2.5-3 s frozen). The opening's interventions are now computed with its run."""
+    import lstmviz.document.document as document_module
+    from lstmviz.core.analysis import ClampGate
+    from lstmviz.gui.analysis.interventions import add_intervention
+
+    session = viewer.window.session
+    undo, doc = session.undo, viewer.document
+    clamp = ClampGate("f", 1.0, units=(0,))
+    assert undo.submit(add_intervention(doc, clamp)) and undo.job.wait()
+    long_with_whatif = tmp_path / "long.lstmviz"
+    session.save_to(long_with_whatif, synchronous=True)
+    small = tmp_path / "small.lstmviz"
+    from lstmviz.gui.viewer import Viewer
+
+    other = Viewer(show=False, document=Document(LSTMParams.random(4, 2, seed=1), np.zeros((30, 2))))
+    other.window.session.save_to(small, synchronous=True)
+    other.close()
+
+    def no_replay_here(*_args):
+        raise AssertionError("the what-if replay ran on the GUI thread")
+
+    monkeypatch.setattr(document_module, "_rerun", no_replay_here)
+    expected_h = clamped_forget_loop(doc.params, doc.xs[:3000], 0)
+    viewer.open(small, confirm=False)
+    assert viewer.document.n == 4 and viewer.document.interventions == ()
+    assert viewer.undo()  # back to the long document with its what-if
+    doc = viewer.document
+    assert doc.T == T and doc.interventions == (clamp,)
+    np.testing.assert_allclose(doc.trace.h[:3000], expected_h, atol=1e-12)
+    viewer.apply_preset("random-sine")
+    assert viewer.document.interventions == ()
+    assert viewer.undo()
+    assert viewer.document.interventions == (clamp,)
+    np.testing.assert_allclose(viewer.document.trace.h[:3000], expected_h, atol=1e-12)
+    viewer.open(small, confirm=False)
+    viewer.open(long_with_whatif, confirm=False)  # a document saved with what-if on
+    assert viewer.document.interventions == (clamp,) and viewer.document.T == T
+    np.testing.assert_allclose(viewer.document.trace.h[:3000], expected_h, atol=1e-12)
