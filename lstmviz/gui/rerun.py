@@ -117,16 +117,25 @@ class RerunProgress(StatusProgress):
     def show_progress(self, computed: int, T: int) -> None:
         self.show_steps(computed, T)
 
+    def set_restoring(self, restoring: bool) -> None:
+        """A rerun that puts back the run from before a cancelled edit: nothing to cancel."""
+        if restoring == (not self.cancel_button.isEnabled()):
+            return
+        self.label.setText("Restoring the run before the cancelled change" if restoring
+                           else "Rerunning the cell")
+        self.cancel_button.setEnabled(not restoring)
+
 
 class RerunDriver(QObject):
     """Runs the Document's rerun between frames; reports an overflow in a dialog."""
 
     def __init__(self, document, window: QWidget | None, cancel: Callable[[], None],
-                 report: Callable[[str], None]):
+                 report: Callable[[str], None], restoring: Callable[[], bool] | None = None):
         super().__init__(window)
         self.document = document
         self.budget = FRAME_BUDGET
         self._cancel = cancel
+        self._restoring = restoring  # True: the rerun puts back a cancelled edit's run
         self._report = report
         self._started = 0.0
         self._shown_at = 0.0
@@ -175,6 +184,7 @@ class RerunDriver(QObject):
                     and not ends_soon):  # (a bar shown only to be hidden costs two relayouts)
                 self._shown_at = now
                 self.progress.show_progress(computed, doc.T)
+                self.progress.set_restoring(self._restoring is not None and self._restoring())
                 self.progress.show()
         else:
             self.timer.stop()

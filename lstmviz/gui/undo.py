@@ -95,6 +95,8 @@ class UndoController(QObject):
         self._applying = False
         self._forgetting = False
         self._streaming: tuple[QUndoCommand, bool] | None = None  # (command, forward) rerunning
+        self._cancelling = False  # cancel_rerun is undoing (redoing) the streaming command
+        self._restoring = False  # see `restoring`
         bind(self, document.params_changed, self._external_change)
         bind(self, document.input_changed, self._external_change)
         self._update_actions()
@@ -170,24 +172,38 @@ class UndoController(QObject):
 
     def _note_streaming(self, command, forward: bool) -> None:
         self._streaming = (command, forward) if self.document.rerunning else None
+        self._restoring = self._cancelling and self.document.rerunning
+
+    @property
+    def restoring(self) -> bool:
+        """The rerun in progress puts back the run from before a cancelled edit (the edit's
+        rerun had rewritten it in place): there is nothing left to cancel."""
+        return self._restoring and self.document.rerunning
 
     def cancel_rerun(self) -> None:
         """Cancel of a rerun in steps: undo the edit that started it (redo an undo); a rerun
-        that the stack did not start goes back to the last whole run."""
+        that the stack did not start goes back to the last whole run. The rerun that then
+        restores the run before is not cancellable (`restoring`): a second Cancel would only
+        flip the edit back."""
         doc = self.document
-        if not doc.rerunning:
+        if not doc.rerunning or self.restoring:
             return
         streaming, self._streaming = self._streaming, None
         if streaming is not None:
             command, forward = streaming
             index = self.stack.index()
-            if forward and index > 0 and self.stack.command(index - 1) is command:
-                self.undo()
-                return
-            if not forward and index < self.stack.count() and self.stack.command(index) is command:
-                self.redo()
-                return
+            self._cancelling = True
+            try:
+                if forward and index > 0 and self.stack.command(index - 1) is command:
+                    self.undo()
+                    return
+                if not forward and index < self.stack.count() and self.stack.command(index) is command:
+                    self.redo()
+                    return
+            finally:
+                self._cancelling = False
         doc.cancel_rerun()
+        self._restoring = doc.rerunning
 
     def _with_trace(self, state: CellState, interventions: tuple, land: Callable, label: str) -> bool:
         """land(what Document.replace needs for `state`): None when the Document streams the

@@ -102,11 +102,28 @@ def test_cancel_undoes_the_edit_and_redo_brings_it_back(qtbot, viewer, monkeypat
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
     assert doc.params.U_o[1, 2] == original.U_o[1, 2]
     assert session.undo.redo_action.isEnabled()
+    # the rerun that puts the old run back (the edit's rewrote it in place) has nothing to
+    # cancel: a second Cancel used to flip the edit back on (found by a new-user helper)
+    assert doc.rerunning and session.undo.restoring
+    qtbot.waitUntil(lambda: not cancel.isEnabled(), timeout=3000)
+    assert "Restoring" in window.findChild(QWidget, "rerunProgress").label.text()
+    session.undo.cancel_rerun()  # (as a click would, were it enabled)
+    assert doc.params.U_o[1, 2] == original.U_o[1, 2] and doc.rerunning
     session.wait()
     assert np.abs(doc.trace.h - reference_h(original, doc.xs)).max() < 1e-12
     assert viewer.redo()
     assert doc.params.U_o[1, 2] == -2.0 and not doc.rerunning
     assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+    # Cancel of an undo's rerun redoes the edit, once
+    assert session.undo.undo() and doc.rerunning
+    qtbot.waitUntil(lambda: cancel.isVisible() and cancel.isEnabled(), timeout=3000)
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    assert doc.params.U_o[1, 2] == -2.0 and session.undo.stack.index() == 1
+    session.undo.cancel_rerun()
+    assert doc.params.U_o[1, 2] == -2.0 and session.undo.stack.index() == 1
+    session.wait()
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+    assert not session.undo.restoring
 
 
 def test_an_input_edit_reruns_from_its_step_and_a_second_edit_restarts(qtbot, viewer):

@@ -61,7 +61,8 @@ class Session(QObject):
         from lstmviz.gui.rerun import RerunDriver
 
         # edits on long sequences land at once and their trace streams in between frames
-        self.rerun = RerunDriver(document, window, cancel=self.undo.cancel_rerun, report=self.error)
+        self.rerun = RerunDriver(document, window, cancel=self.undo.cancel_rerun, report=self.error,
+                                 restoring=lambda: self.undo.restoring)
         status = getattr(window, "statusBar", None)
         if callable(status):  # an edit that cannot stream (what-if on...): still no dialog
             self.undo.notify = lambda message: status().showMessage(message, 8000)
