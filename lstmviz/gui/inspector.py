@@ -302,6 +302,15 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
             f"<td class='num' style='padding-left:12px'>1 − i<sub>t</sub>[{k}] = 1 − {num(u.coupled_i)}</td>"
             f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
         )
+    elif whatif and abs(u.value - u.value_recorded) > 1e-12 * max(1.0, abs(u.value)):
+        # the headline is the value the rerun uses (the diagram's and the traces'), not the
+        # plain formula's: a learner reads this line first (found by a new-user helper)
+        rows.append(
+            f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
+            f"<td class='num' style='padding-left:12px'>{act}({num(u.z)}) = {value}, "
+            f"<span class='whatif'>what-if: {num(u.value_recorded)}</span></td>"
+            f"<td class='num' style='font-size:15px'><b>= {num(u.value_recorded)}</b></td></tr>"
+        )
     else:
         rows.append(
             f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
