@@ -202,7 +202,7 @@ class SetInputValue(Edit):
         self.row, self.col = int(row), int(col)
         self.new = parse_number(value, f"input t = {row}, {name}")
         self.old = float(doc.xs[row, col])
-        self.text = f"Set x_{row}[{name}] = {self.new:g}"
+        self.text = f"Set input t = {row}, {name} = {self.new:g}"
 
     def _with(self, doc, value: float) -> CellState:
         state = current_state(doc)

@@ -28,7 +28,7 @@ class StatusProgress(QWidget):
         self.cancel_button.setText("Cancel")
         self.cancel_button.setToolTip(cancel_tooltip)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 4, 0)
+        layout.setContentsMargins(12, 0, 4, 0)  # apart from the status line's message
         layout.setSpacing(6)
         layout.addWidget(self.label)
         layout.addWidget(self.bar)

@@ -53,7 +53,7 @@ def test_editing_a_value_reruns_the_trace_and_undoes(panel, doc, undo):  # noqa:
     assert panel.model.setData(index, "-0.5")
     assert doc.xs[3, 0] == -0.5 and doc.trace.x[3, 0] == -0.5
     assert not np.array_equal(doc.trace.h, before_h) and doc.dirty
-    assert undo.undo_action.text() == "&Undo Set x_3[x_0 (value)] = -0.5"
+    assert undo.undo_action.text() == "&Undo Set input t = 3, x_0 (value) = -0.5"
     assert undo.undo()
     assert doc.xs[3, 0] == 0.8 and np.array_equal(doc.trace.h, before_h)
     assert not doc.dirty  # back at the saved state

@@ -373,7 +373,7 @@ class TracePanels(QtWidgets.QWidget):
             plot.show_heatmap(quantize(values, scale.lo, scale.hi), values, scale)
             k, T = values.shape[1], values.shape[0]
             rows = ("input" if not per_unit else "unit") + ("s" if k != 1 else "")
-            plot.set_title_extra(f"{k} {rows} \u00d7 {T} step{'s' if T != 1 else ''}")
+            plot.set_title_extra(f"{k} {rows} \u00d7 {T:,} step{'s' if T != 1 else ''}".replace(",", " "))
 
     def _input_legend(self, labels) -> str:
         names = self.document.input_names
