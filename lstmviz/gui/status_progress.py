@@ -43,15 +43,25 @@ class StatusProgress(QWidget):
         self.label.setToolTip(text)
 
     def show_steps(self, computed: int, T: int) -> None:
-        self.bar.setRange(0, 1000)
-        self.bar.setValue(int(1000 * computed / max(T, 1)))
-        self.bar.setFormat(f"step {computed:,} of {T:,}".replace(",", " "))
+        # QProgressBar.setValue repaints at once (~5 ms here, in the middle of a rerun's tick):
+        # with updates off it is one paint with the rest of the frame
+        self.bar.setUpdatesEnabled(False)
+        try:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(1000 * computed / max(T, 1)))
+            self.bar.setFormat(f"step {computed:,} of {T:,}".replace(",", " "))
+        finally:
+            self.bar.setUpdatesEnabled(True)
 
     def show_fraction(self, fraction: float | None) -> None:
         """How far the work is (0..1), or None when it cannot say (a busy bar)."""
         if fraction is None:
             self.bar.setRange(0, 0)
             return
-        self.bar.setRange(0, 1000)
-        self.bar.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
-        self.bar.setFormat("%p%")
+        self.bar.setUpdatesEnabled(False)
+        try:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
+            self.bar.setFormat("%p%")
+        finally:
+            self.bar.setUpdatesEnabled(True)
