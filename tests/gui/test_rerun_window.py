@@ -488,7 +488,8 @@ def test_a_new_trace_of_the_same_shape_reloads_the_plots_one_per_frame(qtbot, vi
     assert len(waiting) >= len(lines) - 1  # at most one copied in the frame of the change
     for name in waiting:  # shaded from step 0: none of the old trace is shown as the new one
         assert traces.plot(name).stale_mask._edge == -0.5
-    qtbot.waitUntil(lambda: not traces.catching_up, timeout=3000)
+    assert traces.catching_up
+    assert window.session.wait() and not traces.catching_up  # (a Viewer's screenshot waits so)
     for name in lines:
         plot = traces.plot(name)
         assert not plot.stale_mask.isVisible()

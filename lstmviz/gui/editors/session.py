@@ -206,11 +206,14 @@ class Session(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.document.rerunning or any(job.busy for job in self._jobs())
+        traces = getattr(self.window, "traces", None)
+        return (self.document.rerunning or any(job.busy for job in self._jobs())
+                or bool(getattr(traces, "catching_up", False)))
 
     def wait(self, timeout_ms: int = 30000) -> bool:
-        """Process events until no file, trace or export work is pending and no rerun is
-        streaming in (tests, shutdown, lstmviz.Viewer)."""
+        """Process events until no file, trace or export work is pending, no rerun is
+        streaming in and the trace plots hold the whole trace (tests, shutdown,
+        lstmviz.Viewer: a screenshot after it shows what the Document holds)."""
         from PySide6.QtCore import QDeadlineTimer, QEventLoop
 
         deadline = QDeadlineTimer(timeout_ms)
