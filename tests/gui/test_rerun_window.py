@@ -379,8 +379,12 @@ def test_turning_what_if_on_and_editing_with_it_on_replay_in_the_background(qtbo
     undo.job.show_after_ms = 60_000
     clamp = ClampGate("f", 1.0, units=(0,))
     plain = doc.trace
+    window.analysis.show("whatif")
+    view = window.analysis.view("whatif")
     assert undo.submit(add_intervention(doc, clamp))
     assert undo.job.busy and doc.interventions == () and doc.trace is plain  # nothing landed yet
+    # the What-if view says it is computing and takes no new intervention meanwhile
+    assert not view.add_button.isEnabled() and "Computing" in view.summary.text()
     bar = window.findChild(QProgressBar, "traceProgressBar")
     assert not bar.isVisible()
     # a second change while the first is computed is refused, not made without the first, and
@@ -391,6 +395,7 @@ def test_turning_what_if_on_and_editing_with_it_on_replay_in_the_background(qtbo
     assert QApplication.activeModalWidget() is None
     assert undo.job.wait()
     assert doc.interventions == (clamp,) and doc.baseline_trace is plain
+    assert view.add_button.isEnabled() and view.clear_button.isEnabled()
     assert np.all(doc.trace.f[:, 0] == 1.0)
     np.testing.assert_allclose(doc.trace.h[:2000], clamped_forget_loop(doc.params, doc.xs[:2000], 0),
                                atol=1e-12)

@@ -157,6 +157,8 @@ class WhatIfView(AnalysisView):
         for action in (self.undo.undo_action, self.undo.redo_action):
             action.changed.connect(self._undo_state)
         self._undo_state()
+        self._summary_before_busy: str | None = None
+        self.undo.job.busy_changed.connect(self._busy)
         buttons.addWidget(self.remove_button)
         buttons.addWidget(self.clear_button)
         buttons.addStretch(1)
@@ -334,6 +336,24 @@ class WhatIfView(AnalysisView):
         for button, action in pairs:
             button.setEnabled(action.isEnabled())
             button.setToolTip(action.text().replace("&", ""))
+
+    def _busy(self, busy: bool) -> None:
+        """While the window computes a change in the background (a replay at T = 100 000 takes
+        seconds), say so here and take no new intervention: it would be refused."""
+        for button in (*self.quick_buttons.values(), self.add_button):
+            button.setEnabled(not busy)
+        if busy:
+            self.remove_button.setEnabled(False)
+            self.clear_button.setEnabled(False)
+            if self._summary_before_busy is None:
+                self._summary_before_busy = self.summary.text()
+            self.summary.setText("Computing the change in the background (progress and Cancel in "
+                                 "the status line)…")
+            return
+        self._fill_list()
+        before, self._summary_before_busy = self._summary_before_busy, None
+        if before is not None and self.summary.text().startswith("Computing the change"):
+            self.summary.setText(before)
 
     def _clicked(self, x: float, _y: float) -> None:
         self.document.set_step(int(round(x)))
