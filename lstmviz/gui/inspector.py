@@ -305,11 +305,12 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
     elif whatif and abs(u.value - u.value_recorded) > 1e-12 * max(1.0, abs(u.value)):
         # the headline is the value the rerun uses (the diagram's and the traces'), not the
         # plain formula's: a learner reads this line first (found by a new-user helper)
+        # (two rows: one would widen the table past the dock at 1280 px)
         rows.append(
             f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
-            f"<td class='num' style='padding-left:12px'>{act}({num(u.z)}) = {value}, "
-            f"<span class='whatif'>what-if: {num(u.value_recorded)}</span></td>"
+            "<td class='num' style='padding-left:12px'><span class='whatif'>what-if</span></td>"
             f"<td class='num' style='font-size:15px'><b>= {num(u.value_recorded)}</b></td></tr>"
+            f"<tr><td colspan='3' class='muted'>without it: {act}({num(u.z)}) = {value}</td></tr>"
         )
     else:
         rows.append(
