@@ -379,7 +379,7 @@ class WindowController(QObject):
     def _land(self, opened: opening.Opening, path: str, trace=None, recent: bool = True) -> bool:
         edit = OpeningEdit(self.document, opened)
         undo = self.session.undo
-        if not undo.submit(edit, trace=trace):
+        if not undo.submit(edit, trace=trace, supersede=True):
             self._queue = []
             return False
         if recent and opened.kind != "preset":

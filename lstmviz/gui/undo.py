@@ -108,11 +108,16 @@ class UndoController(QObject):
             self._report(message)
 
     # -- the three entry points --------------------------------------------------------------
-    def submit(self, edit: Edit | Callable[[], Edit], trace=None) -> bool:
+    def submit(self, edit: Edit | Callable[[], Edit], trace=None, supersede: bool = False) -> bool:
         """Check the edit, compute its trace (unless `trace` is it, computed elsewhere), then
         push it. False (and a message) when the edit is refused; the Document is unchanged
-        then."""
-        if self.job.busy:  # its edit is not on the stack yet: this one would be made without it
+        then. While a change is still computed in the background the edit is refused, unless
+        `supersede` (a file opened, a preset: they replace the state it was computed for),
+        which drops that change with a notice."""
+        if self.job.busy and supersede:
+            self.job.cancel(silent=True)
+            (self.notify or self.report)("The change still being computed was dropped")
+        elif self.job.busy:  # its edit is not on the stack yet: this one would be made without it
             message = "Still computing the last change: wait for it, or Cancel it in the status line"
             self.job.show_progress_now()  # the Cancel the notice speaks of
             (self.notify or self.report)(message)
@@ -188,6 +193,9 @@ class UndoController(QObject):
         doc = self.document
         if not doc.rerunning or self.restoring:
             return
+        if self.job.busy:  # a change computed on top of the edit being cancelled goes with it
+            self.job.cancel(silent=True)
+            (self.notify or self.report)("Cancelled the rerun and the change computed after it")
         streaming, self._streaming = self._streaming, None
         if streaming is not None:
             command, forward = streaming

@@ -546,3 +546,44 @@ def test_what_if_coming_back_with_an_undo_or_a_document_is_replayed_in_the_backg
     viewer.open(long_with_whatif, confirm=False)  # a document saved with what-if on
     assert viewer.document.interventions == (clamp,) and viewer.document.T == T
     np.testing.assert_allclose(viewer.document.trace.h[:3000], expected_h, atol=1e-12)
+
+
+def test_cancel_of_a_rerun_while_a_what_if_change_computes_undoes_just_the_edit(qtbot, viewer):
+    """Found by an attacking helper: the first Cancel was swallowed (undo refused while the
+    Job ran) and the second went around the undo stack, which cleared the whole history."""
+    from lstmviz.core.analysis import ZeroUnit
+    from lstmviz.gui.analysis.interventions import add_intervention
+
+    window, doc = viewer.window, viewer.document
+    undo = window.session.undo
+    first = doc.params.W_f[0, 0] + 0.5
+    assert undo.submit(SetWeight(doc, "W_f", (0, 0), first)) and window.session.wait()
+    original = doc.params.W_f[0, 1]
+    assert undo.submit(SetWeight(doc, "W_f", (0, 1), 0.5)) and doc.rerunning
+    assert undo.submit(add_intervention(doc, ZeroUnit(units=(3,)))) and undo.job.busy
+    undo.cancel_rerun()
+    assert not undo.job.busy and "change computed after it" in window.statusBar().currentMessage()
+    assert doc.params.W_f[0, 1] == original and doc.params.W_f[0, 0] == first
+    assert undo.stack.index() == 1 and undo.stack.count() == 2 and doc.interventions == ()
+    assert window.session.wait()
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+    assert viewer.undo() and doc.params.W_f[0, 0] != first  # the history is all there
+
+
+def test_a_preset_or_a_file_opened_while_a_change_computes_replaces_it(qtbot, viewer, tmp_path):
+    """An open or a preset during a what-if Job was dropped without a word to a script (the
+    Viewer raised nothing); it now drops the pending change, with a notice, and lands."""
+    from lstmviz.core.analysis import ClampGate
+    from lstmviz.gui.analysis.interventions import add_intervention
+
+    window, doc = viewer.window, viewer.document
+    undo = window.session.undo
+    clamp = ClampGate("f", 1.0, units=(0,))
+    assert undo.submit(add_intervention(doc, clamp)) and window.session.wait()
+    before = doc.params.W_f[0, 0]
+    assert undo.submit(SetWeight(doc, "W_f", (0, 0), before + 1.0)) and undo.job.busy
+    viewer.apply_preset("random-sine")
+    assert viewer.document.sources.preset_name == "random-sine" and not undo.job.busy
+    assert viewer.undo()  # back to the long document, with its what-if, without the dropped edit
+    doc = viewer.document
+    assert doc.T == T and doc.interventions == (clamp,) and doc.params.W_f[0, 0] == before
