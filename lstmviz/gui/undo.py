@@ -97,6 +97,10 @@ class UndoController(QObject):
         self._streaming: tuple[QUndoCommand, bool] | None = None  # (command, forward) rerunning
         self._cancelling = False  # cancel_rerun is undoing (redoing) the streaming command
         self._restoring = False  # see `restoring`
+        # streaming commands whose rerun a later edit restarted before it ended (oldest first):
+        # a Cancel of the later one leaves the earlier one's rerun going, cancellable in turn
+        self._unfinished: list[tuple[QUndoCommand, bool]] = []
+        bind(self, document.trace_progress, self._rerun_progress)
         bind(self, document.params_changed, self._external_change)
         bind(self, document.input_changed, self._external_change)
         self._update_actions()
@@ -176,8 +180,28 @@ class UndoController(QObject):
         return self._with_trace(state, interventions, land, f"{verb} {command.text()}: running the cell")
 
     def _note_streaming(self, command, forward: bool) -> None:
-        self._streaming = (command, forward) if self.document.rerunning else None
-        self._restoring = self._cancelling and self.document.rerunning
+        if not self.document.rerunning:
+            self._rerun_progress()
+            return
+        if not self._cancelling and self._streaming is not None:
+            self._unfinished.append(self._streaming)
+        self._streaming = (command, forward)
+        self._restoring = self._cancelling
+
+    def _rerun_progress(self, *_args) -> None:
+        if not self.document.rerunning:  # a rerun ended: nothing of it is left to cancel
+            self._streaming, self._unfinished, self._restoring = None, [], False
+
+    def _continues(self) -> bool:
+        """After a Cancel: is the rerun still going the earlier unfinished command's own?
+        Then it is that command's to cancel, not a restore."""
+        if not self._unfinished or not self.document.rerunning:
+            return False
+        command, forward = self._unfinished[-1]
+        index = self.stack.index()
+        if forward and index > 0 and self.stack.command(index - 1) is command:
+            return True
+        return not forward and index < self.stack.count() and self.stack.command(index) is command
 
     @property
     def restoring(self) -> bool:
@@ -200,16 +224,19 @@ class UndoController(QObject):
         if streaming is not None:
             command, forward = streaming
             index = self.stack.index()
-            self._cancelling = True
-            try:
-                if forward and index > 0 and self.stack.command(index - 1) is command:
-                    self.undo()
-                    return
-                if not forward and index < self.stack.count() and self.stack.command(index) is command:
-                    self.redo()
-                    return
-            finally:
-                self._cancelling = False
+            back = forward and index > 0 and self.stack.command(index - 1) is command
+            ahead = not forward and index < self.stack.count() and self.stack.command(index) is command
+            if back or ahead:
+                self._cancelling = True
+                try:
+                    undone = self.undo() if back else self.redo()
+                finally:
+                    self._cancelling = False
+                if not undone:  # refused (with its message): the rerun goes on, still cancellable
+                    self._streaming = streaming
+                elif self._continues():
+                    self._streaming, self._restoring = self._unfinished.pop(), False
+                return
         doc.cancel_rerun()
         self._restoring = doc.rerunning
 

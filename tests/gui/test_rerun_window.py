@@ -587,3 +587,25 @@ def test_a_preset_or_a_file_opened_while_a_change_computes_replaces_it(qtbot, vi
     assert viewer.undo()  # back to the long document, with its what-if, without the dropped edit
     doc = viewer.document
     assert doc.T == T and doc.interventions == (clamp,) and doc.params.W_f[0, 0] == before
+
+
+def test_cancel_after_two_quick_edits_undoes_them_one_at_a_time(qtbot, viewer):
+    """W1's rerun is restarted by W2 before it ends: Cancel undoes W2, and W1's rerun, still
+    going, is W1's to cancel (it was labelled a restore, its Cancel disabled)."""
+    window, doc = viewer.window, viewer.document
+    undo = window.session.undo
+    w0 = doc.params
+    assert undo.submit(SetWeight(doc, "W_f", (0, 0), 2.0)) and doc.rerunning
+    assert undo.submit(SetWeight(doc, "W_f", (1, 0), 2.0)) and doc.rerunning
+    undo.cancel_rerun()
+    assert doc.params.W_f[1, 0] != 2.0 and doc.params.W_f[0, 0] == 2.0 and undo.stack.index() == 1
+    assert doc.rerunning and not undo.restoring  # W1's own rerun
+    undo.cancel_rerun()
+    assert doc.params.W_f[0, 0] == w0.W_f[0, 0] and undo.stack.index() == 0
+    assert undo.restoring  # now it puts W0's run back
+    undo.cancel_rerun()
+    assert undo.stack.index() == 0
+    assert window.session.wait() and not undo.restoring
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
+    assert viewer.redo() and viewer.redo() and doc.params.W_f[1, 0] == 2.0
+    assert np.abs(doc.trace.h - reference_h(doc.params, doc.xs)).max() < 1e-12
