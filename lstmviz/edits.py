@@ -20,7 +20,7 @@ import numpy as np
 from lstmviz.core.cell import check_sequence, cut_to_sequence_length, run
 from lstmviz.core.params import GATES, PEEPHOLES, WEIGHT_KEYS, LSTMParams
 from lstmviz.core.trace import Trace
-from lstmviz.document import CellState, ComputedRun, kept_initial_state
+from lstmviz.document import CellState, ComputedRun, fitting_interventions, kept_initial_state
 from lstmviz.errors import LstmvizError
 
 
@@ -32,19 +32,6 @@ def compute_trace(state: CellState, progress=None) -> Trace:
     """The trace a state leads to (safe to call from a worker thread). progress(fraction)
     returning False stops the run (lstmviz.core.cell.RunCancelled)."""
     return run(state.params, state.xs, h0=state.h0, c0=state.c0, progress=progress)
-
-
-def fitting_interventions(interventions, n: int, T: int) -> tuple:
-    """The what-if interventions that still fit a cell of n units over T steps (the Document
-    drops the others, or refuses them when they were asked for)."""
-    fitting = []
-    for iv in interventions:
-        try:
-            iv.validate(n, T)
-        except LstmvizError:
-            continue
-        fitting.append(iv)
-    return tuple(fitting)
 
 
 def compute_landing(state: CellState, interventions=(), progress=None, baseline: Trace | None = None

@@ -19,7 +19,8 @@ from lstmviz.document.state import (
     Sources,
     ViewOptions,
     ViewState,
+    fitting_interventions,
 )
 
 __all__ = ["DEFAULT_OPTIONS", "CellState", "ComputedRun", "Document", "Snapshot", "Sources", "ViewOptions",
-           "ViewState", "kept_initial_state"]
+           "ViewState", "fitting_interventions", "kept_initial_state"]

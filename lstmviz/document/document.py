@@ -42,6 +42,7 @@ from lstmviz.document.state import (
     ViewOptions,
     ViewState,
     default_units,
+    fitting_interventions,
 )
 from lstmviz.errors import LstmvizError
 
@@ -191,8 +192,7 @@ class Document:
             self.finish_rerun()  # what-if reruns from the whole baseline
         old = self._state
         cell = old.cell if cell is None else cell.check(old.cell)
-        computed_changed = not (cell.params is old.cell.params and cell.xs is old.cell.xs
-                                and cell.h0 is old.cell.h0 and cell.c0 is old.cell.c0)
+        computed_changed = not cell.same_run(old.cell)
         wanted = old.interventions if interventions is _KEEP else tuple(interventions)
         rerun, computed = (None, None) if computed_changed else (self._rerun, old.computed)
         if trace is not None:
@@ -209,15 +209,8 @@ class Document:
                 baseline = run(cell.params, cell.xs, h0=cell.h0, c0=cell.c0)
         else:
             baseline = old.baseline_trace
-        fitting = []
-        for iv in wanted:
-            try:
-                iv.validate(baseline.n, baseline.T)
-                fitting.append(iv)
-            except LstmvizError:
-                if interventions is not _KEEP:  # asked for explicitly: refuse
-                    raise
-        fitting = tuple(fitting)
+        # asked for explicitly: refuse those that do not fit; kept ones are dropped quietly
+        fitting = fitting_interventions(wanted, baseline.n, baseline.T, refuse=interventions is not _KEEP)
         if not fitting:
             shown = baseline
         elif fitting == old.interventions and baseline is old.baseline_trace:

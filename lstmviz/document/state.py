@@ -68,6 +68,11 @@ class CellState:
     def replace(self, **changes) -> CellState:
         return dataclasses.replace(self, **changes)
 
+    def same_run(self, other: CellState) -> bool:
+        """Both compute the same trace: the same arrays (identity, as the Document tells)."""
+        return (self.params is other.params and self.xs is other.xs and self.h0 is other.h0
+                and self.c0 is other.c0)
+
     def cost(self) -> int:
         """A rough measure of the work of a trace (steps x per-step size)."""
         n = self.params.n
@@ -191,6 +196,21 @@ class ViewState:
         if (step, unit, units) == (self.step, self.unit, self.units):
             return self
         return dataclasses.replace(self, step=step, unit=unit, units=units)
+
+
+def fitting_interventions(interventions, n: int, T: int, refuse: bool = False) -> tuple:
+    """The what-if interventions that fit a cell of n units over T steps; the others are
+    dropped, or, with `refuse`, raise their LstmvizError (they were asked for explicitly)."""
+    fitting = []
+    for iv in interventions:
+        try:
+            iv.validate(n, T)
+        except LstmvizError:
+            if refuse:
+                raise
+            continue
+        fitting.append(iv)
+    return tuple(fitting)
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,8 +21,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
-from lstmviz.document import CellState
-from lstmviz.edits import Edit, compute_landing, fitting_interventions
+from lstmviz.document import CellState, fitting_interventions
+from lstmviz.edits import Edit, compute_landing
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.binding import bind
 from lstmviz.gui.workers import Job, describe_error
@@ -250,7 +250,7 @@ class UndoController(QObject):
             land(None)  # lands now; the Document reruns in steps (lstmviz.gui.rerun)
             return True
         # The Document's own run serves when the state computes the same cell (a what-if edit).
-        same = not doc.rerunning and _same_run(doc.cell, state)
+        same = not doc.rerunning and doc.cell.same_run(state)
         baseline = doc.baseline_trace if same else None
         cost = (0 if same else state.cost()) + (2 * state.cost() if interventions else 0)
         if cost <= self.sync_cost_limit:
@@ -322,8 +322,3 @@ class UndoController(QObject):
         undo_text, redo_text = self.stack.undoText(), self.stack.redoText()
         self.undo_action.setText(f"&Undo {undo_text}" if undo_text else "&Undo")
         self.redo_action.setText(f"&Redo {redo_text}" if redo_text else "&Redo")
-
-
-def _same_run(a: CellState, b: CellState) -> bool:
-    """The two states compute the same trace (the same arrays: how the Document tells)."""
-    return a.params is b.params and a.xs is b.xs and a.h0 is b.h0 and a.c0 is b.c0
