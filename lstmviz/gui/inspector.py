@@ -7,6 +7,7 @@ set_selection (links in the text select the component they name).
 
 from __future__ import annotations
 
+import re
 import time
 from html import escape
 
@@ -140,6 +141,42 @@ def equation_row(parts: list[tuple[str, str]]) -> str:
 
 def op(text: str) -> tuple[str, str]:
     return (f"<span style='font-size:16px'>&nbsp;{text}&nbsp;</span>", "")
+
+
+# An equation row wider than this (estimated) is broken after its "=": the default inspector
+# dock shows ~350 px of it (1280 x 720), and U (5x5) · h = U h needed ~435 (a sideways scroll).
+ROW_WIDTH_PX = 350
+DIGIT_PX = 7.3  # a character of a number at 13 px
+CELL_PADDING_PX = 6
+BRACKETS_PX = 12  # a matrix's two bracket columns
+OPERATOR_PX = 20
+_NUMBER_CELL = re.compile(r"<td class='num'[^>]*>([^<]*)</td>")
+
+
+def _row_width(parts: list[tuple[str, str]]) -> float:
+    """The width an equation row takes, estimated from the text of its matrices' cells."""
+    width = 0.0
+    for body, _ in parts:
+        rows = [_NUMBER_CELL.findall(row) for row in body.split("</tr>")]
+        rows = [row for row in rows if row]
+        if not rows:
+            width += OPERATOR_PX
+            continue
+        columns = zip(*rows)
+        width += BRACKETS_PX + sum(max(len(text) for text in col) * DIGIT_PX + CELL_PADDING_PX
+                                   for col in columns)
+    return width
+
+
+def equation_rows(parts: list[tuple[str, str]]) -> str:
+    """equation_row, broken after the last "=" into two rows when it would not fit the dock."""
+    equals = [i for i, (body, cap) in enumerate(parts) if not cap and "=" in body and "<table" not in body]
+    if _row_width(parts) <= ROW_WIDTH_PX or not equals or equals[-1] == 0:
+        return equation_row(parts)
+    cut = equals[-1]
+    indent = "&nbsp;" * 4
+    rest = [(f"<span style='font-size:16px'>{indent}{parts[cut][0]}</span>", "")] + parts[cut + 1:]
+    return equation_row(parts[:cut]) + "<div style='margin-top:2px'></div>" + equation_row(rest)
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -484,7 +521,7 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
     else:
         lines.append([(f"<span style='font-size:15px'>{a} = {act}(</span>", ""), (vec(mv.z), z),
                       op(") ="), (vec(mv.a), a)])
-    body = "<div style='margin-top:5px'></div>".join(equation_row(line) for line in lines)
+    body = "<div style='margin-top:5px'></div>".join(equation_rows(line) for line in lines)
     return (
         f"<h3>{title}</h3>{body}"
         f"<div class='muted'>Row k = {k} is shaded: it is worked term by term below.</div>{note}"
