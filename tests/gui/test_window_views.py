@@ -188,3 +188,41 @@ def test_an_active_what_if_is_marked_on_the_diagram_and_stated_by_the_inspector(
     settle(qtbot)
     assert window.diagram.whatif_marks() == {} and window.diagram.whatif_note == ""
     assert "What-if" not in window.inspector.plain_text()
+
+
+def test_the_whole_layer_fits_the_inspector_of_a_small_screen(qtbot, make_window):
+    """A 5-unit cell's U (5x5) · h = U h row was ~435 px wide in the ~350 px the inspector
+    shows at 1280 x 720: its result sat behind a sideways scroll. Such a row now breaks
+    after its "=", and nothing scrolls sideways."""
+    import numpy as np
+
+    from lstmviz.core.params import LSTMParams
+    from lstmviz.document import Document
+
+    params = LSTMParams.random(5, 3, seed=2)
+    doc = Document(params, np.random.default_rng(2).normal(size=(40, 3)), title="n = 5")
+    window = make_window(document=doc)
+    window.resize(*SMALL_SCREEN)
+    doc.set_selection("f")
+    doc.set_step(3)
+    settle(qtbot, 6)
+    browser = window.inspector.browser
+    assert "The whole layer at once" in browser.toPlainText()
+    assert browser.horizontalScrollBar().maximum() == 0
+
+
+def test_the_what_if_panel_shows_all_its_controls_on_a_small_screen(qtbot, make_window):
+    """At 1280 x 720 the What-if view was laid out 550 px tall in its ~290 px dock (the plot
+    canvas's size hint counted): Add, Remove, Clear and Undo were below the visible part."""
+    window = make_window("memory-cell")
+    window.resize(*SMALL_SCREEN)
+    settle(qtbot)
+    dock = window.analysis.show("whatif")
+    settle(qtbot, 6)
+    view, scroll = window.analysis.views["whatif"], dock.widget()
+    assert scroll.verticalScrollBar().maximum() == 0, (view.height(), scroll.viewport().height())
+    visible = scroll.viewport().rect()
+    for button in (view.add_button, view.remove_button, view.clear_button, view.undo_button,
+                   view.redo_button, *view.quick_buttons.values()):
+        corner = button.mapTo(scroll.viewport(), button.rect().bottomRight())
+        assert visible.contains(corner), button.text()

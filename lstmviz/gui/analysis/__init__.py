@@ -162,8 +162,16 @@ def _scrolling(view):
     main window grows to fit its docks, so a view whose controls need 825 px would push a
     1280-px window off the screen (issue 10). In a scroll area the view keeps its own minimum
     and scrolls when the dock is smaller."""
-    from PySide6.QtWidgets import QFrame, QScrollArea
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy
 
+    # A plot canvas's 640 x 480 size hint went into the view's height-for-width (which its
+    # wrapped labels make the scroll area ask for): the What-if view was laid out 550 px tall
+    # in a 290-px dock, scrolling although its minimum fit. Canvases take the height there is.
+    for canvas in view.findChildren(pg.GraphicsView):
+        policy = canvas.sizePolicy()
+        policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
+        canvas.setSizePolicy(policy)
     scroll = QScrollArea()
     scroll.setObjectName(f"{type(view).__name__}Scroll")
     scroll.setWidgetResizable(True)

@@ -55,8 +55,27 @@ def new_plot(title: str = "", view_box: pg.ViewBox | None = None, left: str = ""
     return item
 
 
+TITLE_ROW_PX = 18  # pyqtgraph gives a title row 30 px; a 9-pt line needs 18 (views in 290-px docks)
+
+
 def set_title(item: pg.PlotItem, html: str) -> None:
     item.setTitle(html, justify="left", size="9pt", color="#222")
+    item.titleLabel.setMaximumHeight(TITLE_ROW_PX)
+    item.layout.setRowFixedHeight(0, TITLE_ROW_PX)
+    label = item.titleLabel
+    if not getattr(label, "_lstmviz_narrow", False):
+        # pyqtgraph makes the title's width the plot's minimum (again at every resize): a long
+        # one made the Activation curve's plot 466 px wide in a 382-px canvas, its right part
+        # cut off. The end of a long title is cut instead.
+        wide_min = label.updateMin
+
+        def narrow_min():
+            wide_min()
+            label.setMinimumWidth(0)
+
+        label.updateMin = narrow_min
+        label._lstmviz_narrow = True
+        narrow_min()
 
 
 def layout_widget() -> pg.GraphicsLayoutWidget:

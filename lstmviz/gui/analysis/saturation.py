@@ -131,7 +131,7 @@ class SaturationView(AnalysisView):
             "A forget gate high on y is a unit that remembers; saturated gates pass almost no gradient "
             "(σ′ ≈ 0). Click a dot to select its unit everywhere; Shift-click adds it to the plotted units.")
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(260)
+        self.view.setMinimumHeight(380)  # scatter and histogram rows readable; the dock scrolls
         self.columns = {g: _GateColumn(self, g, self.view, col) for col, g in enumerate(SIGMOID_GATES)}
         layout = self.view.ci.layout
         layout.setRowStretchFactor(0, 3)

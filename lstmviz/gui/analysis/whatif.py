@@ -55,28 +55,36 @@ class WhatIfView(AnalysisView):
         self._spans: list[pg.LinearRegionItem] = []
 
         # -- quick interventions on the selected unit -------------------------------------------
-        quick = QtWidgets.QGroupBox("The selected unit, every step")
-        quick_layout = QtWidgets.QGridLayout(quick)
-        quick_layout.setContentsMargins(6, 4, 6, 6)
+        # one row with a label, not a group box: the panel fits the bottom dock of a 720-px screen
+        quick = QtWidgets.QWidget()
+        quick_layout = QtWidgets.QHBoxLayout(quick)
+        quick_layout.setContentsMargins(2, 0, 2, 0)
+        quick_layout.setSpacing(3)
+        quick_label = QtWidgets.QLabel("Unit k, all steps:")
+        common.set_tip(quick_label, "Quick interventions on the selected unit, at every step")
+        quick_layout.addWidget(quick_label)
         self.quick_buttons = {}
-        for index, (key, label, tip) in enumerate((
+        for key, label, tip in (
             ("f1", "f = 1", "Clamp the forget gate open: the unit never forgets"),
             ("f0", "f = 0", "Clamp the forget gate shut: the unit forgets at every step"),
             ("i0", "i = 0", "Clamp the input gate shut: nothing new is written"),
             ("zero", "zero it", "Set the unit's h and c to 0 after every step (a lesion)"),
-        )):
+        ):
             button = QtWidgets.QPushButton(label)
             button.setObjectName(f"whatIfQuick_{key}")
             common.set_tip(button, tip)
             button.clicked.connect(lambda _c=False, k=key: self.quick(k))
-            quick_layout.addWidget(button, index // 2, index % 2)
+            button.setMinimumWidth(48)
+            quick_layout.addWidget(button)
             self.quick_buttons[key] = button
 
-        # -- the full form ------------------------------------------------------------------------
+        # -- the full form: four rows of a grid (a form of six rows and the list below it
+        # needed ~560 px; the bottom dock of a 1280 x 720 window shows ~265) ---------------
         form_box = QtWidgets.QGroupBox("New intervention")
-        form = QtWidgets.QFormLayout(form_box)
+        form = QtWidgets.QGridLayout(form_box)
         form.setContentsMargins(6, 4, 6, 6)
-        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(4)
+        form.setVerticalSpacing(3)
         self.kind_box = QtWidgets.QComboBox()
         self.kind_box.setObjectName("whatIfKind")
         for key, label in KINDS:
@@ -124,12 +132,21 @@ class WhatIfView(AnalysisView):
         common.set_tip(self.add_button, "Add this intervention and rerun the cell (undoable)")
         self.add_button.clicked.connect(self.add_from_form)
         self.value_label = QtWidgets.QLabel("value")
-        form.addRow("what", self.kind_box)
-        form.addRow("gate", self.gate_box)
-        form.addRow(self.value_label, self.value_box)
-        form.addRow("units", units_row)
-        form.addRow("steps", steps_row)
-        form.addRow(self.add_button)
+        units_row.setContentsMargins(0, 0, 0, 0)
+        steps_row.setContentsMargins(0, 0, 0, 0)
+        form.addWidget(QtWidgets.QLabel("what"), 0, 0)
+        form.addWidget(self.kind_box, 0, 1, 1, 3)
+        form.addWidget(QtWidgets.QLabel("gate"), 1, 0)
+        form.addWidget(self.gate_box, 1, 1)
+        form.addWidget(self.value_label, 1, 2)
+        form.addWidget(self.value_box, 1, 3)
+        form.addWidget(QtWidgets.QLabel("units"), 2, 0)
+        form.addLayout(units_row, 2, 1, 1, 3)
+        form.addWidget(QtWidgets.QLabel("steps"), 3, 0)
+        form.addLayout(steps_row, 3, 1, 1, 2)
+        form.addWidget(self.add_button, 3, 3)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
 
         # -- what is on ---------------------------------------------------------------------------
         on_box = QtWidgets.QGroupBox("On now (applied in order)")
@@ -137,7 +154,8 @@ class WhatIfView(AnalysisView):
         on_layout.setContentsMargins(6, 4, 6, 6)
         self.list = QtWidgets.QListWidget()
         self.list.setObjectName("whatIfList")
-        self.list.setMinimumHeight(60)
+        self.list.setMinimumHeight(44)
+        self.list.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
         self.list.setAlternatingRowColors(True)
         buttons = QtWidgets.QHBoxLayout()
         self.remove_button = QtWidgets.QPushButton("Remove")
@@ -159,25 +177,20 @@ class WhatIfView(AnalysisView):
         self._undo_state()
         self._summary_before_busy: str | None = None
         self.undo.job.busy_changed.connect(self._busy)
-        buttons.addWidget(self.remove_button)
-        buttons.addWidget(self.clear_button)
-        buttons.addStretch(1)
+        for button in (self.remove_button, self.clear_button, self.undo_button, self.redo_button):
+            buttons.addWidget(button)
         on_layout.addWidget(self.list, 1)
         on_layout.addLayout(buttons)
-        undo_row = QtWidgets.QHBoxLayout()
-        undo_row.addWidget(self.undo_button)
-        undo_row.addWidget(self.redo_button)
-        undo_row.addStretch(1)
-        on_layout.addLayout(undo_row)
 
         side = QtWidgets.QWidget()
         side_layout = QtWidgets.QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(4)
         side_layout.addWidget(quick)
         side_layout.addWidget(form_box)
         side_layout.addWidget(on_box, 1)
-        side.setMinimumWidth(270)
-        side.setMaximumWidth(330)
+        side.setMinimumWidth(300)
+        side.setMaximumWidth(360)
 
         # -- plots --------------------------------------------------------------------------------
         self.quantity_box = QtWidgets.QComboBox()
@@ -195,7 +208,7 @@ class WhatIfView(AnalysisView):
         top.addWidget(self.summary, 1)
 
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(220)
+        self.view.setMinimumHeight(170)  # (with the side panel, fits the bottom dock at 1280 x 720)
         self.values_vb, self.delta_vb, self.heat_vb = ClickViewBox(), ClickViewBox(), ClickViewBox()
         self.values_plot = new_plot(view_box=self.values_vb)
         self.delta_plot = new_plot(view_box=self.delta_vb, left="after − before")
