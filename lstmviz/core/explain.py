@@ -17,7 +17,6 @@ import numpy as np
 
 from lstmviz.components import GATE_IDS, Component, component, shapes_summary, term_shapes
 from lstmviz.core.activations import activation
-from lstmviz.core.analysis.gradients import cell_path_factor, forget_product
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
 
@@ -430,6 +429,8 @@ def cell_work(trace: Trace, step: int, unit: int) -> CellWork:
 
 def cell_path(params: LSTMParams, trace: Trace, step: int, unit: int) -> CellPath:
     """∂c_t/∂c_{t-1} for one unit at one step, with the numbers (lstmviz.core.analysis.gradients)."""
+    from lstmviz.core.analysis.gradients import cell_path_factor, forget_product  # (only the c part needs it)
+
     step = _check_step(trace, step)
     k = _check_unit(trace.n, unit)
     f = float(trace.f[step][k])

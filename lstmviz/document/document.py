@@ -27,12 +27,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmviz.core.cell import check_sequence, run
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
-from lstmviz.document.rerun import Rerun, plan
 from lstmviz.document.signals import Signal
 from lstmviz.document.state import (
     CellState,
@@ -45,6 +44,9 @@ from lstmviz.document.state import (
     fitting_interventions,
 )
 from lstmviz.errors import LstmvizError
+
+if TYPE_CHECKING:
+    from lstmviz.document.rerun import Rerun
 
 _KEEP = object()  # "leave this part of the state as it is"
 # Work (CellState.cost) below this is computed at once even when reruns stream: ~10 ms here.
@@ -258,6 +260,8 @@ class Document:
         if (not self.stream_reruns or self._holds or old.interventions
                 or cell.cost() <= self.stream_cost_min):
             return False
+        from lstmviz.document.rerun import plan  # only an edit of a long run gets this far
+
         return plan(old.cell, cell, old.baseline_trace) is not None
 
     def _streamed(self, old: Snapshot, cell: CellState, wanted: tuple) -> Rerun | None:
@@ -266,6 +270,8 @@ class Document:
         if (not self.stream_reruns or self._holds or wanted or old.interventions
                 or cell.cost() <= self.stream_cost_min):
             return None
+        from lstmviz.document.rerun import Rerun, plan  # only an edit of a long run gets this far
+
         how = plan(old.cell, cell, old.baseline_trace)
         if how is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -58,6 +59,35 @@ def after_first_paint(window, callback) -> None:
     hook.callbacks.append(callback)
     if hook.painted:
         QTimer.singleShot(0, hook, hook.run)
+
+
+_collection_held = False  # once per process: for its first window
+# ... and at most this long, should that window never be painted (a failed build, a test)
+COLLECTION_HELD_MAX_MS = 5000
+
+
+def hold_garbage_collection(window) -> None:
+    """Start-up: no cyclic garbage collection from now until `window` is first painted.
+    Building the first window makes ~100 000 objects that live as long as it does (pyqtgraph,
+    the views), and the collector's passes over them (~30 ms, one of them a full pass) would
+    delay the first paint; the pass it owes runs once the window is up."""
+    global _collection_held
+    if _collection_held or not gc.isenabled():  # (someone else's choice: left as it is)
+        return
+    from PySide6.QtCore import QTimer
+
+    _collection_held = True
+    gc.disable()
+    held = True
+
+    def resume() -> None:
+        nonlocal held
+        if held:
+            held = False
+            gc.enable()
+
+    after_first_paint(window, resume)
+    QTimer.singleShot(COLLECTION_HELD_MAX_MS, resume)
 
 
 def window_icon():

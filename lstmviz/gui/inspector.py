@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from html import escape
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QTextDocument
@@ -44,7 +43,6 @@ from lstmviz.core.explain import (
     term_limit,
 )
 from lstmviz.gui import style
-from lstmviz.gui.analysis.interventions import acting_at
 from lstmviz.gui.binding import bind
 from lstmviz.gui.spinbox import SpinBox
 
@@ -394,6 +392,8 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
             )
     z_gap = abs(u.z - u.z_recorded)
     if whatif:
+        from html import escape  # (what-if only: not needed for the first page)
+
         what = "; ".join(iv.describe() for iv in whatif)
         html.append(
             f"<div class='whatif'>What-if {escape(what)}: the rerun uses z = {num(u.z_recorded, 6)} and "
@@ -739,6 +739,8 @@ def whatif_banner_html(interventions, acting) -> str:
     """The line at the top of the page while what-if interventions are on."""
     if not interventions:
         return ""
+    from html import escape  # (what-if only: not needed for the first page)
+
     what = "; ".join(escape(iv.describe()) for iv in interventions)
     here = (" It changes what is shown here." if acting
             else " It does not act on this part, unit and step directly; the numbers come from the rerun.")
@@ -917,7 +919,11 @@ class Inspector(QWidget):
         bar = self.browser.verticalScrollBar()
         scroll = bar.value()
         interventions = tuple(doc.interventions)
-        acting = acting_at(interventions, selection, doc.unit, doc.step, doc.T) if interventions else ()
+        acting = ()
+        if interventions:  # (what-if only: its module is not needed for the first page)
+            from lstmviz.gui.analysis.interventions import acting_at
+
+            acting = acting_at(interventions, selection, doc.unit, doc.step, doc.T)
         self._set_html(explanation_html(ex, self.form(), self.all_terms, interventions, acting,
                                         stale=doc.stale()))
         if bar.value() != scroll:

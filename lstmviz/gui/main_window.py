@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from lstmviz.components import COMPONENTS
 from lstmviz.errors import LstmvizError
-from lstmviz.gui.app import after_first_paint
+from lstmviz.gui.app import after_first_paint, hold_garbage_collection
 from lstmviz.gui.binding import bind
 from lstmviz.gui.diagram import CellDiagram
 from lstmviz.gui.inspector import Inspector
@@ -48,6 +48,7 @@ TRACES_HEIGHT = 320
 class MainWindow(QMainWindow):
     def __init__(self, document, parent=None):
         super().__init__(parent)
+        hold_garbage_collection(self)  # until the window is painted
         self.document = document
         self.setObjectName("mainWindow")
         self.menus: dict[str, QMenu] = {}

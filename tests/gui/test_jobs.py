@@ -36,3 +36,28 @@ def test_a_running_job_lowers_the_switch_interval_and_restores_it(qtbot):
     job.start(fails, results.append, errors.append)
     assert job.wait() and len(errors) == 1
     qtbot.waitUntil(lambda: sys.getswitchinterval() == default)  # restored after an error too
+
+
+def test_garbage_collection_waits_for_the_first_window_to_be_painted(qtbot, monkeypatch):
+    """Start-up: the collector's passes over the objects the first window makes (~30 ms)
+    came before its first paint; they wait until it is painted, once per process."""
+    import gc
+
+    from PySide6.QtWidgets import QLabel
+
+    from lstmviz.gui import app
+
+    assert gc.isenabled()
+    monkeypatch.setattr(app, "_collection_held", False)
+    window = QLabel("first")
+    qtbot.addWidget(window)
+    try:
+        app.hold_garbage_collection(window)
+        assert not gc.isenabled()
+        second = QLabel("second")
+        qtbot.addWidget(second)
+        app.hold_garbage_collection(second)  # once per process: nothing more
+        window.show()
+        qtbot.waitUntil(gc.isenabled, timeout=3000)
+    finally:
+        gc.enable()

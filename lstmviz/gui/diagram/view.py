@@ -195,10 +195,12 @@ class CellDiagram(QGraphicsView):
 
     def _on_interventions(self, *_args) -> None:
         """Mark what an active what-if intervention changes: the values drawn are the rerun's."""
-        from lstmviz.gui.analysis.interventions import marks
-
         doc = self.document
-        marked = marks(doc.interventions)
+        marked = {}
+        if doc.interventions:  # (what-if only: its module is not needed for the first paint)
+            from lstmviz.gui.analysis.interventions import marks
+
+            marked = marks(doc.interventions)
         for cid, items in self._items.items():
             for item in items:
                 setter = getattr(item, "set_whatif", None)
