@@ -52,9 +52,10 @@ PLOT_MIN_HEIGHT = 84
 PROGRESS_REDRAW_S = 0.2
 # From this many steps a new trace of the same shape is copied into the plots one per frame.
 RELOAD_IN_TURNS_FROM_T = 20_000
-# Catching up, a frame copies plots until this many values (rows x lines): the last rows of a
-# short rerun go into every plot in one frame (~2 ms of copying for five plots at T = 10 000),
-# a long one's still one plot per frame.
+# Catching up, a frame copies at most this many values (rows x lines) into the plots: the last
+# rows of a short rerun go into every plot in one frame (~2 ms of copying for five plots at
+# T = 10 000); a 100 000-step plot of 8 lines takes two frames (one took ~13 ms of copying
+# and the repaint of the whole plot).
 CATCH_UP_VALUES = 1 << 19
 FIGURE_WIDTH = 1100  # "Export picture" of the traces: at least this wide ...
 FIGURE_PLOT_HEIGHT = 170  # ... and this tall per plot, whatever the dock shows on screen
@@ -503,13 +504,18 @@ class TracePanels(QtWidgets.QWidget):
             plot = self._plots[name]
             lo = self._plot_fresh.get(name, 0)
             if plot.mode == "lines" and plot.lines.rows.shape[1] == doc.T and lo < doc.T:
-                values = (doc.T - lo) * max(1, len(plot.lines.labels))
-                if copied and copied + values > CATCH_UP_VALUES:
-                    QtCore.QTimer.singleShot(0, self, self._catch_up_next)  # (not after self is deleted)
-                    return
-                self._copy_rows(name, doc.T)
-                copied += values
-        self._fit_y_ranges()
+                lines = max(1, len(plot.lines.labels))
+                if copied and copied + (doc.T - lo) * lines > CATCH_UP_VALUES:
+                    break  # whole plots per frame; only a plot too big for one goes in parts
+                hi = min(doc.T, lo + max(1, CATCH_UP_VALUES // lines))  # (100 000 x 8: two frames)
+                self._copy_rows(name, hi)
+                copied += (hi - lo) * lines
+                if hi < doc.T:
+                    break
+        else:
+            self._fit_y_ranges()
+            return
+        QtCore.QTimer.singleShot(0, self, self._catch_up_next)  # (not after self is deleted)
 
     def _on_step_changed(self, step: int) -> None:
         grow = self.option("trace_animation") == "grow"
