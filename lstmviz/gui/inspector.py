@@ -149,6 +149,7 @@ CELL_PADDING_PX = 6
 BRACKETS_PX = 12  # a matrix's two bracket columns
 OPERATOR_PX = 20
 _NUMBER_CELL = re.compile(r"<td class='num'[^>]*>([^<]*)</td>")
+_TAG = re.compile(r"<[^>]*>")  # (an operator's text is what is left: its style= holds a "=" too)
 
 
 def _row_width(parts: list[tuple[str, str]]) -> float:
@@ -168,7 +169,8 @@ def _row_width(parts: list[tuple[str, str]]) -> float:
 
 def equation_rows(parts: list[tuple[str, str]]) -> str:
     """equation_row, broken after the last "=" into two rows when it would not fit the dock."""
-    equals = [i for i, (body, cap) in enumerate(parts) if not cap and "=" in body and "<table" not in body]
+    equals = [i for i, (body, cap) in enumerate(parts)
+              if not cap and "<table" not in body and "=" in _TAG.sub("", body)]
     if _row_width(parts) <= ROW_WIDTH_PX or not equals or equals[-1] == 0:
         return equation_row(parts)
     cut = equals[-1]
