@@ -239,6 +239,9 @@ class WhatIfView(AnalysisView):
         self.cursors = [common.add_cursor(p, self._clicked_x) for p in
                         (self.values_plot, self.delta_plot, self.heat_plot)]
         self.legend = common.small_label()
+        # one line: wrapped, its height was not in the view's minimum and in a small floating
+        # dock it was drawn over the plots; unwrapped, a narrow dock scrolls sideways instead
+        self.legend.setWordWrap(False)
 
         right = QtWidgets.QWidget()
         right_layout = QtWidgets.QVBoxLayout(right)
