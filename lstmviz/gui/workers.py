@@ -45,7 +45,7 @@ class _SwitchInterval:
     def __init__(self):
         self._lock = threading.Lock()
         self._tasks = 0
-        self._default = sys.getswitchinterval()
+        self._default = sys.getswitchinterval()  # (read again as the first task starts)
 
     def task_started(self) -> None:  # GUI thread
         with self._lock:

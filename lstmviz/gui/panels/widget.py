@@ -302,7 +302,7 @@ class TracePanels(QtWidgets.QWidget):
     @property
     def catching_up(self) -> bool:
         """True while some plot does not hold the whole current trace yet (a rerun in steps
-        streams in, or its last rows are still being copied, one plot per frame)."""
+        streams in, or its last rows are still being copied, CATCH_UP_VALUES a frame)."""
         T = self.document.T
         return self.document.rerunning or any(self._plot_fresh.get(name, 0) < T for name in self._shown)
 
