@@ -237,3 +237,41 @@ def test_an_input_forget_cell_draws_its_forget_box_as_one_minus_i(qtbot):
     doc.set_params(coupled)  # an ONNX cell with input_forget = 1: f = 1 - i
     assert forget_symbol() == "1−i"
     np.testing.assert_allclose(doc.trace.f, 1.0 - doc.trace.i, atol=1e-15)
+
+
+@pytest.mark.parametrize("projected", [False, True])
+def test_the_what_if_banner_never_runs_over_the_c_t_and_h_t_labels(diagram, qtbot, projected):
+    """With four interventions, each described with its units and steps, the banner under
+    the title ran over the h_t label and wire at the top right and into c_t: it now ends
+    before them (a summary, elided), with the whole text in its tooltip."""
+    from lstmviz.core.analysis.whatif import BiasOffset, ClampGate, ZeroUnit
+    from lstmviz.gui.diagram.items import LabelItem, StaticText
+
+    view = diagram("memory-cell")
+    doc = view.document
+    if projected:
+        doc.set_params(LSTMParams.random(4, 3, seed=2, proj_size=2))
+    labels = [item for cid in ("c", "h") for item in view.items_for(cid)
+              if isinstance(item, LabelItem) and item.text in ("c_t", "h_t")]
+    assert len(labels) == 3  # c_t, h_t at the right, h_t at the top
+    rising_h = [item for item in view.items_for("h") if isinstance(item, WireItem)]
+    banner = view._whatif_note
+    assert isinstance(banner, StaticText)
+    one = [ClampGate("f", 1.0, units=(0,), steps=(2, 9))]
+    four = [*one, ZeroUnit(units=(1,), steps=(4, 8)), BiasOffset("o", -0.5, units=(0, 1), steps=(10, 20)),
+            ClampGate("i", 0.0, steps=(3, 11))]
+    for interventions in (four, one):
+        doc.set_interventions(interventions)
+        qtbot.wait(1)
+        rect = banner.sceneBoundingRect()
+        assert rect.width() > 100
+        for label in labels:
+            assert not rect.intersects(label.sceneBoundingRect()), (label.text, rect, len(interventions))
+        for wire in rising_h:
+            assert not wire.shape().intersects(banner.mapToItem(wire, banner.shape())), len(interventions)
+        assert banner.shown_text.startswith("What-if on")
+        for iv in interventions:  # every word is still there: in the banner or its tooltip
+            assert iv.describe() in banner.shown_text + banner.toolTip()
+        if interventions is four:
+            assert banner.shown_text.startswith("What-if on, 4 interventions: f = 1; h = c = 0; b_o - 0.5")
+            assert "unit 0, steps 2..8" in banner.toolTip()

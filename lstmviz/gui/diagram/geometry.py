@@ -54,6 +54,9 @@ class Geometry:
     labels: list[tuple[str, str, Point, str, float]]  # (component, math text, anchor, alignment, size)
     title_pos: Point
     legend_pos: Point  # top right corner of the color scale
+    # how wide the title and the notes under it (what-if, stale) may be: they end before the
+    # h_t wire that rises to the top edge (and its label), so they never cross it or c_t
+    title_width: float | None = None
     # an LSTMP cell's W_hr box (center, width, height) between o⊙tanh(c_t) = r_t and h_t
     projection: tuple[Point, float, float] | None = None
 
@@ -192,5 +195,6 @@ def layout(n: int, m: int, p: int | None = None) -> Geometry:
         labels=labels,
         title_pos=(x_body0 + 4, 6.0),
         legend_pos=(x_out, y_bottom - 6),
+        title_width=x_hup - 10 - (x_body0 + 4),
         projection=((x_proj, y_mul), PROJ_W, PROJ_H) if projected else None,
     )

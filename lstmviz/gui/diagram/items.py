@@ -595,24 +595,41 @@ class _ColumnLabel(QGraphicsItem):
 
 
 class StaticText(QGraphicsItem):
-    """Text that is not a component (the step title)."""
+    """Text that is not a component (the step title, the what-if and stale notes).
 
-    def __init__(self, pos: geo.Point, size: int = 17, color: QColor = style.LABEL, bold: bool = False):
+    With `max_width` the text never draws wider: a longer one is shortened to `short` (when
+    given, e.g. a summary) and elided to fit, and the tooltip holds the whole text."""
+
+    def __init__(self, pos: geo.Point, size: int = 17, color: QColor = style.LABEL, bold: bool = False,
+                 max_width: float | None = None):
         super().__init__()
         self._color = color
         self._pos = QPointF(*pos)
-        self._text = ""
+        self._text = ""  # the whole text (what tests and tools read)
+        self._shown = ""  # what is drawn: the text, or its summary elided to max_width
         self._font = style.font(size, bold=bold)
+        self._max_width = max_width
         self._rect = QRectF()
 
-    def set_text(self, text: str) -> None:
+    def set_text(self, text: str, short: str | None = None) -> None:
         self.prepareGeometryChange()
         self._text = text
         metrics = QFontMetricsF(self._font)
+        shown = text
+        limit = self._max_width
+        if limit is not None and metrics.horizontalAdvance(text) + 4 > limit:
+            shown = metrics.elidedText(short or text, Qt.TextElideMode.ElideRight, limit - 4)
+        self._shown = shown
+        self.setToolTip(text if shown != text else "")
         self._rect = QRectF(
-            self._pos.x(), self._pos.y(), metrics.horizontalAdvance(text) + 4, metrics.height()
+            self._pos.x(), self._pos.y(), metrics.horizontalAdvance(shown) + 4 if shown else 0.0,
+            metrics.height()
         )
         self.update()
+
+    @property
+    def shown_text(self) -> str:
+        return self._shown
 
     def boundingRect(self) -> QRectF:
         return self._rect
@@ -620,7 +637,7 @@ class StaticText(QGraphicsItem):
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setFont(self._font)
         painter.setPen(self._color)
-        painter.drawText(self._rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._text)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._shown)
 
 
 class LegendItem(QGraphicsItem):

@@ -33,6 +33,17 @@ from lstmviz.gui.diagram.items import (
 TOOLTIP_VALUES = 8  # at most this many numbers of a vector in a tooltip
 
 
+def whatif_banner(interventions) -> tuple[str, str]:
+    """(the whole banner, its summary when the whole does not fit): the summary names each
+    intervention by what it does, without its units and steps ("f = 1; h = c = 0")."""
+    what = "; ".join(iv.describe() for iv in interventions)
+    whole = f"What-if on: {what}. The values shown are the rerun's."
+    tags = "; ".join(iv.describe().split(" (")[0] for iv in interventions)
+    count = len(interventions)
+    lead = "What-if on" if count == 1 else f"What-if on, {count} interventions"
+    return whole, f"{lead}: {tags}. Values are the rerun's (hover for details)."
+
+
 class DiagramScene(QGraphicsScene):
     """Tooltips are built when asked for (not on every step)."""
 
@@ -140,14 +151,15 @@ class CellDiagram(QGraphicsView):
             self._add(item)
         for cid, text, anchor, align, size in g.labels:
             self._add(LabelItem(cid, pick, text, anchor, align, size))
-        self._title = StaticText(g.title_pos)
+        # (each ends before the rising h_t wire: a longer text is summarised, whole in its tooltip)
+        self._title = StaticText(g.title_pos, max_width=g.title_width)
         scene.addItem(self._title)
         self._whatif_note = StaticText((g.title_pos[0], g.title_pos[1] + 24), size=14,
-                                       color=style.WHATIF, bold=True)
+                                       color=style.WHATIF, bold=True, max_width=g.title_width)
         scene.addItem(self._whatif_note)
         # (what-if never runs in steps: the two notes never show at once)
         self._stale_note = StaticText((g.title_pos[0], g.title_pos[1] + 24), size=14,
-                                      color=style.STALE, bold=True)
+                                      color=style.STALE, bold=True, max_width=g.title_width)
         scene.addItem(self._stale_note)
         scene.addItem(LegendItem(*g.legend_pos, gradient_stops()))
 
@@ -207,8 +219,7 @@ class CellDiagram(QGraphicsView):
                 if setter is not None:
                     setter("; ".join(marked.get(cid, ())))
         if doc.interventions:
-            what = "; ".join(iv.describe() for iv in doc.interventions)
-            self._whatif_note.set_text(f"What-if on: {what}. The values shown are the rerun's.")
+            self._whatif_note.set_text(*whatif_banner(doc.interventions))
         else:
             self._whatif_note.set_text("")
 
