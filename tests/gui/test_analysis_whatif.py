@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis.data import parse_units
 from lstmviz.gui.analysis.interventions import SetInterventions, add_intervention
 from lstmviz.gui.analysis.whatif import WhatIfView
+from tests.gui.plot_helpers import tick_label_rects
 
 
 @pytest.fixture
@@ -134,3 +137,27 @@ def test_interventions_on_the_window_undo_stack(qtbot, make_document):
     assert controller.redo() and len(doc.interventions) == 1
     view.show()  # a hidden view catches up when shown; every view follows the Document
     assert view.list.count() == 1
+
+
+def test_y_tick_labels_never_overprint_at_n_64_in_the_default_dock(qtbot, make_window):
+    """At 1280 x 720 the What-if dock is ~290 px tall and its plots ~40 px: pyqtgraph printed
+    five labels (-0.4 ... 0.4) into each other on the difference plot. Labels that would
+    touch are left out; each plot keeps at least two to read it by."""
+    from PySide6.QtWidgets import QApplication
+
+    from lstmviz.document import Document
+    from lstmviz.presets import random_sine
+
+    window = make_window(document=Document.from_preset(random_sine(n=64)))
+    window.resize(1280, 720)
+    window.analysis.show("whatif")
+    for _ in range(4):
+        QApplication.processEvents()
+    qtbot.wait(5)
+    view = window.analysis.views["whatif"]
+    for plot in (view.values_plot, view.delta_plot, view.heat_plot):
+        assert plot.getViewBox().height() < 80  # (the cramped case this is about)
+        rects = tick_label_rects(plot.getAxis("left"))
+        assert len(rects) >= 2, plot.titleLabel.text
+        for a, b in itertools.combinations(rects, 2):
+            assert not a.intersects(b), (plot.titleLabel.text, a, b)

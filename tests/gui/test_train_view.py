@@ -3,6 +3,8 @@ Document shows the model under training on the probe, step/reset/scrubber/save, 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6 import QtCore
@@ -111,3 +113,25 @@ def test_export_animation_renders_one_frame_per_checkpoint_showing_the_gates_cha
     assert (first.width(), first.height()) == (320, 200)
     assert first != last  # the gates on the probe moved between iteration 0 and now
     np.testing.assert_array_equal(view.document.params.W_f, before)
+
+
+def test_log_axis_labels_do_not_overprint_in_a_short_dock(view, qtbot):
+    """In log mode pyqtgraph labels every minor tick (0.1, 0.09, 0.08, ...): in the ~100-px
+    plots of the default dock they printed into each other. Only the 1-2-5 labels that fit are
+    drawn between the decades."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.gui.plot_helpers import tick_label_rects
+
+    view.resize(1100, 300)
+    for _ in range(12):
+        view.step_once()
+    QApplication.processEvents()
+    qtbot.wait(5)
+    for plot in (view.loss_plot, view.reach_plot):
+        axis = plot.getAxis("left")
+        assert axis.logMode and plot.getViewBox().height() < 160
+        rects = tick_label_rects(axis)
+        assert len(rects) >= 2, plot.titleLabel.text
+        for a, b in itertools.combinations(rects, 2):
+            assert not a.intersects(b), (plot.titleLabel.text, a, b)
