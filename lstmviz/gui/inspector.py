@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
+from typing import NamedTuple
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QTextDocument
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl
+from PySide6.QtGui import QFont, QFontMetricsF, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -53,6 +55,8 @@ FORMS = (
 )
 TABLE_ROWS_MAX = 16  # per-unit tables longer than this show the chosen unit only
 BOLD = "font-weight:bold;"
+LAYOUT_TRIES = 3  # a page is made at most this many times to fit the inspector's width
+RELAYOUT_MS = 120  # after a resize of the dock, lay the equations out again this much later
 THROTTLE = 3.0  # refresh at most every 3x the time the last refresh took ...
 STREAM_GAP_S = 0.25  # ... and no more than 4 times a second while steps stream in (playback:
 # a refresh costs most of a 60 fps frame on a slow machine; the last step is always shown) ...
@@ -65,7 +69,8 @@ h3 {{ font-size: 14px; margin: 12px 0 4px 0; color: #234; }}
 .formula {{ font-family: '{style.MATH_FAMILY}'; font-size: 15px; margin: 4px 0 4px 0; }}
 .muted {{ color: {style.HTML_MUTED}; }}
 .note {{ color: #35506b; }}
-td {{ white-space: nowrap; }}
+td, th {{ white-space: nowrap; }}
+td.wrap {{ white-space: normal; }}
 td.num {{ text-align: right; font-family: '{style.FONT_FAMILY}'; }}
 a {{ color: #1a5fb4; text-decoration: none; }}
 .whatif {{ color: {style.HTML_WHATIF}; font-weight: bold; }}
@@ -100,83 +105,136 @@ def _bracket_cell(left: bool, first: bool, last: bool) -> str:
     return f"<td width='4' style='border-{side}:2px solid #333;{ticks}'></td>"
 
 
-def matrix_html(
-    rows, highlight: int | None = None, tints: tuple[str, ...] | None = None, digits: int = 3
-) -> str:
+# -- equations laid out to the inspector's width -----------------------------------------------
+# Widths are measured with the page's own fonts (QFontMetricsF), so a row of matrices can be
+# broken where the browser would otherwise scroll sideways.
+CELL_PADDING_PX = 6  # a number cell's left and right padding
+BRACKETS_PX = 14  # a matrix's two bracket columns, with their borders
+PART_PADDING_PX = 2  # the cell each part of an equation row sits in
+INDENT_PX = 24  # a continued row starts this far in
+SMALL = {"digits": 2, "size": 11}  # the smaller matrices tried when the normal ones don't fit
+NORMAL = {"digits": 3, "size": 13}
+
+
+class Part(NamedTuple):
+    """One piece of an equation row: a matrix or an operator, its caption, its width in px."""
+
+    body: str
+    caption: str
+    width: float
+    breaks: bool = False  # a row may be broken before this part (an operator)
+
+
+@lru_cache(maxsize=4096)
+def text_px(text: str, size: int | None = None, family: str = style.FONT_FAMILY) -> float:
+    """How wide `text` (plain, or HTML whose tags are dropped) is drawn at `size` px; None: in
+    a table cell that sets no size (a rich-text cell does not inherit the body's size)."""
+    plain = re.sub(r"<[^>]*>", "", text).replace("&nbsp;", "\u00a0")
+    return _metrics(size, family).horizontalAdvance(plain)
+
+
+@lru_cache(maxsize=16)
+def _metrics(size: int | None, family: str) -> QFontMetricsF:
+    font = QFont(_cell_font()) if size is None else QFont(family)
+    font.setFamily(family)
+    if size is not None:
+        font.setPixelSize(size)
+    return QFontMetricsF(font)
+
+
+@lru_cache(maxsize=1)
+def _cell_font() -> QFont:
+    """The font a number cell of the page is drawn in, as laid out by Qt's rich text."""
+    probe = QTextDocument()
+    probe.setHtml(f"<style>{CSS}</style><table><tr><td class='num'>0</td></tr></table>")
+    cursor = QTextCursor(probe)
+    cursor.setPosition(2)
+    return cursor.charFormat().font()
+
+
+def matrix_part(rows, caption: str = "", highlight: int | None = None,
+                tints: tuple[str, ...] | None = None, digits: int = 3, size: int = 13) -> Part:
     """A matrix (or a column vector: rows of one) in brackets, row `highlight` shaded."""
     count = len(rows)
+    texts = [[num(value, digits) for value in row] for row in rows]
+    font = "" if size == 13 else f"font-size:{size}px;"
     out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
-    for r, row in enumerate(rows):
+    for r, row in enumerate(texts):
         out.append("<tr>")
         out.append(_bracket_cell(True, r == 0, r == count - 1))
-        for c, value in enumerate(row):
+        for c, text in enumerate(row):
             bg = ""
             if r == highlight:
                 bg = f"background:{style.HTML_UNIT_ROW};"
             elif tints is not None:
-                bg = f"background:{tints[c]};"
-            out.append(f"<td class='num' style='padding:1px 3px;{bg}'>{num(value, digits)}</td>")
+                bg = f"background:{tints[c if len(row) > 1 else r]};"
+            out.append(f"<td class='num' style='padding:1px 3px;{font}{bg}'>{text}</td>")
         out.append(_bracket_cell(False, r == 0, r == count - 1))
         out.append("</tr>")
     out.append("</table>")
-    return "".join(out)
+    cell_size = None if size == NORMAL["size"] else size
+    width = BRACKETS_PX + sum(max(text_px(text, cell_size) for text in col) + CELL_PADDING_PX
+                              for col in zip(*texts))
+    return Part("".join(out), caption, max(width, text_px(caption, 11)) + PART_PADDING_PX)
 
 
 def column(values) -> list[tuple[float]]:
     return [(v,) for v in values]
 
 
-def equation_row(parts: list[tuple[str, str]]) -> str:
+def op(text: str, size: int = 16) -> Part:
+    """An operator between matrices: = + · or a few words (") =", ", ±1) =")."""
+    html = f"&nbsp;{text}&nbsp;"
+    return Part(f"<span style='font-size:{size}px'>{html}</span>", "",
+                text_px(html, size) + PART_PADDING_PX, breaks=True)
+
+
+def lead(html: str) -> Part:
+    """The words an equation row starts with ("fₜ = σ(")."""
+    return Part(f"<span style='font-size:15px'>{html}</span>", "", text_px(html, 15) + PART_PADDING_PX)
+
+
+def equation_row(parts: list[Part]) -> str:
     """Matrices and operators side by side, with a caption under each matrix."""
     top = "".join(
-        f"<td valign='middle' align='center' style='padding:0 1px'>{body}</td>" for body, _ in parts
+        f"<td valign='middle' align='center' style='padding:0 1px'>{p.body}</td>" for p in parts
     )
     bottom = "".join(
-        f"<td align='center' class='muted' style='font-size:11px'>{cap}</td>" for _, cap in parts
+        f"<td align='center' class='muted' style='font-size:11px'>{p.caption}</td>" for p in parts
     )
     return f"<table cellspacing='0' cellpadding='0'><tr>{top}</tr><tr>{bottom}</tr></table>"
 
 
-def op(text: str) -> tuple[str, str]:
-    return (f"<span style='font-size:16px'>&nbsp;{text}&nbsp;</span>", "")
+def equation_lines(parts: list[Part], width: float) -> list[list[Part]] | None:
+    """The parts in as few rows as fit `width`, broken before operators (a continued row is
+    indented); None when one piece alone is wider than `width`."""
+    pieces: list[list[Part]] = []
+    for part in parts:
+        if part.breaks or not pieces:
+            pieces.append([part])
+        else:
+            pieces[-1].append(part)
+    indent = Part("", "", INDENT_PX)
+    lines: list[list[Part]] = [[]]
+    used = 0.0
+    for piece in pieces:
+        need = sum(p.width for p in piece)
+        if lines[-1] and used + need > width:
+            lines.append([indent])
+            used = INDENT_PX
+        if used + need > width:
+            return None
+        lines[-1].extend(piece)
+        used += need
+    return lines
 
 
-# An equation row wider than this (estimated) is broken after its "=": the default inspector
-# dock shows ~350 px of it (1280 x 720), and U (5x5) · h = U h needed ~435 (a sideways scroll).
-ROW_WIDTH_PX = 350
-DIGIT_PX = 7.3  # a character of a number at 13 px
-CELL_PADDING_PX = 6
-BRACKETS_PX = 12  # a matrix's two bracket columns
-OPERATOR_PX = 20
-_NUMBER_CELL = re.compile(r"<td class='num'[^>]*>([^<]*)</td>")
-_TAG = re.compile(r"<[^>]*>")  # (an operator's text is what is left: its style= holds a "=" too)
-
-
-def _row_width(parts: list[tuple[str, str]]) -> float:
-    """The width an equation row takes, estimated from the text of its matrices' cells."""
-    width = 0.0
-    for body, _ in parts:
-        rows = [_NUMBER_CELL.findall(row) for row in body.split("</tr>")]
-        rows = [row for row in rows if row]
-        if not rows:
-            width += OPERATOR_PX
-            continue
-        columns = zip(*rows)
-        width += BRACKETS_PX + sum(max(len(text) for text in col) * DIGIT_PX + CELL_PADDING_PX
-                                   for col in columns)
-    return width
-
-
-def equation_rows(parts: list[tuple[str, str]]) -> str:
-    """equation_row, broken after the last "=" into two rows when it would not fit the dock."""
-    equals = [i for i, (body, cap) in enumerate(parts)
-              if not cap and "<table" not in body and "=" in _TAG.sub("", body)]
-    if _row_width(parts) <= ROW_WIDTH_PX or not equals or equals[-1] == 0:
-        return equation_row(parts)
-    cut = equals[-1]
-    indent = "&nbsp;" * 4
-    rest = [(f"<span style='font-size:16px'>{indent}{parts[cut][0]}</span>", "")] + parts[cut + 1:]
-    return equation_row(parts[:cut]) + "<div style='margin-top:2px'></div>" + equation_row(rest)
+def equation_rows(parts: list[Part], width: float) -> str | None:
+    """equation_row, broken into rows that fit `width`; None if it cannot be made to fit."""
+    lines = equation_lines(parts, width)
+    if lines is None:
+        return None
+    return "<div style='margin-top:2px'></div>".join(equation_row(line) for line in lines)
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -261,15 +319,43 @@ def shapes_html(ex: Explanation) -> str:
     )
 
 
-def _term_rows(terms, limit: int | None = 12) -> tuple[list[str], int, float]:
+def _term_rows(terms, limit: int | None = 12, layout: str = "beside") -> tuple[list[str], int, float]:
+    """A sum's terms as table rows: "name | coef × value | = product" (`layout` "beside"), the
+    name on a row of its own above the numbers ("below", for a narrow page), or above one line
+    of numbers that may wrap ("wrapped", narrower still)."""
     shown, rest, rest_sum = terms.shown(len(terms.terms) if limit is None else limit)
-    rows = [
-        f"<tr><td>{sym(t.coef_name)} · {sym(t.var_name)}</td>"
-        f"<td class='num' style='padding-left:12px'>{num(t.coef)} × {factor(t.value)}</td>"
-        f"<td class='num' style='padding-left:8px'>= {num(t.product)}</td></tr>"
-        for t in shown
-    ]
+    rows = [term_row(f"{sym(t.coef_name)} · {sym(t.var_name)}", f"{num(t.coef)} × {factor(t.value)}",
+                     num(t.product), layout) for t in shown]
     return rows, rest, rest_sum
+
+
+def term_row(name: str, product: str, value: str, layout: str) -> str:
+    if layout == "wrapped":
+        return (f"<tr><td colspan='3'>{name}</td></tr><tr><td colspan='3' "
+                f"style='white-space:normal; padding-left:12px'>{product} = {value}</td></tr>")
+    padding = "4px" if layout == "below" else "12px"  # (below: the empty first cell indents)
+    numbers = (f"<td class='num' style='padding-left:{padding}'>{product}</td>"
+               f"<td class='num' style='padding-left:8px'>= {value}</td></tr>")
+    if layout == "below":
+        return f"<tr><td colspan='3'>{name}</td></tr><tr><td></td>{numbers}"
+    return f"<tr><td>{name}</td>{numbers}"
+
+
+TERM_PADDING_PX = 12 + 8 + 12  # the term table's paddings: 12 and 8 px, and cellpadding='2'
+
+
+def term_layout(term_lists, width: float, limit: int | None = 12) -> str:
+    """How a term table of these sums fits `width` px: "beside", "below" or "wrapped"."""
+    names = products = values = 0.0
+    for terms in term_lists:
+        shown, _, _ = terms.shown(len(terms.terms) if limit is None else limit)
+        for t in shown:
+            names = max(names, text_px(f"{t.coef_name} · {t.var_name}", None, style.MATH_FAMILY))
+            products = max(products, text_px(f"{num(t.coef)} × {factor(t.value)}"))
+            values = max(values, text_px(f"= {num(t.product)}"))
+    if names + products + values + TERM_PADDING_PX <= width:
+        return "beside"
+    return "below" if products + values + TERM_PADDING_PX - 8 + 4 <= width else "wrapped"
 
 
 SHOW_ALL_TERMS = "terms:all"
@@ -277,26 +363,29 @@ SHOW_FEWER_TERMS = "terms:fewer"
 
 
 def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool = False,
-                   whatif: tuple = (), stale: bool = False) -> str:
+                   whatif: tuple = (), stale: bool = False, width: float = 350) -> str:
     u = work.unit
     g, k = u.gate, u.unit
     act = activation_symbol(u.activation)
     rows: list[str] = []
     sep = "<tr><td colspan='3' style='border-top:1px solid #999; font-size:2px'></td></tr>"
     limit = term_limit(u, expanded)
+    sums = [u.input_terms, u.recurrent_terms]
+    layout = term_layout(sums, width, limit)
 
     def block(terms, label):
-        lines, rest, rest_sum = _term_rows(terms, limit)
+        lines, rest, rest_sum = _term_rows(terms, limit, layout)
         rows.extend(lines)
         if rest:
             rows.append(
-                f"<tr><td colspan='2' class='muted'>… {rest} more terms, sum "
+                f"<tr><td colspan='2' class='muted' style='white-space:normal'>… {rest} more terms, sum "
                 f"(<a href='{SHOW_ALL_TERMS}'>show all</a>)</td>"
                 f"<td class='num'>= {num(rest_sum)}</td></tr>"
             )
         rows.append(sep)
         rows.append(
-            f"<tr><td><b>{label}</b></td><td></td><td class='num'><b>= {num(terms.total)}</b></td></tr>"
+            f"<tr><td colspan='2' style='white-space:normal'><b>{label}</b></td>"
+            f"<td class='num'><b>= {num(terms.total)}</b></td></tr>"
         )
 
     block(u.input_terms, f"Σ<sub>j</sub> W<sub>{g}</sub>[{k},j] · x<sub>t</sub>[j]")
@@ -304,57 +393,49 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
     parts = [num(u.input_terms.total), num(u.recurrent_terms.total), num(u.bias)]
     if u.peephole is not None:
         p = u.peephole
-        rows.append(
-            f"<tr><td>{sym(p.coef_name)} · {sym(p.var_name)} (peephole)</td>"
-            f"<td class='num'>{num(p.coef)} × {factor(p.value)}</td>"
-            f"<td class='num'>= {num(p.product)}</td></tr>"
-        )
+        rows.append(term_row(f"{sym(p.coef_name)} · {sym(p.var_name)} (peephole)",
+                             f"{num(p.coef)} × {factor(p.value)}", num(p.product), layout))
         parts.append(num(p.product))
-    rows.append(f"<tr><td>+ bias {sym(f'b_{g}')}[{k}]</td><td></td><td class='num'>= {num(u.bias)}</td></tr>")
+    rows.append(f"<tr><td colspan='2'>+ bias {sym(f'b_{g}')}[{k}]</td>"
+                f"<td class='num'>= {num(u.bias)}</td></tr>")
     rows.append(sep)
     sum_text = " + ".join(p if not p.startswith("−") else f"({p})" for p in parts)
     z_sum = u.z if u.z_sum is None else u.z_sum
-    # the sum spans the first two columns: alone in the second it widened it past the dock
-    # (the values column then sat beyond the right edge on every row)
+    # the sum is a line across the table that may wrap: in a column of its own it widened the
+    # table past the dock (the values column then sat beyond the right edge on every row)
     rows.append(
-        f"<tr><td colspan='2' style='white-space:nowrap'><span style='font-size:15px'><b>z<sub>{g}</sub>[{k}]"
-        f"</b></span>&nbsp;&nbsp;&nbsp;{sum_text}</td>"
-        f"<td class='num' style='font-size:15px'><b>= {num(z_sum)}</b></td></tr>"
+        f"<tr><td colspan='3' style='white-space:normal'><span style='font-size:15px'><b>z<sub>{g}</sub>[{k}]"
+        f"</b></span> = {sum_text} <span style='font-size:15px'><b>= {num(z_sum)}</b></span></td></tr>"
     )
     if u.clip is not None:  # ONNX clip: the activation sees z bounded to [-clip, clip]
         bound = num(u.clip)
         held = "held at the bound" if u.z != z_sum else "inside, unchanged"
         rows.append(
-            f"<tr><td>clipped to [−{bound}, {bound}]</td>"
-            f"<td class='num' style='padding-left:12px'>clip({num(z_sum)}, ±{bound}) ({held})</td>"
-            f"<td class='num'><b>= {num(u.z)}</b></td></tr>"
+            f"<tr><td colspan='3' style='white-space:normal'>clipped to [−{bound}, {bound}]: "
+            f"clip({num(z_sum)}, ±{bound}) ({held}) <b>= {num(u.z)}</b></td></tr>"
         )
     value = num(u.value)
     if u.distance_to_bound is not None and u.value not in (0.0, 1.0):
         gap = num(u.distance_to_bound, 3)
         value = f"1 − {gap}" if u.value > 0.5 else gap
+    # the gate's value is a line across the table that may wrap, as the sum above
+    head = f"<span style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></span>"
+
+    def result(text: str, shown: str) -> str:
+        return (f"<tr><td colspan='3' style='white-space:normal'>{head} = {text} "
+                f"<span style='font-size:15px'><b>= {shown}</b></span></td></tr>")
+
     if u.coupled_i is not None:  # ONNX input_forget: f = 1 - i, z_f unused
-        rows.append(
-            f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
-            f"<td class='num' style='padding-left:12px'>1 − i<sub>t</sub>[{k}] = 1 − {num(u.coupled_i)}</td>"
-            f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
-        )
+        rows.append(result(f"1 − i<sub>t</sub>[{k}] = 1 − {num(u.coupled_i)}", value))
     elif whatif and abs(u.value - u.value_recorded) > 1e-12 * max(1.0, abs(u.value)):
         # the headline is the value the rerun uses (the diagram's and the traces'), not the
         # plain formula's: a learner reads this line first (found by a new-user helper)
-        # (two rows: one would widen the table past the dock at 1280 px)
         rows.append(
-            f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
-            "<td class='num' style='padding-left:12px'><span class='whatif'>what-if</span></td>"
-            f"<td class='num' style='font-size:15px'><b>= {num(u.value_recorded)}</b></td></tr>"
-            f"<tr><td colspan='3' class='muted'>without it: {act}({num(u.z)}) = {value}</td></tr>"
+            result("<span class='whatif'>what-if</span>", num(u.value_recorded))
+            + f"<tr><td colspan='3' class='muted'>without it: {act}({num(u.z)}) = {value}</td></tr>"
         )
     else:
-        rows.append(
-            f"<tr><td style='font-size:15px'><b>{g}<sub>t</sub>[{k}]</b></td>"
-            f"<td class='num' style='padding-left:12px'>{act}({num(u.z)})</td>"
-            f"<td class='num' style='font-size:15px'><b>= {value}</b></td></tr>"
-        )
+        rows.append(result(f"{act}({num(u.z)})", value))
     peep = ""
     if u.peephole is not None:
         peep = f" + {to_html(u.peephole.coef_name)}·{to_html(u.peephole.var_name)}"
@@ -442,7 +523,48 @@ def concat_sum_html(work: GateWork, h_first: bool) -> str:
     )
 
 
-def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
+def matvec_html(ex: Explanation, mv: MatVec, concat: str, width: float = 350) -> str:
+    """The whole layer's product, laid out to `width` px: in smaller print when it does not fit,
+    and in words (how wide the inspector must be) when even that does not."""
+    g, k = mv.gate, ex.unit
+    title = "The whole layer at once (all units)"
+    if concat != "separate":
+        names = ("U", "W") if concat == "h_first" else ("W", "U")
+        blocks = " | ".join(f"{name}<sub>{g}</sub>" for name in names)
+        order = "h<sub>t−1</sub>, x<sub>t</sub>" if concat == "h_first" else "x<sub>t</sub>, h<sub>t−1</sub>"
+        title = f"Concatenated: W<sub>{g}</sub>·[{order}] where W<sub>{g}</sub> = [{blocks}]"
+    needed = 0.0
+    for print_size in (NORMAL, SMALL):
+        lines, note = _matvec_lines(ex, mv, concat, **print_size)
+        rows = [equation_rows(line, width) for line in lines]
+        if all(row is not None for row in rows):
+            body = "<div style='margin-top:5px'></div>".join(rows)
+            return (
+                f"<h3>{title}</h3>{body}"
+                f"<div class='muted'>Row k = {k} is shaded: it is worked term by term below.</div>{note}"
+            )
+        needed = max(_narrowest(line) for line in lines)
+    return (
+        f"<h3>{title}</h3><div class='muted'>Laid out, the whole layer needs about "
+        f"{int(needed - width) + 10} px more than the inspector has: widen it (drag its left edge)"
+        + (" or pick the form W·x + U·h" if concat != "separate" else "")
+        + " to see it. Unit k is worked term by term below.</div>"
+    )
+
+
+def _narrowest(parts: list[Part]) -> float:
+    """The narrowest width equation_lines can fit `parts` into."""
+    pieces: list[float] = []
+    for part in parts:
+        if part.breaks or not pieces:
+            pieces.append(part.width)
+        else:
+            pieces[-1] += part.width
+    return pieces[0] if len(pieces) == 1 else max(pieces[0], INDENT_PX + max(pieces[1:]))
+
+
+def _matvec_lines(ex: Explanation, mv: MatVec, concat: str, digits: int, size: int
+                  ) -> tuple[list[list[Part]], str]:
     g, k = mv.gate, ex.unit
     act = activation_symbol(mv.activation)
     n, m = ex.n, ex.m
@@ -455,29 +577,20 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
         f"b<sub>{g}</sub>",
     )
     z, a = f"z<sub>{g}</sub>", f"{g}<sub>t</sub>"
-    vec = lambda values: matrix_html(column(values), k)  # noqa: E731
+
+    def matrix(rows, caption="", highlight=None, tints=None):
+        return matrix_part(rows, caption, highlight, tints, digits, size)
+
+    def vec(values, caption):
+        return matrix(column(values), caption, k)
+
     lines = []
     if concat == "separate":
-        title = "The whole layer at once (all units)"
-        lines.append(
-            [
-                (matrix_html(mv.W, k), f"{W} ({n}×{m})"),
-                op("·"),
-                (matrix_html(column(mv.x)), x),
-                op("="),
-                (vec(mv.Wx), f"{W}{x}"),
-            ]
-        )
-        lines.append(
-            [
-                (matrix_html(mv.U, k), f"{U} ({n}×{hp})"),
-                op("·"),
-                (matrix_html(column(mv.h)), h),
-                op("="),
-                (vec(mv.Uh), f"{U}{h}"),
-            ]
-        )
-        total = [(vec(mv.Wx), f"{W}{x}"), op("+"), (vec(mv.Uh), f"{U}{h}")]
+        lines.append([matrix(mv.W, f"{W} ({n}×{m})", k), op("·"), matrix(column(mv.x), x),
+                      op("="), vec(mv.Wx, f"{W}{x}")])
+        lines.append([matrix(mv.U, f"{U} ({n}×{hp})", k), op("·"), matrix(column(mv.h), h),
+                      op("="), vec(mv.Uh, f"{U}{h}")])
+        total = [vec(mv.Wx, f"{W}{x}"), op("+"), vec(mv.Uh, f"{U}{h}")]
         note = ""
     else:
         h_first = concat == "h_first"
@@ -489,17 +602,10 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
         )
         blocks = " | ".join(f"{name}<sub>{g}</sub>" for name in names)
         order = f"{h}; {x}" if h_first else f"{x}; {h}"
-        title = f"Concatenated: {W}·[{order.replace(';', ',')}] where {W} = [{blocks}]"
-        lines.append(
-            [
-                (matrix_html(rows, k, tints), f"[{blocks}] ({n}×{hp + m})"),
-                op("·"),
-                (vector_tinted([(v,) for v in vector], tints), f"[{order}]"),
-                op("="),
-                (vec(mv.Wx_plus_Uh), f"{W}·[{order.replace(';', ',')}]"),
-            ]
-        )
-        total = [(vec(mv.Wx_plus_Uh), "")]
+        lines.append([matrix(rows, f"[{blocks}] ({n}×{hp + m})", k, tints), op("·"),
+                      matrix(column(vector), f"[{order}]", None, tints), op("="),
+                      vec(mv.Wx_plus_Uh, f"{W}·[{order.replace(';', ',')}]")])
+        total = [vec(mv.Wx_plus_Uh, "")]
         note = (
             f"<div class='note'>Both orders give the same z: {W}·[{h}, {x}] = [{U} | {W}]·[{h}; {x}] "
             f"= [{W} | {U}]·[{x}; {h}] = {W} {x} + {U} {h}. "
@@ -509,62 +615,61 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str) -> str:
             "PyTorch stores W (weight_ih) and U (weight_hh) apart.</div>"
         )
     if mv.peephole is not None:
-        total += [op("+"), (vec(mv.peephole), "p ⊙ c")]
+        total += [op("+"), vec(mv.peephole, "p ⊙ c")]
     if mv.z_sum is None:
-        lines.append(total + [op("+"), (vec(mv.b), b), op("="), (vec(mv.z), z)])
+        lines.append(total + [op("+"), vec(mv.b, b), op("="), vec(mv.z, z)])
     else:  # ONNX clip: the sum, then z = clip(sum, -clip, clip)
-        lines.append(total + [op("+"), (vec(mv.b), b), op("="), (vec(mv.z_sum), "sum")])
+        lines.append(total + [op("+"), vec(mv.b, b), op("="), vec(mv.z_sum, "sum")])
         bound = num(mv.clip)
-        lines.append([(f"<span style='font-size:15px'>{z} = clip(</span>", ""), (vec(mv.z_sum), "sum"),
-                      op(f", ±{bound}) ="), (vec(mv.z), z)])
+        lines.append([lead(f"{z} = clip("), vec(mv.z_sum, "sum"), op(f", ±{bound}) ="), vec(mv.z, z)])
     if mv.coupled_i is not None:  # ONNX input_forget: f = 1 - i (z_f unused)
-        lines.append([(f"<span style='font-size:15px'>{a} = 1 −</span>", ""),
-                      (vec(mv.coupled_i), "i<sub>t</sub>"), op("="), (vec(mv.a), a)])
+        lines.append([lead(f"{a} = 1 −"), vec(mv.coupled_i, "i<sub>t</sub>"), op("="), vec(mv.a, a)])
     else:
-        lines.append([(f"<span style='font-size:15px'>{a} = {act}(</span>", ""), (vec(mv.z), z),
-                      op(") ="), (vec(mv.a), a)])
-    body = "<div style='margin-top:5px'></div>".join(equation_rows(line) for line in lines)
-    return (
-        f"<h3>{title}</h3>{body}"
-        f"<div class='muted'>Row k = {k} is shaded: it is worked term by term below.</div>{note}"
-    )
+        lines.append([lead(f"{a} = {act}("), vec(mv.z, z), op(") ="), vec(mv.a, a)])
+    return lines, note
 
 
-def vector_tinted(rows, tints) -> str:
-    count = len(rows)
-    out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
-    for r, (value,) in enumerate(rows):
-        out.append("<tr>" + _bracket_cell(True, r == 0, r == count - 1))
-        out.append(f"<td class='num' style='padding:1px 3px;background:{tints[r]}'>{num(value, 3)}</td>")
-        out.append(_bracket_cell(False, r == 0, r == count - 1) + "</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
-def _unit_table(headers: list[str], rows: list[list[float]], unit: int, marked: set[int]) -> str:
-    # tight padding: the cell update's eight columns fit the default 440 px dock at n = 16
-    head = "".join(f"<th style='padding:2px 2px'>{h}</th>" for h in headers)
-    body = []
-    indices = range(len(rows)) if len(rows) <= TABLE_ROWS_MAX else [unit]
-    for j in indices:
-        shade = f" style='background:{style.HTML_UNIT_ROW}'" if j == unit else ""
-        cells = "".join(
-            f"<td class='num' style='padding:1px 2px;{BOLD if c in marked else ''}'>{format_short(v)}</td>"
-            for c, v in enumerate(rows[j])
-        )
-        body.append(
-            f"<tr{shade}><td class='num' style='padding:1px 4px'><a href='unit:{j}'>{j}</a></td>{cells}</tr>"
-        )
+def _unit_table(headers: list[str], rows: list[list[float]], unit: int, marked: set[int],
+                width: float = 350) -> str:
+    """Every unit's row of these columns, the chosen unit shaded; split into tables of fewer
+    columns (each with k) when one would be wider than `width`."""
+    indices = list(range(len(rows))) if len(rows) <= TABLE_ROWS_MAX else [unit]
+    texts = {j: [format_short(v) for v in rows[j]] for j in indices}
+    k_width = max(text_px(str(j)) for j in indices) + 8 + 2 * CELL_PADDING_PX
+    widths = [max([text_px(h, None, style.MATH_FAMILY) * 1.1]  # (headers are bold)
+                  + [text_px(texts[j][c]) for j in indices]) + 4 for c, h in enumerate(headers)]
+    chunks: list[list[int]] = [[]]
+    used = k_width
+    for c, w in enumerate(widths):
+        if chunks[-1] and used + w > width:
+            chunks.append([])
+            used = k_width
+        chunks[-1].append(c)
+        used += w
     more = (
         "" if len(rows) <= TABLE_ROWS_MAX else f"<div class='muted'>(unit {unit} of {len(rows)} shown)</div>"
     )
-    return (
-        f"<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"
-        f"<tr><th style='padding:2px 4px'>k</th>{head}</tr>{''.join(body)}</table>{more}"
-    )
+    tables = []
+    for columns in chunks:
+        # tight padding: the cell update's eight columns fit a 440 px dock at n = 16
+        head = "".join(f"<th style='padding:2px 2px'>{headers[c]}</th>" for c in columns)
+        body = []
+        for j in indices:
+            shade = f" style='background:{style.HTML_UNIT_ROW}'" if j == unit else ""
+            cells = "".join(
+                f"<td class='num' style='padding:1px 2px;{BOLD if c in marked else ''}'>{texts[j][c]}</td>"
+                for c in columns
+            )
+            body.append(f"<tr{shade}><td class='num' style='padding:1px 4px'><a href='unit:{j}'>{j}</a>"
+                        f"</td>{cells}</tr>")
+        tables.append(
+            f"<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"
+            f"<tr><th style='padding:2px 4px'>k</th>{head}</tr>{''.join(body)}</table>"
+        )
+    return "<div style='margin-top:6px'></div>".join(tables) + more
 
 
-def cell_html(ex: Explanation, work: CellWork) -> str:
+def cell_html(ex: Explanation, work: CellWork, width: float = 350) -> str:
     u = work.units[work.unit]
     cid = ex.component.id
     k = u.unit
@@ -582,10 +687,10 @@ def cell_html(ex: Explanation, work: CellWork) -> str:
     worked = (
         f"<h3>Unit k = {k}</h3>"
         f"<table cellspacing='0' cellpadding='2'>"
-        f"<tr><td>{sym('c_t')}[{k}] = {sym('f_t')}[{k}] · {sym('c_{t-1}')}[{k}]"
+        f"<tr><td class='wrap'>{sym('c_t')}[{k}] = {sym('f_t')}[{k}] · {sym('c_{t-1}')}[{k}]"
         f" + {sym('i_t')}[{k}] · {sym('g_t')}[{k}]</td></tr>"
-        f"<tr><td>= {num(u.f)} × {factor(u.c_prev)} + {num(u.i)} × {factor(u.g)}</td></tr>"
-        f"<tr><td>= {num(u.kept)} + {factor(u.written)}</td></tr>"
+        f"<tr><td class='wrap'>= {num(u.f)} × {factor(u.c_prev)} + {num(u.i)} × {factor(u.g)}</td></tr>"
+        f"<tr><td class='wrap'>= {num(u.kept)} + {factor(u.written)}</td></tr>"
         f"<tr><td style='font-size:15px'><b>= {num(u.kept + u.written)}</b></td></tr></table>"
     )
     if ex.input_forget:
@@ -602,7 +707,7 @@ def cell_html(ex: Explanation, work: CellWork) -> str:
     carried = " (masked: c<sub>t</sub> = c<sub>t−1</sub>)" if u.masked else ""
     table = (
         f"<h3>Every unit: c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub> "
-        f"(⊙: unit by unit){carried}</h3>{_unit_table(headers, rows, k, marked)}"
+        f"(⊙: unit by unit){carried}</h3>{_unit_table(headers, rows, k, marked, width)}"
     )
     return worked + table
 
@@ -610,15 +715,14 @@ def cell_html(ex: Explanation, work: CellWork) -> str:
 def cell_path_html(path: CellPath) -> str:
     """The gradient along the cell-state line: dc_t/dc_{t-1} = f_t, with this step's numbers."""
     k = path.unit
-    rows = [f"<tr><td>∂{sym('c_t')}[{k}] / ∂{sym('c_{t-1}')}[{k}] = {sym('f_t')}[{k}] (direct path)</td>"
-            f"<td class='num'>= {num(path.f)}</td></tr>"]
+    slope = f"<tr><td class='wrap'>∂{sym('c_t')}[{k}] / ∂{sym('c_{t-1}')}[{k}] = "
+    rows = [f"{slope}{sym('f_t')}[{k}] (direct path)</td><td class='num'>= {num(path.f)}</td></tr>"]
     if path.masked:
-        rows = [f"<tr><td>∂{sym('c_t')}[{k}] / ∂{sym('c_{t-1}')}[{k}] = 1 (a masked step carries c)</td>"
-                f"<td class='num'>= {num(path.factor)}</td></tr>"]
+        rows = [f"{slope}1 (a masked step carries c)</td><td class='num'>= {num(path.factor)}</td></tr>"]
     elif path.peephole != 0.0:
         terms = ("p<sub>i</sub>(g − c<sub>t−1</sub>) σ′(i) (input_forget: f = 1 − i)" if path.input_forget
                  else "p<sub>i</sub>g σ′(i) + p<sub>f</sub>c<sub>t−1</sub>σ′(f)")
-        rows.append(f"<tr><td>+ peepholes {terms}</td>"
+        rows.append(f"<tr><td class='wrap'>+ peepholes {terms}</td>"
                     f"<td class='num'>= {num(path.peephole)}</td></tr>")
         rows.append("<tr><td><b>along the line</b></td>"
                     f"<td class='num'><b>= {num(path.factor)}</b></td></tr>")
@@ -633,7 +737,7 @@ def cell_path_html(path: CellPath) -> str:
             f"<table cellspacing='0' cellpadding='2'>{''.join(rows)}</table><div class='note'>{note}</div>")
 
 
-def hidden_html(ex: Explanation, work: HiddenWork) -> str:
+def hidden_html(ex: Explanation, work: HiddenWork, width: float = 350) -> str:
     u = work.units[work.unit]
     k = u.unit
     act = work.activation
@@ -643,9 +747,9 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
     marked = {"tanh_c": {2}}.get(ex.component.id, {3})
     worked = (
         f"<h3>Unit k = {k}</h3><table cellspacing='0' cellpadding='2'>"
-        f"<tr><td>{sym('h_t')}[{k}] = {sym('o_t')}[{k}] · {act}({sym('c_t')}[{k}])</td></tr>"
-        f"<tr><td>= {num(u.o)} × {act}({num(u.c)})</td></tr>"
-        f"<tr><td>= {num(u.o)} × {factor(u.tanh_c)}</td></tr>"
+        f"<tr><td class='wrap'>{sym('h_t')}[{k}] = {sym('o_t')}[{k}] · {act}({sym('c_t')}[{k}])</td></tr>"
+        f"<tr><td class='wrap'>= {num(u.o)} × {act}({num(u.c)})</td></tr>"
+        f"<tr><td class='wrap'>= {num(u.o)} × {factor(u.tanh_c)}</td></tr>"
         f"<tr><td style='font-size:15px'><b>= {num(u.h)}</b></td></tr></table>"
     )
     if work.masked:
@@ -661,20 +765,21 @@ def hidden_html(ex: Explanation, work: HiddenWork) -> str:
         worked += f"<div class='note'>{for_activation(to_html(reading), act)}</div>"
     table = (
         f"<h3>Every unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
-        f"{_unit_table(headers, rows, k, marked)}"
+        f"{_unit_table(headers, rows, k, marked, width)}"
     )
     if work.projection is not None:
         table = table.replace("<h3>Every unit: h<sub>t</sub>", "<h3>Every unit: r<sub>t</sub>", 1)
         worked = worked.replace(f"{sym('h_t')}[{k}] =", f"{sym('r_t')}[{k}] =", 1)
-        return projection_html(work.projection, act, work.masked) + worked + table
+        return projection_html(work.projection, act, work.masked, width) + worked + table
     return worked + table
 
 
-def projection_html(pw: ProjectionWork, act: str = "tanh", masked: bool = False) -> str:
+def projection_html(pw: ProjectionWork, act: str = "tanh", masked: bool = False,
+                    width: float = 350) -> str:
     """h_t[j] = Σ_k W_hr[j, k]·r_t[k] of a projected cell, every term with its numbers (the
     largest 12 of a wide cell, and the rest summed)."""
     j = pw.row
-    rows, rest, rest_sum = _term_rows(pw.terms)
+    rows, rest, rest_sum = _term_rows(pw.terms, layout=term_layout([pw.terms], width))
     if rest:
         rows.append(f"<tr><td class='muted'>… {rest} more</td><td></td>"
                     f"<td class='num' style='padding-left:8px'>= {num(rest_sum)}</td></tr>")
@@ -751,19 +856,21 @@ def whatif_banner_html(interventions, acting) -> str:
 
 
 def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool = False,
-                     interventions: tuple = (), acting: tuple = (), stale: bool = False) -> str:
+                     interventions: tuple = (), acting: tuple = (), stale: bool = False,
+                     width: float = 350) -> str:
     """The inspector's page. `expanded`: list every term of a large unit's sum (and every entry
     of a long vector) instead of the largest ones and a "… k more" row. `interventions`: the
     Document's what-if interventions; `acting`: those that change this part at this unit and
     step (lstmviz.gui.analysis.interventions.acting_at). `stale`: the step's row of the trace
-    is still the run before an edit (a rerun in steps has not reached it)."""
+    is still the run before an edit (a rerun in steps has not reached it). `width`: the px the
+    page has, for the equations of the whole layer."""
     work = ex.work
     parts = [f"<style>{CSS}</style>", whatif_banner_html(interventions, acting),
              stale_banner(ex.step) if stale else "", header_html(ex)]
     if isinstance(work, GateWork):
         if work.matvec is not None:
-            parts.append(matvec_html(ex, work.matvec, concat))
-        parts.append(gate_unit_html(ex, work, concat, expanded, acting, stale))
+            parts.append(matvec_html(ex, work.matvec, concat, width))
+        parts.append(gate_unit_html(ex, work, concat, expanded, acting, stale, width))
         u = work.unit
         reading = for_activation(to_html(gate_reading(u.gate, u.value, ex.p is not None)), ex.cell_activation)
         parts.append(f"<div class='note'>{reading}</div>")
@@ -775,11 +882,11 @@ def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool =
                 f"and n + m ≤ 12; this cell has n = {ex.n}, m = {ex.m}.</div>"
             )
     elif isinstance(work, CellWork):
-        parts.append(cell_html(ex, work))
+        parts.append(cell_html(ex, work, width))
         if getattr(ex, "cell_path", None) is not None:
             parts.append(cell_path_html(ex.cell_path))
     elif isinstance(work, HiddenWork):
-        parts.append(hidden_html(ex, work))
+        parts.append(hidden_html(ex, work, width))
     elif isinstance(work, VectorWork):
         parts.append(vector_html(ex, work, expanded))
     parts.append(shapes_html(ex))
@@ -851,6 +958,13 @@ class Inspector(QWidget):
         # repaint from reaching the dock and the main window behind it.
         for bar in (self.browser.verticalScrollBar(), self.browser.horizontalScrollBar()):
             bar.setAutoFillBackground(True)
+        # The equations are laid out to the page's width: when the dock is resized, lay them
+        # out again once the drag rests (the browser reflows the words by itself meanwhile).
+        self._laid_out_width = 0
+        self._relayout = QTimer(self)
+        self._relayout.setSingleShot(True)
+        self._relayout.timeout.connect(self._relayout_if_needed)
+        self.browser.viewport().installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -926,8 +1040,19 @@ class Inspector(QWidget):
             from lstmviz.gui.analysis.interventions import acting_at
 
             acting = acting_at(interventions, selection, doc.unit, doc.step, doc.T)
-        self._set_html(explanation_html(ex, self.form(), self.all_terms, interventions, acting,
-                                        stale=doc.stale()))
+        self._laid_out_width = viewport = self.browser.viewport().width()
+        width = self.page_width()
+        for attempt in range(LAYOUT_TRIES):
+            page = self._laid_out(explanation_html(ex, self.form(), self.all_terms, interventions,
+                                                   acting, stale=doc.stale(), width=width))
+            # the widths are estimates: a page that still comes out wider than the viewport
+            # is made again for a budget narrower by what it overflowed (rare: a second layout)
+            overflow = page.size().width() - viewport
+            if overflow <= 0.5 or attempt == LAYOUT_TRIES - 1:
+                break
+            page.deleteLater()
+            width -= 2 * overflow + 8
+        self._show_page(page)
         if bar.value() != scroll:
             bar.setValue(scroll)
         title = f"Inspector: {ex.component.name}"
@@ -936,21 +1061,44 @@ class Inspector(QWidget):
         self._last_end = time.perf_counter()
         self._min_gap = min(max(THROTTLE * (self._last_end - start), STREAM_GAP_S), MAX_GAP_S)
 
-    def _set_html(self, html: str) -> None:
-        """Build the page in a new document and swap it in, rather than setHtml on the shown one:
-        setHtml empties the page first, so the scroll bars' ranges drop to 0 and come back,
-        which repaints them and (they are not opaque) the dock and window behind them. A swapped
-        document is laid out once, and a scroll bar whose range ends the same is not touched."""
+    def page_width(self) -> float:
+        """The px the page's content has: the viewport less the page's margins."""
+        return self.browser.viewport().width() - 2 * self.browser.document().documentMargin() - 2
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.browser.viewport():
+            width = event.size().width()
+            if width != self._laid_out_width:
+                # narrower than the page: it would scroll sideways, so at once (coalesced)
+                overflows = self.browser.document().idealWidth() > width
+                self._relayout.start(0 if overflows else RELAYOUT_MS)
+        return super().eventFilter(watched, event)
+
+    def _relayout_if_needed(self) -> None:
+        if self.isVisible() and self.browser.viewport().width() != self._laid_out_width:
+            self.refresh()
+
+    def _laid_out(self, html: str) -> QTextDocument:
+        """The page built in a new document and laid out at the viewport's width, to be swapped
+        in by _show_page (the browser then keeps this layout instead of laying the page out
+        twice, ~1/3 of a refresh)."""
         browser = self.browser
         old = browser.document()
         page = QTextDocument(browser)
         page.setDefaultFont(old.defaultFont())
         page.setDocumentMargin(old.documentMargin())
         page.setHtml(html)
-        # laid out at the viewport's width before it is swapped in: the browser then keeps
-        # this layout instead of laying the page out twice (~1/3 of a refresh)
         page.setTextWidth(browser.viewport().width())
         page.size()
+        return page
+
+    def _show_page(self, page: QTextDocument) -> None:
+        """Swap the page in, rather than setHtml on the shown one: setHtml empties the page
+        first, so the scroll bars' ranges drop to 0 and come back, which repaints them and (they
+        are not opaque) the dock and window behind them. A swapped document is laid out once,
+        and a scroll bar whose range ends the same is not touched."""
+        browser = self.browser
+        old = browser.document()
         ours = old.parent() is browser  # (the first one belongs to the editor, which deletes it)
         browser.setDocument(page)
         if ours:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
@@ -43,6 +43,15 @@ SELECT_KEYS = (
 # The Traces dock's height in the default layout: room for about three plots (c, h, i)
 # while the diagram above stays readable in a 1280 x 800 window.
 TRACES_HEIGHT = 320
+
+
+def inspector_width(window_width: int) -> int:
+    """The Inspector dock's width in the default layout: wide enough for a 5 x 5 layer's
+    equations in a 1280 px window, more of a wider one, the rest for the diagram."""
+    return max(INSPECTOR_MIN_PX, min(INSPECTOR_MAX_PX, round(window_width * INSPECTOR_SHARE)))
+
+
+INSPECTOR_SHARE, INSPECTOR_MIN_PX, INSPECTOR_MAX_PX = 0.29, 340, 480
 
 
 class MainWindow(QMainWindow):
@@ -99,6 +108,7 @@ class MainWindow(QMainWindow):
         from lstmviz.gui.editors import install_actions  # inputs, weights, documents, undo, export
 
         install_actions(self, self.document)
+        self._size_inspector()  # (tabbing the Input and Weights docks with it reset its width)
         from lstmviz.gui.animation_action import install_export_animation  # File > Export animation
 
         install_export_animation(self)
@@ -126,8 +136,8 @@ class MainWindow(QMainWindow):
         self.traces = TracePanels(self.document)
         traces = self._add_dock("traces", "Traces", self.traces, Qt.DockWidgetArea.BottomDockWidgetArea)
         traces.setToolTip("c, h and the gates over the whole sequence")
-        self.resizeDocks([inspector], [440], Qt.Orientation.Horizontal)
         self.resizeDocks([traces], [TRACES_HEIGHT], Qt.Orientation.Vertical)
+        self._inspector_sized = False  # (its width is set when the window is first shown)
 
     def _add_dock(self, key: str, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -357,6 +367,21 @@ class MainWindow(QMainWindow):
         if doc.title:
             return doc.title
         return Path(doc.model_path).name if doc.model_path else "LSTM cell"
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._inspector_sized:
+            self._inspector_sized = True
+            self._size_inspector()
+            # (and once the first layout pass has settled the window's own size: it may
+            # share the dock area out again)
+            QTimer.singleShot(0, self, self._size_inspector)
+
+    def _size_inspector(self) -> None:
+        """The default layout's Inspector width (a layout restored from the last exit comes
+        after and overrides it)."""
+        dock = self.docks["inspector"]
+        self.resizeDocks([dock], [inspector_width(self.width())], Qt.Orientation.Horizontal)
 
     def _update_title(self, *args) -> None:
         # Qt shows [*] as "*" while the window is modified: unsaved changes, whatever the document
