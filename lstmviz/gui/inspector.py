@@ -112,8 +112,8 @@ CELL_PADDING_PX = 6  # a number cell's left and right padding
 BRACKETS_PX = 14  # a matrix's two bracket columns, with their borders
 PART_PADDING_PX = 2  # the cell each part of an equation row sits in
 INDENT_PX = 24  # a continued row starts this far in
+NORMAL = {"digits": 3, "size": None}  # (None: the page's cell font)
 SMALL = {"digits": 2, "size": 11}  # the smaller matrices tried when the normal ones don't fit
-NORMAL = {"digits": 3, "size": 13}
 
 
 class Part(NamedTuple):
@@ -153,11 +153,12 @@ def _cell_font() -> QFont:
 
 
 def matrix_part(rows, caption: str = "", highlight: int | None = None,
-                tints: tuple[str, ...] | None = None, digits: int = 3, size: int = 13) -> Part:
-    """A matrix (or a column vector: rows of one) in brackets, row `highlight` shaded."""
+                tints: tuple[str, ...] | None = None, digits: int = 3, size: int | None = None) -> Part:
+    """A matrix (or a column vector: rows of one) in brackets, row `highlight` shaded, `tints`
+    the background of each column (of each row, for a column vector)."""
     count = len(rows)
     texts = [[num(value, digits) for value in row] for row in rows]
-    font = "" if size == 13 else f"font-size:{size}px;"
+    font = "" if size is None else f"font-size:{size}px;"
     out = ["<table cellspacing='0' cellpadding='0' style='border-collapse:collapse'>"]
     for r, row in enumerate(texts):
         out.append("<tr>")
@@ -172,8 +173,7 @@ def matrix_part(rows, caption: str = "", highlight: int | None = None,
         out.append(_bracket_cell(False, r == 0, r == count - 1))
         out.append("</tr>")
     out.append("</table>")
-    cell_size = None if size == NORMAL["size"] else size
-    width = BRACKETS_PX + sum(max(text_px(text, cell_size) for text in col) + CELL_PADDING_PX
+    width = BRACKETS_PX + sum(max(text_px(text, size) for text in col) + CELL_PADDING_PX
                               for col in zip(*texts))
     return Part("".join(out), caption, max(width, text_px(caption, 11)) + PART_PADDING_PX)
 
@@ -563,7 +563,7 @@ def _narrowest(parts: list[Part]) -> float:
     return pieces[0] if len(pieces) == 1 else max(pieces[0], INDENT_PX + max(pieces[1:]))
 
 
-def _matvec_lines(ex: Explanation, mv: MatVec, concat: str, digits: int, size: int
+def _matvec_lines(ex: Explanation, mv: MatVec, concat: str, digits: int, size: int | None
                   ) -> tuple[list[list[Part]], str]:
     g, k = mv.gate, ex.unit
     act = activation_symbol(mv.activation)
