@@ -280,6 +280,16 @@ class UndoController(QObject):
             held, self._held = self._held, None
             held()
 
+    def amend(self, change: Callable[[], None]) -> None:
+        """Run `change` to the Document as the continuation of the edit on top of the stack
+        (the Train view's model, trained on after the step that showed it): the history is
+        kept, where any other change made outside the stack drops it."""
+        self._applying = True
+        try:
+            change()
+        finally:
+            self._applying = False
+
     # -- clean state = saved ------------------------------------------------------------------
     def set_saved(self) -> None:
         self.stack.setClean()

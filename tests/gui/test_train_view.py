@@ -12,6 +12,7 @@ from PySide6 import QtCore
 import lstmviz
 from lstmviz.gui.analysis import SPECS
 from lstmviz.gui.train.view import TrainView
+from tests.gui.editing_fixtures import user_dirs  # noqa: F401
 
 
 @pytest.fixture
@@ -135,3 +136,90 @@ def test_log_axis_labels_do_not_overprint_in_a_short_dock(view, qtbot):
         assert len(rects) >= 2, plot.titleLabel.text
         for a, b in itertools.combinations(rects, 2):
             assert not a.intersects(b), (plot.titleLabel.text, a, b)
+
+
+@pytest.fixture
+def viewer(qtbot, user_dirs):  # noqa: F811
+    from lstmviz.gui.viewer import Viewer
+
+    v = Viewer(show=False, preset="memory-cell")
+    v.window.resize(1280, 720)
+    v.window.show()
+    qtbot.waitExposed(v.window)
+    yield v
+    v.close()
+
+
+def small_run(train: TrainView) -> None:
+    train.n_box.setValue(4)
+    train.difficulty_box.setValue(6)
+    train.batch_box.setValue(8)
+
+
+def test_showing_the_train_view_keeps_the_users_model_and_asks_before_replacing_it(viewer, tmp_path):
+    """A new user opened their model, then the Train view: the model was gone, replaced by
+    the training model without a word. Now showing the view changes nothing; Step asks
+    first (No keeps the model and trains nothing); Yes replaces it as one undo step."""
+    from lstmviz.core.params import LSTMParams
+    from lstmviz.io.npz import write_npz_model
+
+    path = tmp_path / "mine.npz"
+    write_npz_model(LSTMParams.random(5, 3, seed=3), path)
+    doc = viewer.open(path, confirm=False)
+    mine = doc.params
+    assert doc.n == 5 and doc.model_path == str(path)
+    viewer.window.analysis.show("train")
+    viewer._process()
+    train = viewer.window.analysis.views["train"]
+    assert doc.params is mine and doc.model_path == str(path)  # only showing it: still there
+    assert train.asked == [] and "keeps its model until Run, Step or Reset" in train.status.text()
+
+    train.step_button.click()  # offscreen nobody answers: recorded, and the model is kept
+    assert len(train.asked) == 1 and "mine.npz" in train.asked[0] and "Undo brings it back" in train.asked[0]
+    assert doc.params is mine and train.runs[0].iteration == 0
+    train.answers["replace"] = False  # "Keep mine.npz"
+    train.run_button.click()
+    assert not train.running and doc.params is mine and len(train.asked) == 2
+
+    train.answers["replace"] = True  # "Show the training model"
+    train.step_button.click()
+    assert len(train.asked) == 3 and train.showing and train.runs[0].iteration == 1
+    assert "keeps its model" not in train.status.text()
+    assert doc.n == train.runs[0].config.n == 16 and doc.model_path is None
+    assert doc.title.startswith("Training first-value")
+    train.step_button.click()  # the window shows the training now: no further question
+    assert len(train.asked) == 3 and train.runs[0].iteration == 2
+    np.testing.assert_array_equal(doc.params.W_f, train.runs[0].params().W_f)
+
+    assert viewer.undo()  # Edit > Undo: the user's model is back
+    assert doc.params is mine and doc.model_path == str(path) and not train.showing
+    assert viewer.redo()  # and Redo shows the training model as it was last shown
+    np.testing.assert_array_equal(doc.params.W_f, train.runs[0].params().W_f)
+    assert train.showing
+
+
+def test_a_pristine_preset_is_replaced_without_a_question_and_undo_brings_it_back(viewer):
+    doc = viewer.document
+    preset = doc.params
+    viewer.window.analysis.show("train")
+    train = viewer.window.analysis.views["train"]
+    assert doc.params is preset
+    small_run(train)
+    train.reset()  # Reset shows the new run in the window
+    assert train.asked == [] and train.showing and doc.n == 4
+    assert viewer.undo() and doc.params is preset and doc.preset_name == "memory-cell"
+
+
+def test_training_pauses_when_the_window_moves_on_to_another_model(viewer, qtbot):
+    doc = viewer.document
+    viewer.window.analysis.show("train")
+    train = viewer.window.analysis.views["train"]
+    small_run(train)
+    train.run()
+    assert train.running and train.showing
+    qtbot.waitUntil(lambda: train.runs[0].iteration >= 3, timeout=20000)
+    viewer.apply_preset("forget-worked")  # the user opens something else while it trains
+    opened = doc.params
+    qtbot.waitUntil(lambda: not train.running, timeout=20000)
+    assert doc.params is opened and doc.preset_name == "forget-worked"
+    assert "Paused" in train.last_message

@@ -63,7 +63,7 @@ VIEWS: tuple[ViewSpec, ...] = (
              "unit's c or h; hover to step", wants_undo=True),
     ViewSpec("train", "T&rain an LSTM live", "Train", "lstmviz.gui.train.view:TrainView", "Alt+8", "bottom",
              "Train a small LSTM on a memory task and watch its gates learn; forget bias 0 vs 1 side by "
-             "side; a scrubber over the checkpoints"),
+             "side; a scrubber over the checkpoints", wants_undo=True),
 )
 SPECS = {spec.key: spec for spec in VIEWS}
 

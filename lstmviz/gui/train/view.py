@@ -13,6 +13,12 @@ a second run with the other forget bias trains alongside, its curves dashed. The
 replays the checkpoints (iteration 0 ... now) in the Document. Save model writes the cell with
 its readout (.npz; opens like any other model).
 
+Opening the view leaves the window's model alone: it is replaced when the user presses Run,
+Step or Reset, as one undo step (Edit > Undo brings the model back), after asking unless it is
+a preset as it was opened. When the window has moved on to another model meanwhile (a file
+opened, an undo), training pauses instead of overwriting it, and the scrubber replays into
+the Train view's own plots only.
+
 The numbers come from lstmviz.core.train (the trainer) and lstmviz.core.train.probe (histogram,
 gradient reach); this module only schedules, lays out and draws.
 """
@@ -20,6 +26,7 @@ gradient reach); this module only schedules, lays out and draws.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +35,8 @@ from PySide6 import QtCore, QtWidgets
 from lstmviz.core.train.probe import summarize
 from lstmviz.core.train.tasks import DEFAULT_DIFFICULTY, KNOBS, MAX_DIFFICULTY, MIN_DIFFICULTY, make_task
 from lstmviz.core.train.trainer import TrainConfig, Trainer, model_arrays
+from lstmviz.document.state import CellState, Sources
+from lstmviz.edits import StateEdit
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis.common import DASH, AnalysisView, layout_widget, new_plot, pen, set_title
 
@@ -38,13 +47,38 @@ CURVE_SECONDS = 0.25  # how often the loss curve and the status line redraw whil
 # redraw: ~0.1-0.2 s of work here), so most of the time goes to training.
 PUSH_SECONDS = 1.0
 RUN_COLORS = ((200, 60, 40), (40, 90, 200))
+ASIDE_NOTE = "the window keeps its model until Run, Step or Reset shows this one there (undoable)"
+
+
+class ShowTraining(StateEdit):
+    """One undo step: the window's model replaced by the model under training on the probe
+    (what-if interventions cleared: they were for the other model; undo brings them back).
+    Training on amends it (`latest`): redo shows the model as it was last shown."""
+
+    def __init__(self, doc, after: CellState):
+        super().__init__(doc.cell, after, "Train: show the model under training")
+        self._old_interventions = tuple(doc.interventions)
+        self.latest = after
+
+    def after(self, doc) -> CellState:
+        return self.latest
+
+    def interventions(self, doc, forward: bool) -> tuple:
+        return () if forward else self._old_interventions
 
 
 class TrainView(AnalysisView):
     title = "Train"
 
-    def __init__(self, document, parent=None):
+    def __init__(self, document, parent=None, undo=None):
         super().__init__(document, parent)
+        self.undo = undo  # the window's UndoController (None: a view on its own, no undo)
+        # the question before the window's model is replaced: {"replace": True / False, or a
+        # callable taking the question}; where nobody can answer (offscreen) it is "keep"
+        self.answers: dict = {}
+        self.asked: list[str] = []
+        self._shown = None  # the Document's CellState as this view last left it
+        self._edit: ShowTraining | None = None  # the undo step that showed the training
         self.runs: list[Trainer] = []
         self.text: str | None = None
         self.text_path: str | None = None
@@ -56,7 +90,7 @@ class TrainView(AnalysisView):
         self.timer.setInterval(1)
         self.timer.timeout.connect(self._tick)
         self._build()
-        self.reset()
+        self._new_runs()  # (drawn here only: the window's model stays until the user acts)
 
     # -- layout ---------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -185,6 +219,10 @@ class TrainView(AnalysisView):
     def reset(self) -> None:
         """New runs from the settings (iteration 0), shown in the Document."""
         self.pause()
+        if self._new_runs():
+            self._refresh(force=True, take=True)
+
+    def _new_runs(self) -> bool:
         try:
             first = self.config()
             task = make_task(first.task, first.difficulty, text=self.text, source=self.text_path)
@@ -197,7 +235,8 @@ class TrainView(AnalysisView):
             return
         self.probe = task.probe()
         self._pushed_iteration = -1
-        self._refresh(force=True)
+        self._refresh(force=True, push=False)
+        return True
 
     # -- running --------------------------------------------------------------------------------
     @property
@@ -211,6 +250,13 @@ class TrainView(AnalysisView):
         self.run_button.setChecked(False)
 
     def _run_toggled(self, on: bool) -> None:
+        if on and not self.runs:
+            self.pause()
+            return
+        if on and not self.showing:
+            if not self._push(self.runs[0].params(), ask=True):
+                self.pause()
+                return
         self.run_button.setText("Pause" if on else "Run")
         if on:
             self._follow_latest()
@@ -223,6 +269,8 @@ class TrainView(AnalysisView):
     def step_once(self) -> None:
         """One iteration of every run (paused), then show it."""
         self.pause()
+        if not self.showing and not self._push(self.runs[0].params(), ask=True):
+            return  # (the user kept the window's model: nothing trained)
         for trainer in self.runs:
             self._guarded(trainer.step)
         self._follow_latest()
@@ -245,7 +293,7 @@ class TrainView(AnalysisView):
             return False
 
     # -- showing --------------------------------------------------------------------------------
-    def _refresh(self, force: bool) -> None:
+    def _refresh(self, force: bool, push: bool = True, take: bool = False) -> None:
         now = time.perf_counter()
         if not force and now - self._last_curve < CURVE_SECONDS:
             return
@@ -255,20 +303,90 @@ class TrainView(AnalysisView):
         self._update_scrubber()
         if force or (now - self._last_push >= PUSH_SECONDS and lead.iteration != self._pushed_iteration):
             self._last_push = now
-            self._show_model(lead.params(), [t.params() for t in self.runs])
+            self._show_model(lead.params(), [t.params() for t in self.runs], push=push, take=take)
             self._pushed_iteration = lead.iteration
         self._status()
 
-    def _show_model(self, params, all_params) -> None:
-        """Push the lead run's model into the Document on the probe; draw the probe plots."""
+    # -- the window's Document ------------------------------------------------------------------
+    @property
+    def showing(self) -> bool:
+        """True while the Document holds the model (and probe) this view last put there."""
+        return self._shown is not None and self.document.cell is self._shown
+
+    def _training_title(self) -> str:
+        task = self.runs[0].task
+        return f"Training {task.name} ({task.knob.split(' (')[0]} = {task.difficulty})"
+
+    def would_lose(self) -> bool:
+        """Whether replacing the window's model loses something of the user's: anything but a
+        preset as it was opened (a model or document file, or edits)."""
+        doc = self.document
+        return not self.showing and (doc.dirty or doc.preset_name is None)
+
+    def _push(self, params, ask: bool) -> bool:
+        """Put `params` on the probe into the Document. Over the model this view put there:
+        at once. Over another one: only when `ask` (a user's action) and, when the user would
+        lose something, the user agrees; then as one undo step. False: the Document is as it was."""
+        doc = self.document
         try:
-            self.document.set_model_and_input(params, self.probe)
+            cell = CellState(params, self.probe, sources=Sources(title=self._training_title())).check()
+            if self.showing:
+                if self.undo is not None:
+                    self.undo.amend(lambda: doc.set_cell(cell))
+                else:
+                    doc.set_cell(cell)
+            else:
+                if not ask or (self.would_lose() and not self.confirm_replace()):
+                    return False
+                if self.undo is not None:
+                    edit = ShowTraining(doc, cell)
+                    if not self.undo.submit(edit, supersede=True):
+                        return False
+                    self._edit = edit
+                else:
+                    doc.replace(cell, interventions=())
         except LstmvizError as error:
             self._problem(str(error))
-        task = self.runs[0].task
-        title = f"Training {task.name} ({task.knob.split(' (')[0]} = {task.difficulty})"
-        if self.document.title != title:
-            self.document.set_sources(title=title)
+            return False
+        if doc.params is not params:  # (the undo stack computes a large one in the background)
+            return False
+        self._shown = doc.cell
+        if self._edit is not None:
+            self._edit.latest = doc.cell
+        return True
+
+    def confirm_replace(self) -> bool:
+        """Ask before the window's model is replaced (scripted by `answers["replace"]`)."""
+        doc = self.document
+        what = doc.title or (doc.model_path and Path(doc.model_path).name) or "the current model"
+        question = (f"Show the model under training in the window? It replaces {what} there; "
+                    "Edit › Undo brings it back.")
+        self.asked.append(question)
+        if "replace" in self.answers:
+            answer = self.answers["replace"]
+            return bool(answer(question) if callable(answer) else answer)
+        from lstmviz.gui.editors.session import interactive
+
+        if not interactive():
+            return False
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Train", question,
+                                    QtWidgets.QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("lstmviz-train-replace")
+        box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        role = QtWidgets.QMessageBox.ButtonRole
+        replace = box.addButton("Show the training model", role.AcceptRole)
+        keep = box.addButton(f"Keep {what}", role.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is replace
+
+    def _show_model(self, params, all_params, push: bool = True, take: bool = False) -> None:
+        """Push the lead run's model into the Document on the probe (over another model only
+        when `take`: a user's action); draw the probe plots."""
+        if push and not self._push(params, ask=take) and self.running:
+            self.pause()  # the window moved on to another model: it is not overwritten
+            self.report("Paused: the window shows another model now; Run shows the training again")
         for bar in self.hist_bars:
             self.hist_plot.removeItem(bar)
         self.hist_bars = []
@@ -306,6 +424,8 @@ class TrainView(AnalysisView):
             parts.append(f"<span style='color:rgb{RUN_COLORS[k]}'>■</span> bias "
                          f"{trainer.config.forget_bias:g}: it {trainer.iteration}, loss {loss}, "
                          f"acc {acc}, gradient reach {reach} steps, {speed}")
+        if not self.showing:
+            parts.append(f"<i>{ASIDE_NOTE}</i>")
         self.status.setText(" &nbsp; ".join(parts))
 
     # -- checkpoints ----------------------------------------------------------------------------
@@ -341,6 +461,7 @@ class TrainView(AnalysisView):
         iteration = lead.checkpoints[index].iteration
         chosen = [self._nearest(t, iteration).params() for t in self.runs]
         self.scrub_label.setText(f"iteration {iteration}")
+        # (into the window only while it shows the training: a drag must not ask at every move)
         self._show_model(chosen[0], chosen)
         self._pushed_iteration = -1  # training on shows the newest again
 
