@@ -24,6 +24,7 @@ import numpy as np
 from lstmviz.core.params import LSTMParams
 from lstmviz.core.trace import Trace
 from lstmviz.errors import LstmvizError
+from lstmviz.io.view_options import OPTION_RULES, check_option
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,6 @@ class CellState:
         return dataclasses.replace(self, xs=xs, h0=h0, c0=c0, input_names=names)
 
 
-TRACE_ANIMATIONS = ("cursor", "grow")
-TRACE_DISPLAYS = ("auto", "lines", "heatmap")
-
-
 @dataclass(frozen=True)
 class ViewOptions:
     """How the views draw the state (saved in documents)."""
@@ -133,21 +130,24 @@ class ViewOptions:
         return getattr(self, key)
 
     def with_value(self, key: str, value: Any) -> ViewOptions:
-        """A copy with one option changed, the value checked against the option's type."""
+        """A copy with one option changed, the value checked against the option's rule (the
+        one a document file is read with: OPTION_RULES); a number beyond its range is taken
+        to the nearest bound, as the window's controls do."""
         default = self.get(key)
-        choices = {"trace_animation": TRACE_ANIMATIONS, "trace_display": TRACE_DISPLAYS}.get(key)
-        if isinstance(default, bool):
-            if not isinstance(value, (bool, np.bool_)):
-                raise LstmvizError(f"view option {key}: {value!r} is not true or false")
-            value = bool(value)
-        elif isinstance(default, (int, float)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not np.isfinite(value):
+        kind, *allowed = OPTION_RULES[key]
+        if kind in (int, float):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                    value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
                 raise LstmvizError(f"view option {key}: {value!r} is not a number")
-            value = type(default)(value)
-        elif choices is not None and value not in choices:
-            raise LstmvizError(f"view option {key}: {value!r} is not one of {', '.join(choices)}")
-        return dataclasses.replace(self, **{key: value})
+            low, high = allowed
+            value = type(default)(min(max(value, low), high))
+            if kind is int:
+                value = int(round(value))
+        problem = check_option(key, bool(value) if isinstance(value, np.bool_) else value,
+                               f"view option {key}")
+        if problem:
+            raise LstmvizError(problem)
+        return dataclasses.replace(self, **{key: bool(value) if kind is bool else value})
 
     def as_dict(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.keys()}

@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 
 from lstmviz.gui.binding import bind
 from lstmviz.gui.spinbox import SpinBox
+from lstmviz.io.view_options import OPTION_RULES
 
-FPS_MIN, FPS_MAX = 1, 5000  # playback speed in steps per second (the "playback_fps" option)
+# playback speed in steps per second: the "playback_fps" option's range (what a document keeps)
+FPS_MIN, FPS_MAX = (int(bound) for bound in OPTION_RULES["playback_fps"][1:])
 FRAME_RATE_MAX = 60  # frames per second; faster speeds move several steps per frame
 SPEEDS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60, 100, 200, 500, 1000, 2000, 5000)
 MAX_WAIT_MS = 500  # never wait longer than this for a frame that may never be painted

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import math
 import re
 import zipfile
 from collections.abc import Callable
@@ -42,6 +41,7 @@ from lstmviz.io.budget import check as check_budget
 from lstmviz.io.csv import ExportCancelled
 from lstmviz.io.npyread import count_of, read_body, read_header
 from lstmviz.io.paths import NPY_ERRORS, readable_file
+from lstmviz.io.view_options import OPTION_RULES, check_option, is_int, is_number
 from lstmviz.io.zipsafe import ZIP_ERRORS, SafeZip, is_zip
 
 FORMAT = "lstmviz-document"
@@ -359,45 +359,7 @@ def _read_document(path) -> DocumentState:
 
 
 # -- complete validation -------------------------------------------------------------------------
-# The view options a document may carry, with their allowed values (the Document's
-# DEFAULT_OPTIONS; ranges as the window's own controls allow). Unknown keys (from a newer
-# lstmviz) are dropped, never taken in.
-OPTION_RULES: dict[str, tuple] = {
-    "concat_h_first": (bool,),
-    "show_concat": (bool,),
-    "trace_follow": (bool,),
-    "trace_show_x": (bool,),
-    "trace_show_z": (bool,),
-    "playback_fps": (float, 1.0, 60.0),
-    "trace_window": (int, 10, 10_000_000),
-    "trace_animation": (str, "cursor", "grow"),
-    "trace_display": (str, "auto", "lines", "heatmap"),
-}
 MAX_TITLE = 10_000
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_option(key: str, value, where: str) -> str | None:
-    rule = OPTION_RULES[key]
-    kind = rule[0]
-    if kind is bool:
-        return None if isinstance(value, bool) else f"{where} is {value!r}, expected true or false"
-    if kind is str:
-        allowed = rule[1:]
-        return None if value in allowed else f"{where} is {value!r}, expected one of {', '.join(allowed)}"
-    low, high = rule[1], rule[2]
-    ok = _is_int(value) if kind is int else _is_number(value)
-    if not ok or not low <= value <= high:
-        what = "a whole number" if kind is int else "a number"
-        return f"{where} is {value!r}, expected {what} in {low:g}..{high:g}"
-    return None
 
 
 def _check_intervention_numbers(item, where: str) -> str | None:
@@ -407,20 +369,20 @@ def _check_intervention_numbers(item, where: str) -> str | None:
         return f"{where} is not an object"
     units = item.get("units")
     if units is not None:
-        if _is_int(units):
+        if is_int(units):
             units = [units]
-        if not isinstance(units, list) or not units or not all(_is_int(k) and k >= 0 for k in units):
+        if not isinstance(units, list) or not units or not all(is_int(k) and k >= 0 for k in units):
             return f"{where}.units is {units!r}, expected a list of unit numbers"
     steps = item.get("steps")
     if steps is not None and not (isinstance(steps, list) and len(steps) == 2
-                                  and all(_is_int(t) and t >= 0 for t in steps)):
+                                  and all(is_int(t) and t >= 0 for t in steps)):
         return f"{where}.steps is {steps!r}, expected [start, stop] step numbers"
     for key in ("value", "delta"):
-        if key in item and not _is_number(item[key]):
+        if key in item and not is_number(item[key]):
             return f"{where}.{key} is {item[key]!r}, expected a finite number"
-    if item.get("kind") == "clamp" and _is_number(item.get("value")) and not -1 <= item["value"] <= 1:
+    if item.get("kind") == "clamp" and is_number(item.get("value")) and not -1 <= item["value"] <= 1:
         return f"{where}.value is {item['value']!r}, expected -1..1 (a gate's value)"
-    if item.get("kind") == "bias" and _is_number(item.get("delta")) and not -1e6 <= item["delta"] <= 1e6:
+    if item.get("kind") == "bias" and is_number(item.get("delta")) and not -1e6 <= item["delta"] <= 1e6:
         return f"{where}.delta is {item['delta']!r}, out of range"
     return None
 
@@ -480,7 +442,7 @@ def validate_document(meta: dict, source: str, *, params: LSTMParams, xs: np.nda
         raise fail(f"{META_NAME}: input.names is not a list of texts")
 
     step = field("view", "step", default=0)
-    if not _is_int(step) or not 0 <= step < T:
+    if not is_int(step) or not 0 <= step < T:
         raise fail(f"{META_NAME}: view.step is {step!r}, expected a step in 0..{T - 1}")
     from lstmviz.components import COMPONENT_IDS
 
@@ -489,17 +451,17 @@ def validate_document(meta: dict, source: str, *, params: LSTMParams, xs: np.nda
         raise fail(f"{META_NAME}: view.selection is {selection!r}, expected one of "
                    f"{', '.join(COMPONENT_IDS)}")
     unit = field("view", "unit", default=0)
-    if not _is_int(unit) or not 0 <= unit < n:
+    if not is_int(unit) or not 0 <= unit < n:
         raise fail(f"{META_NAME}: view.unit is {unit!r}, expected a unit in 0..{n - 1}")
     units = field("view", "units", default=[])
-    if not isinstance(units, list) or not all(_is_int(k) and 0 <= k < n for k in units):
+    if not isinstance(units, list) or not all(is_int(k) and 0 <= k < n for k in units):
         raise fail(f"{META_NAME}: view.units is {units!r}, expected a list of units in 0..{n - 1}")
     options = field("view", "options", default={})
     if not isinstance(options, dict):
         raise fail(f"{META_NAME}: view.options is {options!r}, expected an object")
     for key, value in options.items():
         if key in OPTION_RULES:
-            problem = _check_option(key, value, f"view.options.{key}")
+            problem = check_option(key, value, f"view.options.{key}")
             if problem:
                 raise fail(f"{META_NAME}: {problem}")
 

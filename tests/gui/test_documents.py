@@ -223,3 +223,30 @@ def test_the_main_window_has_it_all(qtbot, doc, user_dirs, make_window):
         assert "edit" in window.menus
     finally:
         session.shutdown()
+
+
+def test_every_speed_and_window_the_controls_allow_is_saved_and_opens_again(qtbot, doc, user_dirs,
+                                                                             make_window, tmp_path):
+    """The toolbar's speed went to 5000 steps/s while a document only took 60: a document
+    saved at 200 steps/s could not be opened again ("playback_fps is 200.0, expected a number
+    in 1..60"). Both ends of each control's range now save and open, in the real window."""
+    window = make_window(document=doc)
+    session = window.session
+    speed, steps = window.playback_bar.speed, window.traces.toolbar.window
+    try:
+        for fps, width in ((speed.maximum(), steps.maximum()), (speed.minimum(), steps.minimum()),
+                           (200, 37)):
+            speed.setValue(fps)
+            steps.setValue(width)
+            assert doc.option("playback_fps") == fps and doc.option("trace_window") == width
+            path = tmp_path / f"speed{fps}.lstmviz"
+            session.save_to(path, synchronous=True)
+            doc.set_option("playback_fps", 10.0)  # (the file must bring the speed back)
+            session.open_path(path)
+            session.wait()
+            assert doc.option("playback_fps") == fps and doc.option("trace_window") == width
+            assert speed.value() == fps and steps.value() == width
+        doc.set_option("playback_fps", 1e9)  # from code: taken to the bound, as the controls do
+        assert doc.option("playback_fps") == speed.maximum()
+    finally:
+        session.shutdown()

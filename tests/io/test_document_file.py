@@ -426,3 +426,19 @@ def test_projected_and_masked_cells_survive_a_document(tmp_path):
             h, c = h_new, c_new
         np.testing.assert_allclose(trace.h[t], h, atol=1e-12)
         np.testing.assert_allclose(trace.c[t], c, atol=1e-12)
+
+
+def test_the_document_keeps_every_view_option_within_what_a_file_may_hold():
+    """One list of view options and their values (OPTION_RULES): the Document's ViewOptions
+    has the same keys, and a value it takes is one a document file opens with."""
+    from lstmviz.document.state import ViewOptions
+    from lstmviz.io.view_options import OPTION_RULES, check_option
+
+    assert set(ViewOptions.keys()) == set(OPTION_RULES)
+    options = ViewOptions()
+    for key, (kind, *allowed) in OPTION_RULES.items():
+        tries = {bool: [True, False], str: allowed}.get(kind, [-1e12, 0, 3.7, 1e12])
+        for value in tries:
+            kept = options.with_value(key, value).get(key)
+            assert check_option(key, kept, key) is None, (key, value, kept)
+        assert check_option(key, options.get(key), key) is None  # the defaults too

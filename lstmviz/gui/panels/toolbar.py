@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from lstmviz.io.view_options import OPTION_RULES
+
 DISPLAY_MODES = (("auto", "Auto"), ("lines", "Lines"), ("heatmap", "Heatmap"))
 ANIMATIONS = (("cursor", "Moving cursor"), ("grow", "Growing trace"))
 
@@ -37,7 +39,7 @@ class PanelsToolbar(QtWidgets.QWidget):
         self.follow = QtWidgets.QCheckBox("Follow")
         self.follow.setToolTip("Scroll the time axis with the cursor, showing a window of fixed width")
         self.window = QtWidgets.QSpinBox()
-        self.window.setRange(10, 10_000_000)
+        self.window.setRange(*OPTION_RULES["trace_window"][1:])  # (what a document keeps)
         self.window.setSingleStep(50)
         self.window.setSuffix(" steps")
         self.window.setToolTip("Width of the followed window")
