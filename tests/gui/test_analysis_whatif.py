@@ -161,3 +161,69 @@ def test_y_tick_labels_never_overprint_at_n_64_in_the_default_dock(qtbot, make_w
         assert len(rects) >= 2, plot.titleLabel.text
         for a, b in itertools.combinations(rects, 2):
             assert not a.intersects(b), (plot.titleLabel.text, a, b)
+
+
+def test_a_long_run_is_compared_off_the_gui_thread_once_per_change(qtbot, make_document, monkeypatch):
+    """At T = 100 000, n = 64 comparing the two runs took 0.1-0.6 s and ran twice per change
+    on the GUI thread: the window stood still for ~1 s when a what-if landed (a new-user
+    helper). Now a large comparison runs in the background, once per change, the plots keep
+    the last one meanwhile, and what lands is the difference of the two runs."""
+    import threading
+
+    import lstmviz.gui.analysis.whatif as whatif_module
+
+    monkeypatch.setattr(whatif_module, "OVERLAY_IN_BACKGROUND_FROM", 1)  # (this small run too)
+    threads = []
+    real_overlay = whatif_module.overlay
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real_overlay(*args, **kwargs)
+
+    monkeypatch.setattr(whatif_module, "overlay", recorded)
+    doc = make_document("memory-cell")
+    view = WhatIfView(doc)
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: not view.computing and view.overlay is not None, timeout=5000)
+    count = view.compute_count
+    doc.set_unit(1)
+    qtbot.waitUntil(lambda: view.compute_count == count + 1, timeout=5000)
+    assert view.quick("f1")
+    assert view.computing and view.summary.text().startswith("Computing")
+    qtbot.waitUntil(lambda: not view.computing, timeout=5000)
+    qtbot.wait(20)
+    assert view.compute_count == count + 2  # the new trace and the new list: one comparison
+    assert threads and all(thread is not threading.main_thread() for thread in threads)
+    ov = view.overlay
+    before, after = doc.baseline_trace.h, doc.trace.h
+    np.testing.assert_array_equal(ov.before, before[:, 1])
+    np.testing.assert_array_equal(ov.after, after[:, 1])
+    difference = after - before
+    np.testing.assert_allclose(ov.heat, (difference / np.abs(difference).max()).T, atol=1e-6)
+    assert ov.first_divergence == int(np.flatnonzero(np.abs(difference).max(axis=1) > 1e-6)[0])
+    assert "first differs at t = " in view.summary.text()
+
+
+def test_a_bug_in_the_background_comparison_surfaces(qtbot, make_document, monkeypatch):
+    import lstmviz.gui.analysis.whatif as whatif_module
+
+    monkeypatch.setattr(whatif_module, "OVERLAY_IN_BACKGROUND_FROM", 1)
+    doc = make_document("memory-cell")
+    view = WhatIfView(doc)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: not view.computing, timeout=5000)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in the comparison")
+
+    monkeypatch.setattr(whatif_module, "overlay", broken)
+    with qtbot.captureExceptions() as caught:
+        doc.set_unit(1)
+        qtbot.waitUntil(lambda: not view.computing, timeout=5000)
+        qtbot.wait(10)
+    assert any("a bug in the comparison" in str(error) for _, error, _ in caught)
