@@ -212,7 +212,7 @@ def term_shapes(component_id: str, n: int, m: int, peepholes: bool = False,
             ("x_t", f"{m}"),
             ("h_{t-1}", f"{hp}"),
             ("[h_{t-1}, x_t]", f"{hp + m}"),
-            (f"W_{g}·[h_{{t-1}}, x_t] = [U_{g} | W_{g}]", f"{n}x{hp + m}"),
+            (f"[U_{g} | W_{g}] (Colah's W_{g})", f"{n}x{hp + m}"),
             (f"z_{g}, {g}_t", f"{n}"),
         ]
         return shapes

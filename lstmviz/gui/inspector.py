@@ -295,9 +295,9 @@ def masked_html(ex: Explanation) -> str:
     )
 
 
-def shapes_html(ex: Explanation) -> str:
+def shapes_html(ex: Explanation, concat: str = "separate") -> str:
     rows = "".join(
-        f"<tr><td>{for_activation(sym(term), ex.cell_activation)}</td>"
+        f"<tr><td>{for_activation(sym(in_form(term, concat)), ex.cell_activation)}</td>"
         f"<td class='num' style='padding-left:14px'>{shape.replace('x', ' × ')}</td></tr>"
         for term, shape in ex.shapes
     )
@@ -317,6 +317,14 @@ def shapes_html(ex: Explanation) -> str:
         f"<h3>Shapes</h3><table cellspacing='0' cellpadding='1'>{rows}</table>"
         f"<div class='muted'>{sizes}</div>"
     )
+
+
+def in_form(term: str, concat: str) -> str:
+    """A shape's term as the chosen form writes it: W·[x_t, h_{t-1}] = [W | U] for x first."""
+    if concat != "x_first":
+        return term
+    term = term.replace("[h_{t-1}, x_t]", "[x_t, h_{t-1}]")
+    return re.sub(r"\[U_(\w) \| W_(\w)\]", r"[W_\2 | U_\1]", term)
 
 
 def _term_rows(terms, limit: int | None = 12, layout: str = "beside") -> tuple[list[str], int, float]:
@@ -497,27 +505,35 @@ def gate_unit_html(ex: Explanation, work: GateWork, concat: str, expanded: bool 
             "floating-point rounding.)</div>"
         )
     if concat != "separate":
-        html.append(concat_sum_html(work, concat == "h_first"))
+        html.append(concat_sum_html(work, concat == "h_first", ex.n))
     return "".join(html)
 
 
-def concat_sum_html(work: GateWork, h_first: bool) -> str:
+def concat_sum_html(work: GateWork, h_first: bool, n: int) -> str:
     u = work.unit
     g, k = u.gate, u.unit
     blocks = [u.recurrent_terms.terms, u.input_terms.terms]
     if not h_first:
         blocks.reverse()
     terms = [t for block in blocks for t in block]
-    if len(terms) > 16:
-        return ""
+    if len(terms) > 16:  # too many to write out in one line: what the form means, in words
+        joined = " | ".join(f"{name}<sub>{g}</sub>" for name in (("U", "W") if h_first else ("W", "U")))
+        order = "h<sub>t−1</sub>; x<sub>t</sub>" if h_first else "x<sub>t</sub>; h<sub>t−1</sub>"
+        return (
+            f"<div class='note' style='margin-top:6px'>In the concatenated form z<sub>{g}</sub>[{k}] "
+            f"is row {k} of [{joined}] ({n} × {len(terms)}) times [{order}] ({len(terms)} entries) "
+            f"plus b<sub>{g}</sub>[{k}]: the same {len(terms)} products as the two sums above, in "
+            "that order.</div>"
+        )
     if u.peephole is not None:
         terms.append(u.peephole)
     products = " + ".join(f"{num(t.coef)}·{factor(t.value)}" for t in terms)
     order = "[h<sub>t−1</sub>, x<sub>t</sub>]" if h_first else "[x<sub>t</sub>, h<sub>t−1</sub>]"
+    joined = " | ".join(f"{name}<sub>{g}</sub>" for name in (("U", "W") if h_first else ("W", "U")))
     clip_text = f", clipped to <b>{num(u.z)}</b>" if u.z_sum is not None and u.z_sum != u.z else ""
     return (
-        f"<div style='margin-top:6px'>The same sum in the concatenated order "
-        f"W<sub>{g}</sub>[{k},:]·{order} + b<sub>{g}</sub>[{k}]:<br>"
+        f"<div style='margin-top:6px'>The same sum in the concatenated order, row {k} of "
+        f"[{joined}] times {order} + b<sub>{g}</sub>[{k}]:<br>"
         f"&nbsp;&nbsp;{products} + {factor(u.bias)} = <b>{num(u.z if u.z_sum is None else u.z_sum)}</b>"
         f"{clip_text}</div>"
     )
@@ -532,7 +548,7 @@ def matvec_html(ex: Explanation, mv: MatVec, concat: str, width: float = 350) ->
         names = ("U", "W") if concat == "h_first" else ("W", "U")
         blocks = " | ".join(f"{name}<sub>{g}</sub>" for name in names)
         order = "h<sub>t−1</sub>, x<sub>t</sub>" if concat == "h_first" else "x<sub>t</sub>, h<sub>t−1</sub>"
-        title = f"Concatenated: W<sub>{g}</sub>·[{order}] where W<sub>{g}</sub> = [{blocks}]"
+        title = f"Concatenated: [{blocks}]·[{order}]"
     needed = 0.0
     for print_size in (NORMAL, SMALL):
         lines, note = _matvec_lines(ex, mv, concat, **print_size)
@@ -607,12 +623,13 @@ def _matvec_lines(ex: Explanation, mv: MatVec, concat: str, digits: int, size: i
                       vec(mv.Wx_plus_Uh, f"{W}·[{order.replace(';', ',')}]")])
         total = [vec(mv.Wx_plus_Uh, "")]
         note = (
-            f"<div class='note'>Both orders give the same z: {W}·[{h}, {x}] = [{U} | {W}]·[{h}; {x}] "
+            f"<div class='note'>Both orders give the same z: [{U} | {W}]·[{h}; {x}] "
             f"= [{W} | {U}]·[{x}; {h}] = {W} {x} + {U} {h}. "
             f"<span style='background:{style.HTML_U_BLOCK}'>&nbsp;{U}&nbsp;</span> multiplies {h}, "
             f"<span style='background:{style.HTML_W_BLOCK}'>&nbsp;{W}&nbsp;</span> multiplies {x}. "
-            f"Which block comes first is only a convention: Colah's diagram writes [{h}, {x}], "
-            "PyTorch stores W (weight_ih) and U (weight_hh) apart.</div>"
+            f"Which block comes first is only a convention. Colah's diagram writes {W}·[{h}, {x}]: "
+            f"his {W} is the whole [{U} | {W}]; PyTorch stores W (weight_ih) and U (weight_hh) "
+            "apart.</div>"
         )
     if mv.peephole is not None:
         total += [op("+"), vec(mv.peephole, "p ⊙ c")]
@@ -647,7 +664,9 @@ def _unit_table(headers: list[str], rows: list[list[float]], unit: int, marked: 
         chunks[-1].append(c)
         used += w
     more = (
-        "" if len(rows) <= TABLE_ROWS_MAX else f"<div class='muted'>(unit {unit} of {len(rows)} shown)</div>"
+        "" if len(rows) <= TABLE_ROWS_MAX else
+        f"<div class='muted'>(n = {len(rows)}: only unit {unit}'s row is listed; every unit's row is, "
+        f"for n ≤ {TABLE_ROWS_MAX})</div>"
     )
     tables = []
     for columns in chunks:
@@ -706,7 +725,7 @@ def cell_html(ex: Explanation, work: CellWork, width: float = 350) -> str:
         worked += f"<div class='note'>{to_html(cell_reading(u))} {to_html(gate_reading('f', u.f))}</div>"
     carried = " (masked: c<sub>t</sub> = c<sub>t−1</sub>)" if u.masked else ""
     table = (
-        f"<h3>Every unit: c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub> "
+        f"<h3>Unit by unit: c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub> "
         f"(⊙: unit by unit){carried}</h3>{_unit_table(headers, rows, k, marked, width)}"
     )
     return worked + table
@@ -764,11 +783,11 @@ def hidden_html(ex: Explanation, work: HiddenWork, width: float = 350) -> str:
         reading = gate_reading("o", u.o, ex.p is not None)
         worked += f"<div class='note'>{for_activation(to_html(reading), act)}</div>"
     table = (
-        f"<h3>Every unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
+        f"<h3>Unit by unit: h<sub>t</sub> = o<sub>t</sub> ⊙ {act}(c<sub>t</sub>)</h3>"
         f"{_unit_table(headers, rows, k, marked, width)}"
     )
     if work.projection is not None:
-        table = table.replace("<h3>Every unit: h<sub>t</sub>", "<h3>Every unit: r<sub>t</sub>", 1)
+        table = table.replace("<h3>Unit by unit: h<sub>t</sub>", "<h3>Unit by unit: r<sub>t</sub>", 1)
         worked = worked.replace(f"{sym('h_t')}[{k}] =", f"{sym('r_t')}[{k}] =", 1)
         return projection_html(work.projection, act, work.masked, width) + worked + table
     return worked + table
@@ -785,7 +804,7 @@ def projection_html(pw: ProjectionWork, act: str = "tanh", masked: bool = False,
                     f"<td class='num' style='padding-left:8px'>= {num(rest_sum)}</td></tr>")
     n = len(pw.terms.terms)
     return (
-        f"<h3>Projection: h<sub>t</sub>[{j}] = Σ<sub>k</sub> W<sub>hr</sub>[{j}, k]·r<sub>t</sub>[k]</h3>"
+        f"<h3>Projection: h<sub>t</sub>[{j}] = Σ<sub>q</sub> W<sub>hr</sub>[{j}, q]·r<sub>t</sub>[q]</h3>"
         f"<div class='muted'>An LSTMP cell (proj_size p = {pw.h_size}): r<sub>t</sub> = "
         f"o<sub>t</sub> ⊙ {act}(c<sub>t</sub>) has n = {n} entries and h<sub>t</sub> = "
         f"W<sub>hr</sub>·r<sub>t</sub> has p = {pw.h_size}; entry j = {j} is worked here.</div>"
@@ -889,7 +908,7 @@ def explanation_html(ex: Explanation, concat: str = "separate", expanded: bool =
         parts.append(hidden_html(ex, work, width))
     elif isinstance(work, VectorWork):
         parts.append(vector_html(ex, work, expanded))
-    parts.append(shapes_html(ex))
+    parts.append(shapes_html(ex, concat))
     return "".join(parts)
 
 

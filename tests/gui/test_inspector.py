@@ -72,6 +72,32 @@ def test_concatenated_form_toggle(inspector):
     assert "Both orders" not in widget.plain_text()
 
 
+def test_every_form_says_what_it_writes_for_a_large_cell_too(qtbot):
+    """The concatenated forms named the joined matrix W_f like its own x block, the shapes
+    table wrote [U_f | W_f] in the x-first form too, and at n = 64 (no whole-layer product
+    laid out) the three forms gave the same page (new-user helper)."""
+    import numpy as np
+
+    from lstmviz.core.params import LSTMParams
+    from lstmviz.document import Document
+    from lstmviz.gui.inspector import Inspector
+
+    doc = Document(LSTMParams.random(64, 32, seed=1), np.random.default_rng(0).normal(size=(4, 32)))
+    widget = Inspector(doc)
+    qtbot.addWidget(widget)
+    widget.resize(460, 900)
+    widget.show()
+    pages = {}
+    for index in range(3):
+        widget.form_box.setCurrentIndex(index)
+        pages[index] = widget.plain_text()
+    assert len(set(pages.values())) == 3
+    assert "row 0 of [Uf | Wf] (64 × 96) times [ht−1; xt]" in pages[1]
+    assert "row 0 of [Wf | Uf] (64 × 96) times [xt; ht−1]" in pages[2]
+    assert "[Wf | Uf] (Colah's Wf)" in pages[2] and "[Uf | Wf]" not in pages[2]
+    assert "where Wf = " not in "".join(pages.values())
+
+
 def test_unit_box_and_document_agree(inspector):
     widget = inspector("forget-worked")
     doc = widget.document

@@ -393,6 +393,6 @@ def test_the_unit_tables_fit_the_default_inspector(make_window, qtbot, selection
     window = make_window("brackets")
     window.document.set_selection(selection)
     browser = window.inspector.browser
-    qtbot.waitUntil(lambda: "Every unit" in browser.toPlainText(), timeout=2000)
+    qtbot.waitUntil(lambda: "Unit by unit" in browser.toPlainText(), timeout=2000)
     qtbot.wait(10)
     assert browser.horizontalScrollBar().maximum() == 0

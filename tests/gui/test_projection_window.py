@@ -89,7 +89,7 @@ def test_lstmp_window_draws_the_projection_and_works_it_through(viewer):
     inspector.refresh()
     text = inspector.plain_text()
     k = 1
-    assert f"Projection: ht[{k}] = Σk Whr[{k}, k]·rt[k]" in text
+    assert f"Projection: ht[{k}] = Σq Whr[{k}, q]·rt[q]" in text
     for j in range(n):  # every term of the sum with its numbers
         assert f"Whr[{k},{j}] · rt[{j}]" in text
         assert format_number(params.W_hr[k, j]) in text
