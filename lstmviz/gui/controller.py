@@ -38,10 +38,11 @@ from lstmviz.gui.workers import describe_error, load_model_file
 class OpeningEdit(Edit):
     """One undo step for an Opening: the new cell (and view and what-if) and back."""
 
-    def __init__(self, doc, opened: opening.Opening):
+    def __init__(self, doc, opened: opening.Opening, keeps_clean: bool = False):
         self.text = opened.text
         self.opened = opened
         self._before = doc.state
+        self._keeps_clean = keeps_clean  # (lands unsaved-free: no "*" flicker before set_saved)
 
     def after(self, doc):
         return self.opened.cell
@@ -65,7 +66,7 @@ class OpeningEdit(Edit):
         kwargs = {} if interventions is None else {"interventions": interventions}
         if forward:
             o = self.opened
-            dirty = o.dirty if o.view is not None else None
+            dirty = o.dirty if o.view is not None else (False if self._keeps_clean else None)
             doc.replace(state, view=o.view, trace=trace, dirty=dirty, **kwargs)
         else:
             doc.replace(state, view=self._before.view, trace=trace, dirty=True, **kwargs)
@@ -377,9 +378,14 @@ class WindowController(QObject):
 
     # -- landing: one undo step -----------------------------------------------------------------
     def _land(self, opened: opening.Opening, path: str, trace=None, recent: bool = True) -> bool:
-        edit = OpeningEdit(self.document, opened)
+        # A model or a sequence opened into an unchanged document leaves nothing unsaved (its
+        # files are on disk): asking "Save changes?" on the next preset only puzzled (a
+        # new-user helper). Not when it goes into a saved .lstmviz, which no longer holds it.
+        saved = (opened.kind in ("model", "sequence") and not self.document.dirty
+                 and opened.cell is not None and opened.cell.sources.document_path is None)
+        edit = OpeningEdit(self.document, opened, keeps_clean=saved)
         undo = self.session.undo
-        if not undo.submit(edit, trace=trace, supersede=True):
+        if not undo.submit(edit, trace=trace, supersede=True, saved=saved):
             self._queue = []
             return False
         if recent and opened.kind != "preset":

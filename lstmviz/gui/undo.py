@@ -112,12 +112,14 @@ class UndoController(QObject):
             self._report(message)
 
     # -- the three entry points --------------------------------------------------------------
-    def submit(self, edit: Edit | Callable[[], Edit], trace=None, supersede: bool = False) -> bool:
+    def submit(self, edit: Edit | Callable[[], Edit], trace=None, supersede: bool = False,
+               saved: bool = False) -> bool:
         """Check the edit, compute its trace (unless `trace` is it, computed elsewhere), then
         push it. False (and a message) when the edit is refused; the Document is unchanged
         then. While a change is still computed in the background the edit is refused, unless
         `supersede` (a file opened, a preset: they replace the state it was computed for),
-        which drops that change with a notice."""
+        which drops that change with a notice. `saved`: the state it lands is as good as saved
+        (a model opened into an unchanged document: nothing in it would be lost)."""
         if self.job.busy and supersede:
             self.job.cancel(silent=True)
             (self.notify or self.report)("The change still being computed was dropped")
@@ -139,6 +141,8 @@ class UndoController(QObject):
         def land(trace) -> None:
             command.prepare(state, trace)
             self.stack.push(command)
+            if saved:
+                self.set_saved()
             self._note_streaming(command, True)
             self.edit_applied.emit(edit.text)
 

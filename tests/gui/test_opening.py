@@ -103,6 +103,36 @@ def test_reproduction_open_a_7_unit_model_on_the_demo_with_a_zero_input(viewer, 
     assert viewer.checker.problems == []
 
 
+def test_opening_a_model_into_an_unchanged_document_leaves_nothing_unsaved(viewer, model_7x5, tmp_path):
+    """Open a torch file, pick a preset: lstmviz asked "The document has unsaved changes.
+    Save them?" though nothing had been edited (a new-user helper). A model (or sequence)
+    opened into an unchanged document is as good as saved; into a saved .lstmviz, which no
+    longer holds what the window shows, it is not."""
+    window, doc, session = viewer.window, viewer.document, viewer.window.session
+    viewer.controller.questions.answers.update(mismatch="zero")
+    viewer.open(model_7x5)
+    assert doc.model_path == str(model_7x5)
+    assert not doc.dirty and not window.isWindowModified()
+    asked = []
+    session.prompt = True
+    session.ask_unsaved = lambda action: asked.append(action) or "cancel"
+    window.preset_actions["brackets"].trigger()
+    assert asked == [] and doc.preset_name == "brackets"
+    viewer.undo()  # back to the model: still nothing unsaved
+    assert doc.model_path == str(model_7x5) and not doc.dirty
+    from lstmviz.edits import SetWeight
+
+    session.undo.submit(SetWeight(doc, "W_f", (0, 0), 0.5))
+    assert doc.dirty  # an edit is unsaved
+    session.save_to(tmp_path / "mine.lstmviz", synchronous=True)
+    seq = tmp_path / "five.csv"
+    write_sequence(np.linspace(-1, 1, 45).reshape(9, 5), seq)
+    viewer.open(seq)
+    assert doc.input_path == str(seq) and doc.document_path == str((tmp_path / "mine.lstmviz").resolve())
+    assert doc.dirty and window.isWindowModified()  # mine.lstmviz holds the old input
+    session.prompt = False
+
+
 @pytest.mark.parametrize("choice, T, zeros", [("zero", 40, True), ("generated", 40, False),
                                                ("sequence", 9, False), ("cancel", None, None)])
 def test_each_mismatch_choice(viewer, model_7x5, tmp_path, choice, T, zeros):
@@ -281,6 +311,11 @@ def test_recovering_an_autosave_of_another_size(qtbot, user_dirs, model_7x5):  #
     first.open(model_7x5, confirm=False)
     first.set_step(11)
     session = first.window.session
+    assert not first.document.dirty  # a model opened, nothing changed: nothing to autosave
+    assert not session.autosave_now(background=False)
+    from lstmviz.edits import SetWeight
+
+    assert session.undo.submit(SetWeight(first.document, "W_f", (0, 0), 0.5))  # unsaved work
     assert session.autosave_now(background=False)
     session.autosaver.close(keep=True)  # as if the window had died: the autosave stays
     session._autosaver = None
