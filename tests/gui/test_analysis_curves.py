@@ -70,3 +70,38 @@ def test_saturated_gate_is_called_saturated(curves):
     doc, view = curves
     doc.set_selection("o")  # b_o = 8: the output gate is open and flat
     assert "saturated" in view.info.text()
+
+
+@pytest.mark.parametrize("width", [460, 390, 260])
+def test_a_long_title_fits_its_plot_or_is_elided_with_the_whole_in_its_tooltip(qtbot, make_document, width):
+    """At 1280 x 720 the dock beside the inspector is ~390 px: the title ran off the plot's right
+    edge ("…tanh(c) and its"). It wraps onto two lines, and what still does not fit ends in "…"."""
+    from lstmviz.gui.analysis import common
+
+    doc = make_document("memory-cell")
+    doc.set_selection("c")
+    view = ActivationCurveView(doc)
+    qtbot.addWidget(view)
+    view.resize(width, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(5)
+    plot = view.plot
+    full = common.title_full_text(plot)
+    assert "and its slope" in full
+    assert common.title_fits(plot), common.title_text(plot)
+    label = plot.titleLabel
+    assert label.rect().right() <= plot.getViewBox().geometry().right() + 1
+    shown = common.title_text(plot)
+    if shown != full:
+        assert shown.endswith(common.ELLIPSIS) and full.startswith(shown[:-1].rstrip())
+        assert label.toolTip() == full
+    else:
+        assert label.toolTip() == ""
+    if width >= 390:
+        assert shown == full  # on two lines: the whole title
+    view.resize(1000, 600)  # wider again: the whole title comes back
+    qtbot.wait(5)
+    QtWidgets = pytest.importorskip("PySide6.QtWidgets")
+    QtWidgets.QApplication.processEvents()
+    assert common.title_text(plot) == full and common.title_fits(plot)

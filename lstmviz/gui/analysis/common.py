@@ -42,6 +42,7 @@ class ReadableAxis(pg.AxisItem):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._between_decades: tuple[int, ...] = ()
+        self.label_gap = self.GAP_PX  # the least room between two labels; an axis may want more
 
     def _label_px(self) -> float:
         font = self.style.get("tickFont") or QtGui.QFont()
@@ -76,8 +77,8 @@ class ReadableAxis(pg.AxisItem):
             rect, _flags, text = spec
             if not text:
                 continue
-            grown = rect.adjusted(0, -self.GAP_PX / 2, 0, self.GAP_PX / 2) if vertical \
-                else rect.adjusted(-self.GAP_PX, 0, self.GAP_PX, 0)
+            gap = self.label_gap
+            grown = rect.adjusted(0, -gap / 2, 0, gap / 2) if vertical else rect.adjusted(-gap, 0, gap, 0)
             if any(grown.intersects(other) for other in kept):
                 continue
             kept.append(rect)
@@ -115,26 +116,190 @@ def new_plot(title: str = "", view_box: pg.ViewBox | None = None, left: str = ""
 
 
 TITLE_ROW_PX = 18  # pyqtgraph gives a title row 30 px; a 9-pt line needs 18 (views in 290-px docks)
+TITLE_LINE_PX = 15  # each further line of a wrapped title
+ELLIPSIS = "…"
 
 
-def set_title(item: pg.PlotItem, html: str) -> None:
-    item.setTitle(html, justify="left", size="9pt", color="#222")
-    item.titleLabel.setMaximumHeight(TITLE_ROW_PX)
-    item.layout.setRowFixedHeight(0, TITLE_ROW_PX)
+def set_title(item: pg.PlotItem, html: str, lines: int = 1) -> None:
+    """The plot's title, left-aligned in a short row. A title wider than its plot is wrapped onto
+    at most `lines` lines, and what still does not fit is cut at a word's edge with "…", the whole
+    title in the tooltip; it is fitted again at every resize. (Unfitted, pyqtgraph printed the
+    Activation curve's title past the plot's right edge: "…tanh(c) and its".)"""
     label = item.titleLabel
+    label._lstmviz_lines = max(1, int(lines))
+    item.setTitle(html, justify="left", size="9pt", color="#222")
+    label._lstmviz_full_html = label.item.toHtml()
+    label._lstmviz_full_text = label.item.toPlainText()
     if not getattr(label, "_lstmviz_narrow", False):
         # pyqtgraph makes the title's width the plot's minimum (again at every resize): a long
         # one made the Activation curve's plot 466 px wide in a 382-px canvas, its right part
-        # cut off. The end of a long title is cut instead.
+        # cut off. The title is fitted to the width the plot has instead.
         wide_min = label.updateMin
 
         def narrow_min():
             wide_min()
             label.setMinimumWidth(0)
+            height = label._sizeHint[QtCore.Qt.SizeHint.PreferredSize][1]
+            label._sizeHint[QtCore.Qt.SizeHint.PreferredSize] = (0, height)
 
         label.updateMin = narrow_min
         label._lstmviz_narrow = True
+        label._lstmviz_plot = item
+        label._lstmviz_fitting = False
+        label.geometryChanged.connect(lambda: _fit_title(label))
         narrow_min()
+    _fit_title(label)
+
+
+def title_text(item: pg.PlotItem) -> str:
+    """The title as shown (elided or not), as plain text."""
+    return item.titleLabel.item.toPlainText()
+
+
+def title_full_text(item: pg.PlotItem) -> str:
+    """The whole title, as plain text (the tooltip of an elided one)."""
+    return getattr(item.titleLabel, "_lstmviz_full_text", title_text(item))
+
+
+def title_fits(item: pg.PlotItem) -> bool:
+    """Whether the shown title lies within the title's row (its width and height)."""
+    label = item.titleLabel
+    shown = label.mapRectToScene(label.itemRect())
+    margin = label.item.document().documentMargin()
+    shown = shown.adjusted(margin, margin, -margin, -margin)
+    row = label.mapRectToScene(label.rect())
+    return shown.right() <= row.right() + 0.5 and shown.bottom() <= row.bottom() + 0.5
+
+
+def _title_lines(document: QtGui.QTextDocument) -> int:
+    document.size()  # lays it out
+    lines, block = 0, document.begin()
+    while block.isValid():
+        lines += block.layout().lineCount()
+        block = block.next()
+    return max(1, lines)
+
+
+def _fit_title(label) -> None:
+    if label._lstmviz_fitting or not hasattr(label, "_lstmviz_full_html"):
+        return
+    width = label.size().width()
+    if width < 1:
+        return
+    label._lstmviz_fitting = True
+    try:
+        text_item, lines = label.item, label._lstmviz_lines
+        document = text_item.document()
+
+        def fits(doc: QtGui.QTextDocument) -> bool:  # (the document's size counts its margins)
+            if lines == 1:
+                return doc.size().width() <= width + 0.5
+            return _title_lines(doc) <= lines and doc.idealWidth() <= width + 0.5
+
+        text_item.setTextWidth(-1 if lines == 1 else width)
+        text_item.setHtml(label._lstmviz_full_html)
+        elided = not fits(document)
+        if elided:
+            full = document.toPlainText()
+            low, high = 0, len(full)  # the longest kept prefix that fits with an ellipsis
+            while low < high:
+                mid = (low + high + 1) // 2
+                if fits(_cut(label._lstmviz_full_html, mid, text_item)):
+                    low = mid
+                else:
+                    high = mid - 1
+            keep = low
+            space = max((full.rfind(ch, 0, keep + 1) for ch in " \u00a0"), default=-1)
+            if space > keep // 2:  # at a word's edge, unless that throws away half the title
+                keep = space
+            while keep > 0 and full[keep - 1] in " \u00a0:,·":
+                keep -= 1
+            _cut_in_place(document, keep)
+        label.setToolTip(label._lstmviz_full_text if elided else "")
+        shown_lines = 1 if lines == 1 else _title_lines(document)
+        row = TITLE_ROW_PX + TITLE_LINE_PX * (shown_lines - 1)
+        label.setMaximumHeight(row)
+        label._lstmviz_plot.layout.setRowFixedHeight(0, row)
+        label.resizeEvent(None)
+    finally:
+        label._lstmviz_fitting = False
+
+
+def _cut(html: str, keep: int, like: QtWidgets.QGraphicsTextItem) -> QtGui.QTextDocument:
+    document = QtGui.QTextDocument()
+    document.setDefaultFont(like.font())
+    document.setDocumentMargin(like.document().documentMargin())
+    document.setTextWidth(like.textWidth())
+    document.setHtml(html)
+    _cut_in_place(document, keep)
+    return document
+
+
+def _cut_in_place(document: QtGui.QTextDocument, keep: int) -> None:
+    cursor = QtGui.QTextCursor(document)
+    cursor.setPosition(keep)
+    cursor.movePosition(QtGui.QTextCursor.MoveOperation.End, QtGui.QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    cursor.insertText(ELLIPSIS)
+
+
+class FittedAxisLabel(QtCore.QObject):
+    """An axis label that is as long as its axis has room for: the first of `choices` (HTML)
+    that fits along the axis, else none; the first, longest, in the axis's tooltip. The
+    Memory view's "share / gradient", rotated beside a 35-px plot, ran over the plots above
+    and below it."""
+
+    def __init__(self, plot: pg.PlotItem, side: str, choices, tip: str = ""):
+        super().__init__(plot)
+        self.axis = plot.getAxis(side)
+        self.choices: tuple[str, ...] = ()
+        self.tip = tip
+        self.shown: str | None = None
+        self._length = -1.0
+        self.axis.geometryChanged.connect(self._update)
+        self.set_choices(choices, tip)
+
+    def set_choices(self, choices, tip: str | None = None) -> None:
+        self.choices = tuple(choices)
+        if tip is not None:
+            self.tip = tip
+        self._length = -1.0
+        self._update()
+
+    def _room(self) -> float:
+        size = self.axis.size()
+        return size.height() if self.axis.orientation in ("left", "right") else size.width()
+
+    def _update(self) -> None:
+        room = self._room()
+        if room == self._length:
+            return
+        self._length = room
+        axis = self.axis
+        margin = 2 * axis.label.document().documentMargin()
+        chosen = ""
+        for text in self.choices:
+            axis.setLabel(text, color="#444", **{"font-size": "8pt"})
+            if axis.label.boundingRect().width() - margin <= room - 2:
+                chosen = text
+                break
+        if not chosen:
+            axis.setLabel("")
+        self.shown = chosen
+        axis.setToolTip(self.tip or (self.choices[0] if self.choices else ""))
+
+    def label_fits(self) -> bool:
+        """Whether the shown label lies along its axis (for tests)."""
+        axis = self.axis
+        if not axis.label.isVisible():
+            return True
+        margin = axis.label.document().documentMargin()
+        text = axis.label.boundingRect().adjusted(margin, margin, -margin, -margin)
+        shown = axis.label.mapRectToScene(text)
+        own = axis.mapRectToScene(axis.boundingRect())
+        if axis.orientation in ("left", "right"):
+            return shown.top() >= own.top() - 0.5 and shown.bottom() <= own.bottom() + 0.5
+        return shown.left() >= own.left() - 0.5 and shown.right() <= own.right() + 0.5
 
 
 def layout_widget() -> pg.GraphicsLayoutWidget:
@@ -283,6 +448,11 @@ class AnalysisView(QtWidgets.QWidget):
     """
 
     title = "Analysis"
+    # In a scroll area (lstmviz.gui.analysis._scrolling) a view is laid out at its height for
+    # its width, and Qt counts a canvas whose vertical policy is Ignored there as 0 px: the
+    # Memory view was laid out 315 px tall where it needed 329, its legend drawn over the
+    # heatmap's "step t". A view that sets this counts its canvases' minimum heights.
+    count_canvas_minimum = False
 
     def __init__(self, document, parent=None):
         super().__init__(parent)
@@ -298,6 +468,22 @@ class AnalysisView(QtWidgets.QWidget):
                                        " border: 1px solid #e0b070;")
         self._rerun_note.hide()
         bind(self, document.trace_progress, self._rerun_progress)
+
+    def heightForWidth(self, width: int) -> int:
+        height = super().heightForWidth(width)
+        layout = self.layout()
+        if not self.count_canvas_minimum or height < 0 or not isinstance(layout, QtWidgets.QBoxLayout) \
+                or layout.direction() not in (QtWidgets.QBoxLayout.Direction.TopToBottom,
+                                              QtWidgets.QBoxLayout.Direction.BottomToTop):
+            return height
+        ignored = QtWidgets.QSizePolicy.Policy.Ignored
+        for index in range(layout.count()):
+            item = layout.itemAt(index)
+            widget = item.widget()
+            if widget is not None and not widget.isHidden() and not item.hasHeightForWidth() \
+                    and widget.sizePolicy().verticalPolicy() == ignored:
+                height += widget.minimumHeight()  # (one with a height for width gets its minimum)
+        return height
 
     def listen(self, signal, kind: str) -> None:
         # a Document signal holds a method weakly: a small QObject child of the view holds it for as

@@ -189,7 +189,7 @@ class ActivationCurveView(AnalysisView):
         color = "#{:02x}{:02x}{:02x}".format(*unit_color(k))
         z = "c" if self.gate == "c" else "z"
         common.set_title(self.plot, f"<b>{what}</b> of <span style='color:{color}'><b>unit {k}</b></span>: "
-                         f"{sym}({z}) and its slope {sym}′({z})")
+                         f"{sym}({z}) and its slope {sym}′({z})", lines=2)  # a tall plot, ~330 px wide
         self.plot.setLabel("bottom", "cell state c" if self.gate == "c" else "pre-activation z", color="#444",
                            **{"font-size": "8pt"})
         self.legend.setText("&nbsp;&nbsp;".join([
