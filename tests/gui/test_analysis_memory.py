@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6 import QtGui
 from PySide6.QtCore import QPointF, Qt
 
 from lstmviz.core.analysis import forget_product, gradient_flow
@@ -115,3 +116,81 @@ def test_log_toggle_and_sum_over_units(memory):
     assert view.curves.unit is None
     assert not view.unit_box.isEnabled()
     assert view.unit_box_item.isVisible() is False
+
+
+def _in_scroll(qtbot, view, width: int, height: int):
+    """The view as a dock holds it (lstmviz.gui.analysis._scrolling), at a dock's size."""
+    from lstmviz.gui.analysis import _scrolling
+
+    scroll = _scrolling(view)
+    qtbot.addWidget(scroll)
+    scroll.resize(width, height)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    qtbot.wait(50)
+    return scroll
+
+
+def _rect_in(widget, ancestor):
+    from PySide6.QtCore import QPoint, QRect
+
+    return QRect(widget.mapTo(ancestor, QPoint(0, 0)), widget.size())
+
+
+def _on_screen(canvas, item, within):
+    """A graphics item's drawn rect (less its text margins), in `within`'s coordinates."""
+    rect = item.sceneBoundingRect()
+    document = getattr(item, "document", None)
+    if document is not None:
+        m = document().documentMargin()
+        rect = rect.adjusted(m, m, -m, -m)
+    on_canvas = canvas.mapFromScene(rect).boundingRect()
+    return on_canvas.translated(canvas.viewport().mapTo(within, on_canvas.topLeft()) - on_canvas.topLeft())
+
+
+@pytest.mark.parametrize("size", [(889, 278), (1049, 408), (560, 600)])  # 1280 x 720, 1440 x 900, narrow
+def test_every_caption_and_axis_title_is_inside_the_dock_and_apart(qtbot, make_document, size):
+    """In the 290-px bottom dock of a 1280 x 720 window the legend was drawn over the heatmap's
+    "step t" (the view laid out 14 px shorter than it needed), the rotated "share / gradient"
+    ran over three plots, and the log decades' labels were squashed together."""
+    doc = make_document("brackets")
+    view = MemoryView(doc)
+    scroll = _in_scroll(qtbot, view, *size)
+    viewport = scroll.viewport()
+    canvas = view.view
+    canvas_rect = _rect_in(canvas, viewport)
+    for label in (view.legend, view.readout):
+        rect = _rect_in(label, viewport)
+        assert not rect.intersects(canvas_rect), (label.objectName(), rect, canvas_rect)
+        assert label.heightForWidth(label.width()) <= rect.height() + 1  # not cut
+    step_t = canvas.mapFromScene(view.heat_plot.getAxis("bottom").label.sceneBoundingRect()).boundingRect()
+    margin = view.heat_plot.getAxis("bottom").label.document().documentMargin()
+    assert step_t.bottom() - margin <= canvas.viewport().height() + 1  # inside its canvas
+    if size[1] < 500:  # the bottom dock: the whole view in view, no scrolling to read it
+        assert scroll.verticalScrollBar().maximum() == 0
+        for widget in (view.legend, view.readout, view.hint, canvas):
+            rect = _rect_in(widget, viewport)
+            assert viewport.rect().contains(rect), (widget.objectName(), rect, viewport.rect())
+        assert viewport.rect().contains(_on_screen(canvas, view.heat_plot.getAxis("bottom").label, viewport))
+    assert view.notes_beside == (size[0] >= 760)
+    for key, fitted in view.y_labels.items():
+        assert fitted.label_fits(), (key, fitted.shown)
+    assert view.y_labels["forget"].shown  # every plot keeps a y label at 1280 x 720
+    for plot in (view.forget_plot, view.decay_plot, view.heat_plot):
+        assert common_title_fits(plot)
+    # the decade labels of the log axis are apart by half a line at least
+    axis = view.decay_plot.getAxis("left")
+    image = QtGui.QImage(100, 100, QtGui.QImage.Format.Format_ARGB32)
+    painter = QtGui.QPainter(image)
+    specs = axis.generateDrawSpecs(painter)
+    painter.end()
+    rects = sorted((rect for rect, _flags, text in specs[2] if text), key=lambda r: r.top())
+    assert len(rects) >= 2
+    for upper, lower in zip(rects, rects[1:]):
+        assert lower.top() - upper.bottom() >= 6, (upper, lower)
+
+
+def common_title_fits(plot):
+    from lstmviz.gui.analysis import common
+
+    return common.title_fits(plot)

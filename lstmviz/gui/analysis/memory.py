@@ -36,8 +36,13 @@ def num(value: float, digits: int = 3) -> str:
     return format_number(value, digits)
 
 
+SIDE_NOTES_FROM = 760  # a view this wide has the legend and readout in a column beside the plots
+NOTES_WIDTH = 240
+
+
 class MemoryView(AnalysisView):
     title = "Memory & gradient"
+    count_canvas_minimum = True
 
     def __init__(self, document, parent=None):
         super().__init__(document, parent)
@@ -105,23 +110,39 @@ class MemoryView(AnalysisView):
 
         # -- plots ------------------------------------------------------------------------------
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(220)
+        self.view.setMinimumHeight(200)
         self.forget_vb = ClickViewBox()
-        self.forget_plot = new_plot(view_box=self.forget_vb, left="f_t[k]")
+        self.forget_plot = new_plot(view_box=self.forget_vb)
         self.decay_vb = ClickViewBox()
-        self.decay_plot = new_plot(view_box=self.decay_vb, left="share / gradient")
+        self.decay_plot = new_plot(view_box=self.decay_vb)
         self.heat_vb = ClickViewBox()
-        self.heat_plot = new_plot(view_box=self.heat_vb, left="unit", bottom="step t")
+        self.heat_plot = new_plot(view_box=self.heat_vb, bottom="step t")
+        # a y label per plot, as long as its plot is tall (rotated, a long one ran over the
+        # plots above and below it in a 290-px dock)
+        self.y_labels = {
+            "forget": common.FittedAxisLabel(self.forget_plot, "left", ("f<sub>t</sub>[k]", "f"),
+                                             "the forget gate f_t[k]"),
+            "decay": common.FittedAxisLabel(self.decay_plot, "left", ("share / gradient", "share, ∂"),
+                                            "share of c_t kept, and gradients (log scale when ticked)"),
+            "heat": common.FittedAxisLabel(self.heat_plot, "left", ("unit",), "unit (one row each)"),
+        }
         self.view.addItem(self.forget_plot, row=0, col=0)
         self.view.addItem(self.decay_plot, row=1, col=0)
         self.view.addItem(self.heat_plot, row=2, col=0)
         layout = self.view.ci.layout
         layout.setRowStretchFactor(0, 2)
-        layout.setRowStretchFactor(1, 4)
+        layout.setRowStretchFactor(1, 5)  # the log decay curves span 17 decades: the most room
         layout.setRowStretchFactor(2, 3)
+        # Each plot at least as tall as its tick labels need (0 and 1; two unit rows; three
+        # decades), the rest shared out by the stretch: that shares out only the height above the
+        # plots' preferred ones, and with pyqtgraph's (taller than a 290-px dock has) every plot
+        # got the same 28 px.
+        for vb, least in ((self.forget_vb, 22), (self.decay_vb, 34), (self.heat_vb, 24)):
+            vb.setMinimumHeight(least)
+        self._share_heights()
         for plot in (self.forget_plot, self.decay_plot):
             plot.getAxis("bottom").setStyle(showValues=False)
-            plot.getAxis("bottom").setHeight(6)
+            plot.getAxis("bottom").setHeight(3)
             plot.setXLink(self.heat_plot)
         for vb in (self.forget_vb, self.decay_vb, self.heat_vb):
             vb.setMouseEnabled(x=True, y=False)
@@ -134,6 +155,8 @@ class MemoryView(AnalysisView):
         self.forget_plot.addItem(half, ignoreBounds=True)
 
         self.decay_plot.setLogMode(y=self.log_box.isChecked())
+        # decade labels 2 px apart read as one smudge in a 40-px plot: half a line between them
+        self.decay_plot.getAxis("left").label_gap = 7.0
         self.fprod_curve, self.dc_curve, self.direct_curve, self.dx_curve = (
             common.fast_curve(self.decay_plot.plot()) for _ in range(4))
         self.legend = common.small_label()
@@ -164,14 +187,34 @@ class MemoryView(AnalysisView):
             "(∂c<sub>t</sub>/∂c<sub>t−1</sub> = f<sub>t</sub> on that path). Where f<sub>t</sub> drops "
             "to 0 the product, and the gradient with it, dies. Click any plot to move the step.")
 
+        # The legend and the readout: under the plots in a narrow view; in a wide one (the
+        # bottom dock, 290 px tall at 1280 x 720) in a column beside them, where they cost the
+        # plots no height (under them they pushed the heatmap's axis out of the dock).
+        self.notes = QtWidgets.QWidget()
+        self.notes.setObjectName("memoryNotes")
+        notes = QtWidgets.QVBoxLayout(self.notes)
+        notes.setContentsMargins(0, 0, 0, 0)
+        notes.setSpacing(6)
+        notes.addWidget(self.legend)
+        notes.addWidget(self.readout)
+        notes.addStretch(1)
+        self.body = QtWidgets.QWidget()
+        self.body.setObjectName("memoryBody")
+        body = QtWidgets.QHBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(6)
+        body.addWidget(self.view, 1)
+        self.body.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
+        self.body.setMinimumHeight(self.view.minimumHeight())
+        self._side_notes = None
+
         root = QtWidgets.QVBoxLayout(self)
         root.setContentsMargins(6, 6, 6, 4)
         root.setSpacing(4)
         root.addLayout(controls)
         root.addWidget(self.hint)
-        root.addWidget(self.view, 1)
-        root.addWidget(self.legend)
-        root.addWidget(self.readout)
+        root.addWidget(self.body, 1)
+        self._place_notes(False)
 
         doc = document
         self.listen(doc.trace_changed, "data")
@@ -180,6 +223,35 @@ class MemoryView(AnalysisView):
         self._stale = {"data", "unit", "step"}
         if self.isVisible():
             self._flush()
+
+    # -- layout -----------------------------------------------------------------------------------
+    @property
+    def notes_beside(self) -> bool:
+        """Whether the legend and readout are in a column beside the plots (else under them)."""
+        return bool(self._side_notes)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_notes(self.width() >= SIDE_NOTES_FROM)
+
+    def _place_notes(self, beside: bool) -> None:
+        if beside == self._side_notes:
+            return
+        self._side_notes = beside
+        root, body = self.layout(), self.body.layout()
+        root.removeWidget(self.notes)
+        body.removeWidget(self.notes)
+        if beside:
+            self.notes.setFixedWidth(NOTES_WIDTH)
+            body.addWidget(self.notes)
+        else:
+            self.notes.setMinimumWidth(0)
+            self.notes.setMaximumWidth(16777215)
+            root.addWidget(self.notes)
+        self.notes.show()
+        if self.curves is not None:
+            self._write_legend()
+            self._show_step()
 
     # -- controls -> state -------------------------------------------------------------------------
     @property
@@ -268,7 +340,7 @@ class MemoryView(AnalysisView):
         trace = doc.trace
         T = doc.T
         self.forget_curve.setData(trace.f[:, k], pen=common.trace_pen(common.FORGET_COLOR, 1.5, T))
-        self.forget_plot.getAxis("left").setLabel(f"f_t[{k}]", color="#444", **{"font-size": "8pt"})
+        self.y_labels["forget"].set_choices((f"f<sub>t</sub>[{k}]", "f"))
 
         fix = log_safe if log else (lambda v: v)
         self.fprod_curve.setData(cv.steps, fix(cv.fprod), pen=common.trace_pen(FPROD_COLOR, 3.5, T))
@@ -279,13 +351,7 @@ class MemoryView(AnalysisView):
                     else f"Σ<sub>k</sub> {cv.wrt}<sub>T</sub>[k]")
         common.set_title(self.decay_plot, f"<b>Decay through time</b> &nbsp;out = {out_html}, T = {cv.target}"
                          + ("&nbsp;&nbsp;<span style='color:#777'>(log)</span>" if log else ""))
-        dc_name = f"|∂out/∂c<sub>t</sub>[{k}]|" if cv.unit is not None else "‖∂out/∂c<sub>t</sub>‖"
-        self.legend.setText("&nbsp;&nbsp;".join([
-            common.swatch(FPROD_COLOR) + " ∏<sub>s=t+1..T</sub> f<sub>s</sub>: share of c<sub>t</sub> kept",
-            common.swatch(color) + f" {dc_name} through every path",
-            common.swatch(DIRECT_COLOR, dashed=True) + " along the cell-state line only",
-            common.swatch(DX_COLOR) + " ‖∂out/∂x<sub>t</sub>‖",
-        ]))
+        self._write_legend()
         if log:
             top = max(1.0, float(max(cv.dc.max(), cv.dx.max(), 1.0)))
             self.decay_plot.setYRange(-16.5, math.log10(top) + 0.3, padding=0)
@@ -307,10 +373,29 @@ class MemoryView(AnalysisView):
         common.set_title(self.forget_plot, f"<b>Forget gate</b> f<sub>t</sub>[{k}] &nbsp;"
                          "<span style='color:#777'>near 1 keeps the memory and its gradient, "
                          "near 0 cuts both</span>")
+        self._share_heights()
         for line in self.target_lines:
             line.setValue(cv.target)
         self.heat_vb.setLimits(xMin=-0.5, xMax=max(doc.T - 0.5, 1.0))
         self.heat_vb.setXRange(-0.5, doc.T - 0.5, padding=0)
+
+    def _write_legend(self) -> None:
+        cv, k = self.curves, self.document.unit
+        color = unit_rgb(None if cv.unit is None else k)
+        dc_name = f"|∂out/∂c<sub>t</sub>[{k}]|" if cv.unit is not None else "‖∂out/∂c<sub>t</sub>‖"
+        self.legend.setText(("<br>" if self._side_notes else "&nbsp;&nbsp;").join([
+            common.swatch(FPROD_COLOR) + " ∏<sub>s=t+1..T</sub> f<sub>s</sub>: share of c<sub>t</sub> kept",
+            common.swatch(color) + f" {dc_name} through every path",
+            common.swatch(DIRECT_COLOR, dashed=True) + " along the cell-state line only",
+            common.swatch(DX_COLOR) + " ‖∂out/∂x<sub>t</sub>‖",
+        ]))
+
+    def _share_heights(self) -> None:
+        """Each plot's preferred height its minimum (called again when its title changes)."""
+        minimum = QtCore.Qt.SizeHint.MinimumSize
+        for plot in (self.forget_plot, self.decay_plot, self.heat_plot):
+            plot.setPreferredHeight(-1)  # (an explicit preferred height caps the minimum)
+            plot.setPreferredHeight(plot.layout.effectiveSizeHint(minimum).height())
 
     def _show_step(self) -> None:
         doc, cv = self.document, self.curves
@@ -330,4 +415,4 @@ class MemoryView(AnalysisView):
             parts += [f"∏f = {num(values['fprod'])}",
                       f"|{dc_name}| = {num(values['dc'])} (cell path alone {num(values['dc_direct'])})",
                       f"‖∂out/∂x<sub>t</sub>‖ = {num(values['dx'])}"]
-        self.readout.setText(" &nbsp;·&nbsp; ".join(parts))
+        self.readout.setText(("<br>" if self._side_notes else " &nbsp;·&nbsp; ").join(parts))
