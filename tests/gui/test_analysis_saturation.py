@@ -93,3 +93,39 @@ def test_follows_the_trace_and_not_the_step(saturation):
     np.testing.assert_allclose(view.saturation.right["f"], gate_saturation(doc.trace).right["f"])
     doc.set_unit(3)
     assert "unit 3" in view.readout.text()
+
+
+def _label_in_viewport(view, axis, viewport):
+    """The drawn rect of an axis's title (less its text margins), in the scroll viewport."""
+    from PySide6.QtCore import QPoint
+
+    label = axis.label
+    m = label.document().documentMargin()
+    rect = view.view.mapFromScene(label.sceneBoundingRect().adjusted(m, m, -m, -m)).boundingRect()
+    return rect.translated(view.view.viewport().mapTo(viewport, QPoint(0, 0)))
+
+
+@pytest.mark.parametrize("size, rows", [((889, 278), ("scatter",)), ((1049, 408), ("scatter", "hist"))])
+def test_the_axis_titles_are_in_view_in_the_default_dock(qtbot, make_document, size, rows):
+    """In the bottom dock at 1280 x 720 (889 x 278 inside) the scatters' x-axis titles were under
+    the dock's edge, and at 1440 x 900 (1049 x 408) the histograms' were."""
+    from lstmviz.gui.analysis import _scrolling, common
+
+    doc = make_document("brackets")
+    view = SaturationView(doc)
+    scroll = _scrolling(view)
+    qtbot.addWidget(scroll)
+    scroll.resize(*size)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    qtbot.wait(50)
+    viewport = scroll.viewport()
+    for col in view.columns.values():
+        plots = {"scatter": col.scatter_plot, "hist": col.hist_plot}
+        for row in rows:
+            plot = plots[row]
+            rect = _label_in_viewport(view, plot.getAxis("bottom"), viewport)
+            assert viewport.rect().contains(rect), (col.gate, row, rect, viewport.rect())
+            assert common.title_fits(plot)
+    if len(rows) == 2:
+        assert scroll.verticalScrollBar().maximum() == 0  # the whole view, unscrolled

@@ -39,7 +39,7 @@ class _GateColumn:
     def __init__(self, view: SaturationView, gate: str, layout: pg.GraphicsLayoutWidget, col: int):
         self.gate = gate
         self.scatter_plot = new_plot(left_width=40)
-        self.scatter_plot.setTitle(f"<b>{GATE_NAMES[gate]}</b>", size="9pt", color="#222")
+        common.set_title(self.scatter_plot, f"<b>{GATE_NAMES[gate]}</b>")
         self.scatter_plot.setLabel("bottom", f"fraction of steps {gate} &lt; left", color="#444",
                                    **{"font-size": "8pt"})
         self.scatter_plot.setLabel("left", f"fraction {gate} &gt; right", color="#444",
@@ -93,6 +93,7 @@ class _GateColumn:
 
 class SaturationView(AnalysisView):
     title = "Saturation"
+    count_canvas_minimum = True
 
     def __init__(self, document, parent=None):
         super().__init__(document, parent)
@@ -131,7 +132,10 @@ class SaturationView(AnalysisView):
             "A forget gate high on y is a unit that remembers; saturated gates pass almost no gradient "
             "(σ′ ≈ 0). Click a dot to select its unit everywhere; Shift-click adds it to the plotted units.")
         self.view = common.layout_widget()
-        self.view.setMinimumHeight(380)  # scatter and histogram rows readable; the dock scrolls
+        # Both rows readable in 320 px, the whole view in the bottom dock at 1440 x 900; at 1280 x 720
+        # the scatters with their x-axis titles in view, the histograms a scroll away. (At 380 px
+        # even the scatters' x-axis titles were under the dock's edge at 1280 x 720.)
+        self.view.setMinimumHeight(320)
         self.columns = {g: _GateColumn(self, g, self.view, col) for col, g in enumerate(SIGMOID_GATES)}
         layout = self.view.ci.layout
         layout.setRowStretchFactor(0, 3)
@@ -248,9 +252,9 @@ class SaturationView(AnalysisView):
             top = max(top, float(hist.fractions.max()), float(mine.fractions.max()))
         for col in self.columns.values():
             col.hist_plot.getViewBox().setYRange(0, max(top, 0.05) * 1.08, padding=0)
-            col.hist_plot.setTitle(f"<span style='color:#555'>all units · </span>"
-                                   f"<span style='color:#{color[0]:02x}{color[1]:02x}{color[2]:02x}'>"
-                                   f"<b>unit {k}</b></span>", size="8pt")
+            common.set_title(col.hist_plot, f"<span style='color:#555'>all units · </span>"
+                             f"<span style='color:#{color[0]:02x}{color[1]:02x}{color[2]:02x}'>"
+                             f"<b>unit {k}</b></span>")
 
     def _draw_dots(self) -> None:
         doc, sat = self.document, self.saturation
