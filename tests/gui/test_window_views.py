@@ -226,3 +226,38 @@ def test_the_what_if_panel_shows_all_its_controls_on_a_small_screen(qtbot, make_
                    view.redo_button, *view.quick_buttons.values()):
         corner = button.mapTo(scroll.viewport(), button.rect().bottomRight())
         assert visible.contains(corner), button.text()
+
+
+@pytest.mark.parametrize("size", [SMALL_SCREEN, (1440, 900)])
+def test_the_analysis_views_titles_and_axis_titles_are_readable_in_their_docks(qtbot, make_window, size):
+    """A new user at 1280 x 720: the Memory view's legend was drawn over "step t", the Activation
+    curve's title ran off its plot, and the Saturation scatters' x-axis titles were under the
+    dock's edge."""
+    from lstmviz.gui.analysis import common
+
+    window = make_window("brackets")
+    window.resize(*size)
+    settle(qtbot)
+    for key in ("memory", "saturation", "curves"):
+        window.analysis.show(key)
+        settle(qtbot, 6)
+        qtbot.wait(30)
+        view = window.analysis.views[key]
+        viewport = window.analysis.docks[key].widget().viewport()
+        plots = [item for item in view.view.ci.items if hasattr(item, "titleLabel")]
+        assert plots, key
+        for plot in plots:
+            if plot.titleLabel.isVisible():
+                assert common.title_fits(plot), (key, common.title_text(plot))
+        if key == "saturation":
+            plots = [col.scatter_plot for col in view.columns.values()]
+        elif key == "memory":
+            plots = [view.heat_plot]
+        for plot in plots:
+            label = plot.getAxis("bottom").label
+            m = label.document().documentMargin()
+            rect = view.view.mapFromScene(label.sceneBoundingRect().adjusted(m, m, -m, -m)).boundingRect()
+            rect.translate(view.view.viewport().mapTo(viewport, rect.topLeft()) - rect.topLeft())
+            assert viewport.rect().contains(rect), (key, rect, viewport.rect())
+        window.analysis.docks[key].hide()
+        settle(qtbot)
