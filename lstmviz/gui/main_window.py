@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from lstmviz.components import COMPONENTS
@@ -53,6 +53,21 @@ def inspector_width(window_width: int) -> int:
 
 INSPECTOR_SHARE, INSPECTOR_MIN_PX, INSPECTOR_MAX_PX = 0.29, 340, 480
 
+# The first window's size (a geometry restored from the last exit replaces it), and what a
+# window manager's title bar may add on top of a window's own height.
+DEFAULT_SIZE, TITLE_BAR_PX = (1280, 800), 40
+
+
+def default_window_size(screen) -> tuple[int, int]:
+    """DEFAULT_SIZE, or what fits a smaller screen's available area with a title bar above
+    (at 1280 x 720 a 1280 x 800 window hid the status bar and the rerun's Cancel button).
+    Windows drawn offscreen keep DEFAULT_SIZE: they have no real screen."""
+    if screen is None or QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return DEFAULT_SIZE
+    available = screen.availableGeometry()
+    width, height = DEFAULT_SIZE
+    return min(width, available.width()), min(height, available.height() - TITLE_BAR_PX)
+
 
 class MainWindow(QMainWindow):
     def __init__(self, document, parent=None):
@@ -82,7 +97,7 @@ class MainWindow(QMainWindow):
         bind(self, document.state_changed, self._update_title)
         bind(self, document.source_changed, self._check_current_preset)
         self._update_title()
-        self.resize(1280, 800)
+        self.resize(*default_window_size(self.screen() or QGuiApplication.primaryScreen()))
         self.diagram.setFocus()
         # Editing (the Input and Weights docks, File > Save…, Edit, undo, autosave) is not
         # needed to paint the window: it is installed right after the first paint, or
