@@ -93,3 +93,43 @@ def test_clicking_the_plot_moves_the_step(qtbot, compare):
     scene = view.values_plot.getViewBox().mapViewToScene(QPointF(33.0, 0.0))
     qtbot.mouseClick(view.view.viewport(), Qt.MouseButton.LeftButton, pos=view.view.mapFromScene(scene))
     assert doc.step == 33
+
+
+def test_a_long_run_is_compared_off_the_gui_thread(qtbot, make_document, monkeypatch):
+    """At T = 100 000, n = 64 showing Compare ran model B (~2.7 s), matched the units (0.85 s)
+    and drew the overlay (0.2 s) on the GUI thread: the window stood still for seconds when
+    the view was shown and at every new input. A long run is now compared in the background
+    and lands what the inline path gives."""
+    import threading
+
+    import lstmviz.gui.analysis.compare as compare_module
+
+    monkeypatch.setattr(compare_module, "IN_BACKGROUND_FROM", 1)  # (this short run too)
+    threads = []
+    real_run = compare_module.match_units
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(compare_module, "match_units", recorded)
+    doc = make_document("random-sine")
+    view = CompareView(doc)
+    qtbot.addWidget(view)
+    view.resize(1000, 560)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.computing and view.summary.text().startswith("Running model B")
+    qtbot.waitUntil(lambda: not view.computing and view.overlay is not None, timeout=5000)
+    before = doc.params
+    doc.set_params(before.replace(b_f=before.b_f - 2.0))
+    qtbot.waitUntil(lambda: not view.computing and view.overlay.changed, timeout=5000)
+    assert threads and all(thread is not threading.main_thread() for thread in threads)
+    ov = view.overlay
+    np.testing.assert_allclose(ov.before, doc.trace.h[:, doc.unit])
+    np.testing.assert_allclose(ov.after, run(before, doc.xs).h[:, doc.unit])
+    assert view.table.rowCount() == doc.n
+    view.matched_box.setChecked(True)  # the unit's matched partner, also in the background
+    qtbot.waitUntil(lambda: not view.computing, timeout=5000)
+    assert view.overlay.partner == view.partner(doc.unit)
+    np.testing.assert_allclose(view.overlay.after, run(before, doc.xs).h[:, view.partner(doc.unit)])

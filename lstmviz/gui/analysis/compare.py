@@ -21,8 +21,13 @@ from lstmviz.core.explain import format_number
 from lstmviz.errors import LstmvizError
 from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, ClickViewBox, new_plot, unit_rgb
-from lstmviz.gui.analysis.data import overlay, second_run
+from lstmviz.gui.analysis.data import check_second_model, overlay, second_run
 from lstmviz.gui.workers import Job, describe_error, load_model_file
+
+# From this many values (T x n) model B's run, the unit matching and the overlay are computed
+# off the GUI thread: at T = 100 000, n = 64 they took ~2.7 s, 0.85 s and 0.2 s, and showing
+# the view (or any new input) stood the window still for seconds.
+IN_BACKGROUND_FROM = 1_000_000
 
 QUANTITIES = (("h", "h_t  hidden state"), ("c", "c_t  cell state"), ("f", "f_t  forget gate"),
               ("i", "i_t  input gate"), ("g", "g_t  candidate"), ("o", "o_t  output gate"))
@@ -48,6 +53,9 @@ class CompareView(AnalysisView):
         self._match_key = None
         self._b_input = None
         self.loader = Job(self, "compare-load")
+        self._compute = Job(self, "compare-compute")
+        self._compute.show_after_ms = 10**9  # (no dialog: the summary says it is computing)
+        self._b_pending = None  # (params, label) of a B whose run is being computed
 
         self.source = common.small_label()
         self.source.setObjectName("compareSource")
@@ -153,16 +161,31 @@ class CompareView(AnalysisView):
         self.set_model_b(doc.params, f"snapshot of {name} taken at {time.strftime('%H:%M:%S')}")
 
     def set_model_b(self, params, label: str) -> bool:
+        doc = self.document
         try:
-            trace_b = second_run(self.document, params)
+            if self._long():
+                check_second_model(doc, params)
+                trace_b = None  # (run in the background by refresh_now)
+            else:
+                trace_b = second_run(doc, params)
         except LstmvizError as error:
             self.report(str(error))
             return False
         self.params_b, self.label_b, self.trace_b = params, label, trace_b
         self._match_key = None
+        self._b_input = None
         self.source.setText(f"<b>B</b> = {label}")
         self.mark("data")
         return True
+
+    def _long(self) -> bool:
+        doc = self.document
+        return doc.T * doc.n >= IN_BACKGROUND_FROM
+
+    @property
+    def computing(self) -> bool:
+        """B's run or the comparison is being computed in the background."""
+        return self._compute.busy
 
     def open_dialog(self) -> None:
         start = str(Path(self.document.model_path or ".").parent)
@@ -198,8 +221,16 @@ class CompareView(AnalysisView):
     # -- Document -> view ------------------------------------------------------------------------------
     def refresh_now(self, kinds: set[str]) -> None:
         doc = self.document
-        if self.params_b is None:
-            return
+        if self.params_b is not None and self._long():
+            if "data" in kinds or "unit" in kinds or self.trace_b is None:
+                self._refresh_in_background()
+        elif self.params_b is not None:
+            self._refresh_here(kinds)
+        for cursor in self.cursors:
+            cursor.set_step(doc.step)
+
+    def _refresh_here(self, kinds: set[str]) -> None:
+        doc = self.document
         if "data" in kinds:
             if self.trace_b is None or self.trace_b.T != doc.T or self._b_input is not doc.xs:
                 try:
@@ -220,8 +251,6 @@ class CompareView(AnalysisView):
             kinds.add("unit")
         if "unit" in kinds or "data" in kinds:
             self._draw(quantity)
-        for cursor in self.cursors:
-            cursor.set_step(doc.step)
 
     def partner(self, unit: int) -> int:
         if self.matching is None:
@@ -259,12 +288,64 @@ class CompareView(AnalysisView):
         except LstmvizError as error:
             self.report(str(error))
             return
+        self._show_overlay(ov)
+
+    def _refresh_in_background(self) -> None:
+        """A long run: B's run (when the input or B changed), the matching (when the runs or the
+        quantity did) and the overlay computed in one background job; the view keeps the last
+        comparison until it lands. A result for a state that changed meanwhile is dropped (the
+        change started a newer one)."""
+        doc = self.document
+        trace_a, xs, h0, c0 = doc.trace, doc.xs, doc.h0, doc.c0
+        params_b, trace_b = self.params_b, self.trace_b
+        if trace_b is not None and (trace_b.T != doc.T or self._b_input is not xs):
+            trace_b = None
+        quantity, unit, matched = self.quantity_box.currentData(), doc.unit, self.matched_box.isChecked()
+        key_old, matching_old = self._match_key, self.matching
+        asked = (trace_a, params_b, quantity, unit, matched)
+        from lstmviz.core.cell import run
+
+        def work(_progress):
+            b = trace_b if trace_b is not None else run(params_b, xs, h0=h0, c0=c0)
+            key = (id(trace_a), id(b), quantity)
+            matching = matching_old if key == key_old else match_units(trace_a, b, quantity, absolute=True)
+            partner = unit
+            if matched:
+                unit_m = min(unit, len(matching.partner) - 1)
+                partner = unit_m if int(matching.partner[unit_m]) < 0 else int(matching.partner[unit_m])
+            return b, key, matching, overlay(trace_a, b, quantity, unit, partner=partner)
+
+        def landed(result) -> None:
+            d = self.document
+            if asked != (d.trace, self.params_b, self.quantity_box.currentData(), d.unit,
+                         self.matched_box.isChecked()) or d.xs is not xs:
+                return
+            b, key, matching, ov = result
+            self.trace_b, self._b_input = b, xs
+            if key != self._match_key:
+                self.matching, self._match_key = matching, key
+                self._fill_table()
+            self._show_overlay(ov)
+
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, LstmvizError):
+                raise error  # a bug: surfaces
+            self.report(str(error))
+
+        what = "Running model B and comparing" if trace_b is None else "Comparing"
+        self.summary.setText(f"{what} over {doc.T:,} steps…".replace(",", " "))
+        self._compute.start(work, landed, failed)
+
+    def _show_overlay(self, ov) -> None:
+        doc = self.document
+        quantity = ov.quantity
+        k = doc.unit
         self.overlay = ov
         if 0 <= k < self.table.rowCount():
             self.table.selectRow(k)
         k, j = ov.unit, ov.partner  # (entries of h for a projected cell: p, not n)
         color = unit_rgb(k)
-        n, T = ov.rows, doc.T
+        n, T = ov.rows, len(ov.before)
         self.a_curve.setData(ov.before, pen=common.trace_pen(color, 2.0, T))
         self.b_curve.setData(ov.after, pen=common.trace_pen(B_COLOR, 1.5, T, common.DASH))
         self.heat.setImage(ov.heat, autoLevels=False, levels=(-1.0, 1.0))

@@ -289,15 +289,20 @@ def intervention_spans(interventions, T: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in merged]
 
 
-def second_run(doc, params):
-    """The run of another model of the same shape on the Document's input (and initial state)."""
-    from lstmviz.core.cell import run
-
+def check_second_model(doc, params) -> None:
+    """LstmvizError unless `params` has the Document's model's shape (n and m)."""
     if params.n != doc.n or params.input_size != doc.params.input_size:
         raise LstmvizError(
             f"model B has n = {params.n}, m = {params.input_size} but the current model has "
             f"n = {doc.n}, m = {doc.params.input_size}: compare models of the same shape"
         )
+
+
+def second_run(doc, params):
+    """The run of another model of the same shape on the Document's input (and initial state)."""
+    from lstmviz.core.cell import run
+
+    check_second_model(doc, params)
     return run(params, doc.xs, h0=doc.h0, c0=doc.c0)
 
 
