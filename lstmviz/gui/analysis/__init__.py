@@ -153,8 +153,23 @@ class AnalysisPanels:
         partner = same_area[-1] if same_area else anchor
         if partner is not None and window.dockWidgetArea(partner) == area:
             window.tabifyDockWidget(partner, dock)
+        if anchor is not None:
+            # closing it brings the window's own panel of its tab group forward (Qt would
+            # show the last tab: the Weights table, where the Inspector was)
+            dock.toggleViewAction().toggled.connect(
+                lambda shown, d=dock, a=anchor: shown or _raise_after_close(window, d, a))
         self.views[key] = view
         self.docks[key] = dock
+
+
+def _raise_after_close(window, dock, anchor) -> None:
+    if dock.isFloating() or anchor.isHidden() or anchor.isFloating():
+        return
+    if anchor in window.tabifiedDockWidgets(dock):
+        from PySide6.QtCore import QTimer
+
+        # (after Qt has picked its own tab for the group, in the same pass of the event loop)
+        QTimer.singleShot(0, anchor, anchor.raise_)
 
 
 def _scrolling(view):
