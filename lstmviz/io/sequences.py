@@ -84,14 +84,14 @@ def _parse_block(rows: list[tuple[int, str]], width: int | None, source: str) ->
         data = None
     if data is None or (width is not None and data.shape[1] != width):
         _locate_csv_problem(rows, width, source)
-        raise LstmvizError(f"rows {rows[0][0]}..{rows[-1][0]} could not be read as a table of numbers",
+        raise LstmvizError(f"lines {rows[0][0]}..{rows[-1][0]} could not be read as a table of numbers",
                            source=source)
     bad = ~np.isfinite(data)
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])
         raw = next(csv.reader([rows[row][1]]))[col].strip()
         raise LstmvizError(
-            f"row {rows[row][0]}, column {col + 1}: {raw!r} is not a finite number", source=source
+            f"line {rows[row][0]}, column {col + 1}: {raw!r} is not a finite number", source=source
         )
     return data
 
@@ -100,17 +100,17 @@ def _locate_csv_problem(rows: list[tuple[int, str]], width: int | None, source: 
     for line, text in rows:
         row = next(csv.reader([text]), [])
         if not row or all(not cell.strip() for cell in row):
-            raise LstmvizError(f"row {line} is blank", source=source)
+            raise LstmvizError(f"line {line} is blank", source=source)
         if width is None:
             width = len(row)
         elif len(row) != width:
             raise LstmvizError(
-                f"row {line} has {len(row)} columns, expected {width} (ragged rows)", source=source
+                f"line {line} has {len(row)} columns, expected {width} (ragged rows)", source=source
             )
         for col, cell in enumerate(row):
             if not _is_number(cell.strip()):
                 raise LstmvizError(
-                    f"row {line}, column {col + 1}: {cell.strip()!r} is not a number", source=source
+                    f"line {line}, column {col + 1}: {cell.strip()!r} is not a number", source=source
                 )
 
 
@@ -143,7 +143,7 @@ def _read_csv(handle, source: str) -> np.ndarray:
             blank_at = blank_at or number
             continue
         if blank_at is not None:
-            raise LstmvizError(f"row {blank_at} is blank", source=source)
+            raise LstmvizError(f"line {blank_at} is blank", source=source)
         if not seen_first:
             seen_first = True
             first = next(csv.reader([text]), [])

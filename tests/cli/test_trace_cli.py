@@ -70,9 +70,9 @@ def bad_cases(files):
     np.savez(bad_npz, **arrays)
     return [
         (["--input", str(wide)], "wide.csv: has 3 columns but the model"),
-        (["--input", str(text)], "text.csv: row 2, column 2: 'x' is not a number"),
-        (["--input", str(nan)], "nan.csv: row 2, column 1"),
-        (["--input", str(ragged)], "ragged.csv: row 2 has 1 columns"),
+        (["--input", str(text)], "text.csv: line 2, column 2: 'x' is not a number"),
+        (["--input", str(nan)], "nan.csv: line 2, column 1"),
+        (["--input", str(ragged)], "ragged.csv: line 2 has 1 columns"),
         (["--input", str(empty)], "empty.csv: the file is empty"),
         (["--input", str(tmp / "missing.csv")], "missing.csv: no such file"),
         (["--model", str(unknown)], "model.xyz: unknown model format '.xyz'"),

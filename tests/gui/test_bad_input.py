@@ -38,9 +38,9 @@ def _visible_error(window) -> str:
 @pytest.mark.parametrize("name, content, problem", [
     ("broken.npz", b"PK\x03\x04 this is not a zip", "not a readable .npz archive"),
     ("empty.npz", b"", "the file is empty"),
-    ("ragged.csv", b"1,2,3\n4,5\n", "row 2 has 2 columns, expected 3 (ragged rows)"),
-    ("words.csv", b"a,b,c\n1,2,x\n", "row 2, column 3: 'x' is not a number"),
-    ("nan.csv", b"1,2,3\n1,nan,3\n", "row 2, column 2: 'nan' is not a finite number"),
+    ("ragged.csv", b"1,2,3\n4,5\n", "line 2 has 2 columns, expected 3 (ragged rows)"),
+    ("words.csv", b"a,b,c\n1,2,x\n", "line 2, column 3: 'x' is not a number"),
+    ("nan.csv", b"1,2,3\n1,nan,3\n", "line 2, column 2: 'nan' is not a finite number"),
     ("blob.npy", b"\x93NUMPY garbage", "not a readable .npy file|cannot read the array"),
     ("junk.lstmviz", b"not a zip at all", "is not a .lstmviz document"),
     ("model.weird", b"whatever", "unknown model format '.weird'"),

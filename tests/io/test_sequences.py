@@ -32,10 +32,14 @@ def test_write_then_read_is_exact(tmp_path):
 @pytest.mark.parametrize(
     "text,message",
     [
-        ("1,2\n3,abc\n", r"row 2, column 2: 'abc' is not a number"),
-        ("1,2\n3\n", r"row 2 has 1 columns, expected 2"),
-        ("x,y\n1,2\n4,nan\n", r"row 3, column 2: 'nan' is not a finite number"),
-        ("1,inf\n", r"row 1, column 2: 'inf' is not a finite number"),
+        ("1,2\n3,abc\n", r"line 2, column 2: 'abc' is not a number"),
+        ("1,2\n3\n", r"line 2 has 1 columns, expected 2"),
+        # the file's line numbers, counting the header: the tester's ragged file said "row 3"
+        # for its second row of numbers
+        ("a,b,c\n1,2,3\n4,5\n6,7,8,9\n", r"line 3 has 2 columns, expected 3 \(ragged rows\)"),
+        ("x,y\n1,2\n4,nan\n", r"line 3, column 2: 'nan' is not a finite number"),
+        ("1,inf\n", r"line 1, column 2: 'inf' is not a finite number"),
+        ("1,2\n\n3,4\n", r"line 2 is blank"),
         ("a,b\n", "header but no rows"),
         ("\n\n", "empty"),
     ],
