@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QColor, QLinearGradient, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QLinearGradient, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -54,6 +54,22 @@ CHECKED_STYLE = (
 
 def format_weight(value: float) -> str:
     return f"{value:.4g}".replace("-", "−")
+
+
+# Column widths: wide enough for every value of the array shown (the widest a value can print,
+# for an array too big to measure), and for its header up to HEADER_EXTRA more; a longer
+# header is elided (its tooltip has it whole).
+WIDEST_WEIGHTS = ("−0.0001234", "−1.234e−05", "−1.234e+05")
+MEASURE_AT_MOST = 4096  # values
+MIN_COLUMN, CELL_PAD, HEADER_PAD, HEADER_EXTRA = 72, 12, 16, 48
+
+
+def one_line(text: str) -> str:
+    """A header on one line: a newline or tab in an input's name (a character model's '\\n')
+    shows as its escape."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class MatrixModel(QAbstractTableModel):
@@ -130,7 +146,7 @@ class MatrixModel(QAbstractTableModel):
             display = role == Qt.ItemDataRole.DisplayRole
             return f"unit {section}" if display else f"row {section}: unit {section}"
         if kind == "W":
-            label = input_column_name(self.document, section)
+            label = one_line(input_column_name(self.document, section))
             return label if role == Qt.ItemDataRole.DisplayRole else f"column {section}: input {label}"
         if kind == "U":
             display = role == Qt.ItemDataRole.DisplayRole
@@ -253,7 +269,8 @@ class WeightEditor(QWidget):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         width = self.fontMetrics().horizontalAdvance("−0.0000") + 18
-        self.view.horizontalHeader().setDefaultSectionSize(max(72, width))
+        self.view.horizontalHeader().setDefaultSectionSize(max(MIN_COLUMN, width))
+        self.view.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
         self.scale = ColorScale(self)
         scale_row = QHBoxLayout()
         scale_label = QLabel("color:", self)
@@ -298,6 +315,7 @@ class WeightEditor(QWidget):
         self.gate, self.kind = "f", "W"
         bind(self, document.params_changed, self._params_changed)
         bind(self, document.selection_changed, self._selection_changed)
+        bind(self, document.input_changed, self._input_changed)  # (the inputs' names)
         start = document.selection if document.selection in GATES else "f"
         self.show_array(start, "W")
 
@@ -322,6 +340,9 @@ class WeightEditor(QWidget):
 
     def _params_changed(self, _params) -> None:
         self.show_array(self.gate, self.kind)
+
+    def _input_changed(self, _xs) -> None:
+        self._fit_columns()
 
     def _selection_changed(self, component: str) -> None:
         """A gate clicked on the diagram shows that gate's weights here."""
@@ -352,6 +373,28 @@ class WeightEditor(QWidget):
             f"n = {params.n}, m = {params.m}. Double-click a value to edit it."
         )
         self.scale.set_vmax(self.model.vmax)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Every value of the array in full ("−0.0048…" at n = 64 was elided), and the
+        headers when they are not much wider."""
+        array, header = self.model.array(), self.view.horizontalHeader()
+        if array is None or not array.size:
+            return
+        if array.size <= MEASURE_AT_MOST:
+            texts = {format_weight(float(v)) for v in np.unique(array)}
+        else:
+            texts = WIDEST_WEIGHTS
+        cells = max(self.view.fontMetrics().horizontalAdvance(t) for t in texts) + CELL_PAD
+        bold = QFont(header.font())
+        bold.setBold(True)  # (the current column's header is bold)
+        metrics = QFontMetrics(bold)
+        columns = min(self.model.columnCount(), MEASURE_AT_MOST)
+        labels = [str(self.model.headerData(c, Qt.Orientation.Horizontal) or "") for c in range(columns)]
+        heads = max((metrics.horizontalAdvance(label) for label in labels), default=0) + HEADER_PAD
+        width = max(MIN_COLUMN, cells, min(heads, cells + HEADER_EXTRA))
+        if width != header.defaultSectionSize():
+            header.setDefaultSectionSize(width)
 
     def randomize(self) -> bool:
         return self.undo.submit(lambda: randomize_weights(self.document, self.seed.value(),
