@@ -194,3 +194,40 @@ def common_title_fits(plot):
     from lstmviz.gui.analysis import common
 
     return common.title_fits(plot)
+
+
+def test_a_long_backward_pass_runs_off_the_gui_thread(qtbot, make_document, monkeypatch):
+    """At T = 100 000 the backward pass took ~3 s on the GUI thread, at every unit picked with
+    this view open. A long one now runs in the background; the readout says so, and what
+    lands is gradient_flow's own result for the unit picked last."""
+    import threading
+
+    import lstmviz.gui.analysis.memory as memory_module
+
+    monkeypatch.setattr(memory_module, "IN_BACKGROUND_FROM", 1)  # (this short run too)
+    threads = []
+    real = memory_module.memory_curves
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(memory_module, "memory_curves", recorded)
+    doc = make_document("memory-cell")
+    view = MemoryView(doc)
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: not view.computing and view.curves is not None, timeout=5000)
+    assert doc.unit == 0
+    doc.set_unit(1)
+    assert view.computing and "Computing the gradient" in view.readout.text()
+    doc.set_unit(0)  # back before it landed: the curves shown are unit 0's again, at once
+    assert not view.computing and "Computing" not in view.readout.text()
+    doc.set_unit(1)
+    qtbot.waitUntil(lambda: not view.computing, timeout=5000)
+    assert threads and all(thread is not threading.main_thread() for thread in threads)
+    flow = gradient_flow(doc.params, doc.trace, step=view.target, unit=1)
+    np.testing.assert_allclose(view.curves.dc, np.abs(flow.dc[:, 1]))
+    assert view.curves.unit == 1 and "Computing" not in view.readout.text()

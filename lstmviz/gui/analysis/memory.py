@@ -38,6 +38,10 @@ def num(value: float, digits: int = 3) -> str:
 
 SIDE_NOTES_FROM = 760  # a view this wide has the legend and readout in a column beside the plots
 NOTES_WIDTH = 240
+# The backward pass is a Python loop over the steps (~25 us a step): from this many steps
+# (~0.5 s) it runs off the GUI thread. At T = 100 000 it took ~3 s, and every unit picked on
+# the diagram with this view open stood the window still that long.
+IN_BACKGROUND_FROM = 20_000
 
 
 class MemoryView(AnalysisView):
@@ -50,6 +54,11 @@ class MemoryView(AnalysisView):
         self.curves: MemoryCurves | None = None
         self._key = None
         self.compute_count = 0  # how many times the gradients were computed (tests read it)
+        from lstmviz.gui.workers import Job
+
+        self._job = Job(self, name="memoryGradients")
+        self._job.show_after_ms = 10**9  # (no dialog: the readout says it is computing)
+        self._pending = None  # the key of the gradients being computed in the background
         self._target = document.T - 1
         self._target_is_last = True
 
@@ -322,18 +331,51 @@ class MemoryView(AnalysisView):
     def _recompute(self) -> None:
         doc = self.document
         key = (id(doc.trace), self._target, self.unit, self.wrt)
-        if key != self._key or self.curves is None:
+        if key == self._key and self.curves is not None:  # (back to the ones shown)
+            self._job.cancel(silent=True)
+            self._pending = None
+            self._draw()
+            return
+        args = (doc.params, doc.trace, self._target, self.unit, self.wrt)
+        if self._target + 1 < IN_BACKGROUND_FROM:
+            self._job.cancel(silent=True)
             try:
-                self.curves = memory_curves(doc.params, doc.trace, self._target, self.unit, self.wrt)
+                curves = memory_curves(*args)
             except LstmvizError as error:
                 self.report(str(error))
                 return
-            self._key = key
-            self.compute_count += 1
+            self._land(key, curves)
+            return
+        if self.curves is not None and self.curves.flow.dc.shape[1] != doc.n:
+            self.curves = None  # (another model: its curves are not this one's)
+        self._pending = key
+
+        def landed(curves) -> None:
+            if self._pending == key == (id(self.document.trace), self._target, self.unit, self.wrt):
+                self._land(key, curves)
+
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, LstmvizError):
+                raise error  # a bug: surfaces
+            self.report(str(error))
+
+        self._job.start(lambda _progress: memory_curves(*args), landed, failed)
+
+    @property
+    def computing(self) -> bool:
+        """The gradients are being computed in the background (the plots show the last ones)."""
+        return self._job.busy
+
+    def _land(self, key: tuple, curves: MemoryCurves) -> None:
+        self.curves, self._key, self._pending = curves, key, None
+        self.compute_count += 1
         self._draw()
+        self._show_step()
 
     def _draw(self) -> None:
         doc, cv = self.document, self.curves
+        if cv is None:  # (the first gradients of a long run are still being computed)
+            return
         log = self.log_box.isChecked()
         k = doc.unit
         color = unit_rgb(None if cv.unit is None else k)
@@ -402,6 +444,10 @@ class MemoryView(AnalysisView):
         t = common.current_step(doc)
         for cursor in self.cursors:
             cursor.set_step(t)
+        if self._pending is not None:  # (the values shown would be another unit's or run's)
+            self.readout.setText(f"Computing the gradient back from T = {self._target} "
+                                 f"({self._target + 1:,} steps)…".replace(",", " "))
+            return
         if cv is None:
             self.readout.setText("")
             return
