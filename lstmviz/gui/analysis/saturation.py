@@ -21,6 +21,10 @@ from lstmviz.gui.analysis import common
 from lstmviz.gui.analysis.common import AnalysisView, new_plot, pen
 from lstmviz.gui.spinbox import DoubleSpinBox
 
+# From this many values (T x n) the counts and histograms over every step are computed off the
+# GUI thread: at T = 100 000, n = 64 they took ~0.4-1.2 s (three gates, 19 million values).
+IN_BACKGROUND_FROM = 1_000_000
+
 GATE_NAMES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o"}
 # What a corner of the scatter means, per gate: (top-left, bottom-right).
 CORNERS = {
@@ -101,6 +105,10 @@ class SaturationView(AnalysisView):
         self.saturation = None
         self._hists = None
         self.compute_count = 0
+        from lstmviz.gui.workers import Job
+
+        self._job = Job(self, name="saturationCounts")
+        self._job.show_after_ms = 10**9  # (no dialog: the readout says it is counting)
 
         self.left_box = DoubleSpinBox()
         self.left_box.setObjectName("saturationLeft")
@@ -211,13 +219,19 @@ class SaturationView(AnalysisView):
     # -- Document -> view ----------------------------------------------------------------------
     def refresh_now(self, kinds: set[str]) -> None:
         doc = self.document
+        counts = "data" in kinds or "thresholds" in kinds or self.saturation is None
+        hists = "data" in kinds or self._hists is None
+        if (counts or hists) and doc.T * doc.n >= IN_BACKGROUND_FROM:
+            self._refresh_in_background(counts, hists)
+            return
+        if self._job.busy:  # (a unit picked while the counts are computed: drawn when they land)
+            return
         try:
-            if "data" in kinds or "thresholds" in kinds or self.saturation is None:
+            if counts:
                 left, right = self.thresholds()
-                self.saturation = gate_saturation(doc.trace, left, right, gates=SIGMOID_GATES)
-                self.compute_count += 1
-                self._draw_thresholds(left, right)
-            if "data" in kinds or self._hists is None:
+                self._land_counts(gate_saturation(doc.trace, left, right, gates=SIGMOID_GATES),
+                                  left, right)
+            if hists:
                 self._hists = gate_histograms(doc.trace, bins=BINS, gates=SIGMOID_GATES)
                 self._draw_histograms()
             self._draw_unit_histograms()
@@ -225,6 +239,46 @@ class SaturationView(AnalysisView):
             self.report(str(error))
             return
         self._draw_dots()
+
+    def _land_counts(self, saturation, left: float, right: float) -> None:
+        self.saturation = saturation
+        self.compute_count += 1
+        self._draw_thresholds(left, right)
+
+    @property
+    def computing(self) -> bool:
+        """The counts or histograms are being computed in the background."""
+        return self._job.busy
+
+    def _refresh_in_background(self, counts: bool, hists: bool) -> None:
+        """A long run: the counts (and the histograms) over every step computed off the GUI
+        thread; the view keeps the last ones until they land. A result for a trace or
+        thresholds changed meanwhile is dropped (the change started a newer one)."""
+        trace, (left, right) = self.document.trace, self.thresholds()
+
+        def work(_progress):
+            return (gate_saturation(trace, left, right, gates=SIGMOID_GATES) if counts else None,
+                    gate_histograms(trace, bins=BINS, gates=SIGMOID_GATES) if hists else None)
+
+        def landed(result) -> None:
+            if self.document.trace is not trace or self.thresholds() != (left, right):
+                return
+            saturation, histograms = result
+            if saturation is not None:
+                self._land_counts(saturation, left, right)
+            if histograms is not None:
+                self._hists = histograms
+                self._draw_histograms()
+            self._draw_unit_histograms()
+            self._draw_dots()
+
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, LstmvizError):
+                raise error  # a bug: surfaces
+            self.report(str(error))
+
+        self.readout.setText(f"Counting over {trace.T:,} steps…".replace(",", " "))
+        self._job.start(work, landed, failed)
 
     def _draw_thresholds(self, left: float, right: float) -> None:
         for col in self.columns.values():
