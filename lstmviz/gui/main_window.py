@@ -45,13 +45,15 @@ SELECT_KEYS = (
 TRACES_HEIGHT = 320
 
 
+# The Inspector dock's share of the window in the default layout, within these bounds (px).
+INSPECTOR_SHARE, INSPECTOR_MIN_PX, INSPECTOR_MAX_PX = 0.29, 340, 480
+
+
 def inspector_width(window_width: int) -> int:
     """The Inspector dock's width in the default layout: wide enough for a 5 x 5 layer's
-    equations in a 1280 px window, more of a wider one, the rest for the diagram."""
+    equations in a 1280 px window (at one row of the traces toolbar beside it), more of a
+    wider one, the rest for the diagram."""
     return max(INSPECTOR_MIN_PX, min(INSPECTOR_MAX_PX, round(window_width * INSPECTOR_SHARE)))
-
-
-INSPECTOR_SHARE, INSPECTOR_MIN_PX, INSPECTOR_MAX_PX = 0.29, 340, 480
 
 # The first window's size (a geometry restored from the last exit replaces it), and what a
 # window manager's title bar may add on top of a window's own height.
