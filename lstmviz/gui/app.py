@@ -62,6 +62,7 @@ def after_first_paint(window, callback) -> None:
 
 
 _collection_held = False  # once per process: for its first window
+_frozen_for = None  # that window: its long-lived objects are kept out of the collector's passes
 # ... and at most this long, should that window never be painted (a failed build, a test)
 COLLECTION_HELD_MAX_MS = 5000
 
@@ -85,9 +86,22 @@ def hold_garbage_collection(window) -> None:
         if held:
             held = False
             gc.enable()
+            keep_out_of_collection(window)
 
+    global _frozen_for
+    _frozen_for = window
     after_first_paint(window, resume)
     QTimer.singleShot(COLLECTION_HELD_MAX_MS, resume)
+
+
+def keep_out_of_collection(window) -> None:
+    """Move the objects alive now out of the cyclic collector's sight (gc.freeze), for the
+    first window only: they live as long as it does (its views, pyqtgraph's items, ~75 000
+    objects), and a full pass over them took 40-60 ms, a frame dropped in the middle of a
+    rerun or of playback now and then (bench_gui (e): the longest frames were those passes).
+    Garbage made later is collected as before. Called again once the editors are installed."""
+    if window is _frozen_for and gc.isenabled():
+        gc.freeze()
 
 
 def window_icon():

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from lstmviz.components import COMPONENTS
 from lstmviz.errors import LstmvizError
-from lstmviz.gui.app import after_first_paint, hold_garbage_collection
+from lstmviz.gui.app import after_first_paint, hold_garbage_collection, keep_out_of_collection
 from lstmviz.gui.binding import bind
 from lstmviz.gui.diagram import CellDiagram
 from lstmviz.gui.inspector import Inspector
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
 
         install_actions(self, self.document)
         self._size_inspector()  # (tabbing the Input and Weights docks with it reset its width)
+        keep_out_of_collection(self)  # (its editors live as long as it does)
         from lstmviz.gui.animation_action import install_export_animation  # File > Export animation
 
         install_export_animation(self)
