@@ -52,3 +52,26 @@ def test_a_floating_dock_closing_leaves_the_tabs_alone(qtbot, make_window):
     dock.close()
     qtbot.wait(30)
     assert current_tab(window, weights) is weights
+
+
+def test_closing_and_deleting_the_window_with_an_analysis_dock_open_raises_nothing(qtbot, make_document):
+    """Tearing the window down hides its docks too: the raise-on-close hook ran on a deleted
+    MainWindow and surfaced "unexpected error" at every exit with a view open."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from lstmviz.gui.main_window import MainWindow
+
+    window = MainWindow(make_document("memory-cell"))  # (not qtbot's: this test deletes it)
+    window.show()
+    qtbot.waitExposed(window)
+    window.install_editors()
+    window.session.prompt = False
+    panels = install_analysis(window, window.document)
+    panels.show("curves")
+    panels.show("compare")
+    qtbot.wait(20)
+    with qtbot.captureExceptions() as caught:
+        window.deleteLater()  # (deleted while shown, as at the end of a script or of the app)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        qtbot.wait(20)
+    assert caught == []

@@ -163,6 +163,11 @@ class AnalysisPanels:
 
 
 def _raise_after_close(window, dock, anchor) -> None:
+    from shiboken6 import isValid
+
+    # (the window closing or being torn down hides its docks too: nothing to bring forward)
+    if not all(isValid(obj) for obj in (window, dock, anchor)) or not window.isVisible():
+        return
     if dock.isFloating() or anchor.isHidden() or anchor.isFloating():
         return
     if anchor in window.tabifiedDockWidgets(dock):

@@ -220,7 +220,11 @@ class WhatIfView(AnalysisView):
         self.view.setMinimumHeight(170)  # (with the side panel, fits the bottom dock at 1280 x 720)
         self.values_vb, self.delta_vb, self.heat_vb = ClickViewBox(), ClickViewBox(), ClickViewBox()
         self.values_plot = new_plot(view_box=self.values_vb)
-        self.delta_plot = new_plot(view_box=self.delta_vb, left="after − before")
+        self.delta_plot = new_plot(view_box=self.delta_vb)
+        # (rotated beside a short plot the whole label ran over the plots above and below)
+        self.delta_label = common.FittedAxisLabel(self.delta_plot, "left", ("after − before", "Δ"),
+                                                  "after − before: the run with the interventions "
+                                                  "minus the run without them")
         self.heat_plot = new_plot(view_box=self.heat_vb, left="unit", bottom="step t")
         for row, plot in enumerate((self.values_plot, self.delta_plot, self.heat_plot)):
             self.view.addItem(plot, row=row, col=0)
@@ -231,9 +235,11 @@ class WhatIfView(AnalysisView):
                 plot.getAxis("bottom").setStyle(showValues=False)
                 plot.getAxis("bottom").setHeight(6)
         layout = self.view.ci.layout
-        layout.setRowStretchFactor(0, 4)
+        # the heatmap, every unit in a row, gets the most room: at 1280 x 720 with n = 64 it
+        # was ~20 px tall (a new-user helper)
+        layout.setRowStretchFactor(0, 3)
         layout.setRowStretchFactor(1, 2)
-        layout.setRowStretchFactor(2, 3)
+        layout.setRowStretchFactor(2, 4)
         self.before_curve = common.fast_curve(self.values_plot.plot())
         self.after_curve = common.fast_curve(self.values_plot.plot())
         self.delta_curve = common.fast_curve(self.delta_plot.plot(fillLevel=0.0, brush=(120, 120, 120, 60)))
