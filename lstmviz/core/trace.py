@@ -13,7 +13,9 @@ PREACTIVATIONS = ("zi", "zf", "zg", "zo")
 STATES = ("i", "f", "g", "o", "c", "h")
 
 
-@dataclass
+# eq=False: a run is itself. Views key their caches on weakref.ref(trace), which cannot match
+# a later trace that reuses a freed one's address as id() can; arrays have no == anyway.
+@dataclass(eq=False)
 class Trace:
     """Row t of every array holds what step t computed from x_t and (h_{t-1}, c_{t-1}).
 

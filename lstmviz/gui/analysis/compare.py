@@ -10,6 +10,7 @@ lstmviz.core.analysis.match_units). Clicking a row selects A's unit.
 from __future__ import annotations
 
 import time
+import weakref
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -243,7 +244,7 @@ class CompareView(AnalysisView):
         if self.trace_b is None:
             return
         quantity = self.quantity_box.currentData()
-        key = (id(doc.trace), id(self.trace_b), quantity)
+        key = (weakref.ref(doc.trace), weakref.ref(self.trace_b), quantity)
         if key != self._match_key:
             self.matching = match_units(doc.trace, self.trace_b, quantity, absolute=True)
             self._match_key = key
@@ -302,12 +303,12 @@ class CompareView(AnalysisView):
             trace_b = None
         quantity, unit, matched = self.quantity_box.currentData(), doc.unit, self.matched_box.isChecked()
         key_old, matching_old = self._match_key, self.matching
-        asked = (trace_a, params_b, quantity, unit, matched)
+        asked = (quantity, unit, matched)
         from lstmviz.core.cell import run
 
         def work(_progress):
             b = trace_b if trace_b is not None else run(params_b, xs, h0=h0, c0=c0)
-            key = (id(trace_a), id(b), quantity)
+            key = (weakref.ref(trace_a), weakref.ref(b), quantity)
             matching = matching_old if key == key_old else match_units(trace_a, b, quantity, absolute=True)
             partner = unit
             if matched:
@@ -317,8 +318,9 @@ class CompareView(AnalysisView):
 
         def landed(result) -> None:
             d = self.document
-            if asked != (d.trace, self.params_b, self.quantity_box.currentData(), d.unit,
-                         self.matched_box.isChecked()) or d.xs is not xs:
+            # (runs and models by identity: their == compares arrays, which has no truth value)
+            if (d.trace is not trace_a or self.params_b is not params_b or d.xs is not xs
+                    or asked != (self.quantity_box.currentData(), d.unit, self.matched_box.isChecked())):
                 return
             b, key, matching, ov = result
             self.trace_b, self._b_input = b, xs

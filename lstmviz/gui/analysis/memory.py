@@ -16,6 +16,7 @@ Clicking a plot moves the Document's step there.
 from __future__ import annotations
 
 import math
+import weakref
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -330,7 +331,7 @@ class MemoryView(AnalysisView):
 
     def _recompute(self) -> None:
         doc = self.document
-        key = (id(doc.trace), self._target, self.unit, self.wrt)
+        key = (weakref.ref(doc.trace), self._target, self.unit, self.wrt)
         if key == self._key and self.curves is not None:  # (back to the ones shown)
             self._job.cancel(silent=True)
             self._pending = None
@@ -351,7 +352,7 @@ class MemoryView(AnalysisView):
         self._pending = key
 
         def landed(curves) -> None:
-            if self._pending == key == (id(self.document.trace), self._target, self.unit, self.wrt):
+            if self._pending == key == (weakref.ref(self.document.trace), self._target, self.unit, self.wrt):
                 self._land(key, curves)
 
         def failed(error: BaseException) -> None:
