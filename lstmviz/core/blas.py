@@ -9,6 +9,7 @@ where splitting the work pays.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 # Hidden sizes from which the per-step product (4n x n) is big enough to share between threads.
 MULTITHREAD_FROM_N = 512
@@ -18,6 +19,9 @@ MULTITHREAD_FROM_N = 512
 TINY_RUN_MACS = 1 << 20
 
 _controller = None
+# Threads inside a limit already: a nested blas_threads (a rerun's chunks, each a resume())
+# costs nothing instead of threadpoolctl's ~0.1 ms of reading and setting every library.
+_limited = threading.local()
 
 
 def _get_controller():
@@ -43,5 +47,12 @@ def blas_threads(n: int, macs: int | None = None):
     if not controller or n >= MULTITHREAD_FROM_N:
         yield
         return
-    with controller.limit(limits=1, user_api="blas"):
+    if getattr(_limited, "depth", 0):
         yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        _limited.depth = 1
+        try:
+            yield
+        finally:
+            _limited.depth = 0

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstmviz.core.blas import blas_threads
 from lstmviz.core.cell import layer_inputs, sequence_mask
 from lstmviz.core.kernels import Prepared, first_nan_row, prepare, resumable, resume, z_block_rows
 from lstmviz.core.trace import Trace
@@ -108,6 +109,10 @@ class Rerun:
         row `until` - 1 is computed (the step on screen: it is shown a frame sooner); the new
         `computed`. An overflow to NaN raises LstmvizError naming the step, as a whole run
         would."""
+        with blas_threads(self.trace.n):  # (once for all the chunks)
+            return self._advance(budget, until)
+
+    def _advance(self, budget: float, until: int | None) -> int:
         T, params, trace = self.trace.T, self.cell.params, self.trace
         block = z_block_rows(trace.n, trace.x.shape[1])
         deadline = time.perf_counter() + budget

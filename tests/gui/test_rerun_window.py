@@ -243,19 +243,23 @@ def test_a_rerun_that_fails_redraws_the_run_it_goes_back_to(qtbot, viewer):
     assert np.abs(np.array([column.value(k) for k in range(doc.n)]) - h_ref[T - 1]).max() < 1e-12
 
 
-def test_a_tick_computes_what_the_frame_has_left_after_its_paint(qtbot, viewer):
+def test_a_tick_computes_its_chunk_unless_the_paint_leaves_less_of_the_frame(qtbot, viewer):
     from lstmviz.gui import rerun as driver_module
 
     driver = viewer.window.session.rerun
     driver._landed = False
     driver._overhead = driver._gap = 0.0
     driver._tick_end = 10.0
+    assert driver.budget < driver.frame_limit
     full = driver.tick_budget(10.0)  # nothing happened since the last tick
     assert full == driver.budget
-    # a 5 ms paint since the last tick: the rest of the frame
-    assert driver.tick_budget(10.005) == pytest.approx(driver.budget - 0.005)
+    # an ordinary 5 ms paint since the last tick still leaves the frame room for a whole chunk
+    assert driver.tick_budget(10.005) == driver.budget
+    driver._gap = 0.0
+    # a 20 ms paint: only the rest of the frame
+    assert driver.tick_budget(10.020) == pytest.approx(driver.frame_limit - 0.020)
     # and the next tick still expects one (a paint may follow the tick in the same pass)
-    assert driver.budget - 0.005 <= driver.tick_budget(10.0) < driver.budget
+    assert driver.frame_limit - 0.020 <= driver.tick_budget(10.0) < driver.budget
     assert driver.tick_budget(10.050) == driver_module.MIN_TICK  # it always moves on
     driver._overhead, driver._gap = 0.002, 0.0  # what announcing a chunk costs past its budget
     assert driver.tick_budget(10.0) == pytest.approx(driver.budget - 0.002)
