@@ -175,6 +175,15 @@ def test_an_open_analysis_view_says_it_shows_the_run_before_the_edit(qtbot, view
     assert doc.rerunning and all(v.rerun_note_shown for v in views)
     window.session.wait()
     assert not any(v.rerun_note_shown for v in views)
+    # a view hidden while a rerun starts and ends does not come back saying it is stale
+    memory_dock = panels.docks["memory"]
+    memory_dock.hide()
+    window.session.undo.submit(SetWeight(doc, "W_o", (2, 1), -1.5))
+    assert doc.rerunning
+    window.session.wait()
+    panels.show("memory")
+    qtbot.waitUntil(lambda: views[1].isVisible())
+    assert not views[1].rerun_note_shown
 
 
 def test_a_document_that_outlives_its_window_computes_its_changes_at_once(qtbot, user_dirs):

@@ -504,16 +504,19 @@ class AnalysisView(QtWidgets.QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._rerun_progress(0)  # (a rerun may have begun or ended while the view was hidden)
         self._flush()
 
     def _rerun_progress(self, _computed: int) -> None:
+        # isHidden, not isVisible: in a hidden view the note is never visible, and a rerun that
+        # ended there left it shown for when the view came back
         note, rerunning = self._rerun_note, self.document.rerunning
-        if rerunning and not note.isVisible():
+        if rerunning and note.isHidden():
             note.adjustSize()
             note.move(max(0, self.width() - note.width() - 4), 2)
             note.raise_()
             note.show()
-        elif not rerunning and note.isVisible():
+        elif not rerunning and not note.isHidden():
             note.hide()
 
     @property
