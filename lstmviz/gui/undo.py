@@ -179,6 +179,9 @@ class UndoController(QObject):
                 command.prepare(state, trace)
                 self.stack.undo() if back else self.stack.redo()
                 self._note_streaming(command, not back)
+                if self.notify is not None and not self._cancelling:  # (not a Cancel: it says so)
+                    # replaces what the status line said of the state left behind
+                    self.notify(f"{'Undid' if back else 'Redid'}: {command.text()}")
 
         verb = "Undo" if back else "Redo"
         return self._with_trace(state, interventions, land, f"{verb} {command.text()}: running the cell")

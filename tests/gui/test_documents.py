@@ -138,6 +138,11 @@ def test_opening_a_model_is_background_undoable_and_hashed(qtbot, window, tmp_pa
     assert meta["model"] == {**meta["model"], "path": str(model), "sha256": doc.model_sha256}
     session.undo.undo()
     assert doc.n == 2 and doc.model_path is None
+    # the status line no longer names the model that is gone
+    assert window.statusBar().currentMessage().startswith("Undid: ")
+    session.undo.redo()
+    session.wait()
+    assert doc.n == 5 and window.statusBar().currentMessage().startswith("Redid: ")
 
 
 def test_opening_and_dropping_sequences(qtbot, window, tmp_path):
