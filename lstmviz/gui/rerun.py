@@ -29,7 +29,7 @@ FRAME_BUDGET = 0.015
 # of FRAME_LIMIT, so a frame that paints a lot computes less instead of running long (on a
 # machine twice as slow the paints double and the chunks shrink) while an ordinary paint costs
 # the rerun nothing. (Taking the paint off FRAME_BUDGET instead made one 13 ms paint, an
-# inspector's refresh, cut the next ten ticks to 4-12 ms: 10 000 steps took 1.6x the engine.)
+# inspector's refresh, cut the next ten ticks to 4-12 ms: ~7 ms more an edit at T = 10 000.)
 FRAME_LIMIT = 0.028
 # The rest of a frame is taken as the larger of the time since the last tick and what recent
 # gaps and announcements took, each remembered decaying by this much per tick: a paint can
